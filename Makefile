@@ -1,0 +1,54 @@
+# Huğlu Commerce — local commands.  Every target works on a fresh machine: it builds the
+# virtualenv first when needed.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: dev test test-fast bench lint openapi package migrate seed tenant worker services clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q "pip<26.3"  # chalice 1.34 pins pip below 26.3
+	$(PY) -m pip install -q -r requirements-dev.txt
+	@touch $(STAMP)
+
+services:
+	@bash infra/local/services.sh
+
+## make dev: the whole local stack (MariaDB/Redis, migrations, demo data, moto, API on :8000, worker)
+dev: $(STAMP) services
+	$(PY) -m infra.local.dev
+
+## make test: the whole suite against the real MariaDB and Redis on this machine
+test: $(STAMP) services
+	$(PY) -m pytest
+
+bench: $(STAMP) services
+	$(PY) -m bench.run
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+openapi: $(STAMP)
+	$(PY) -m infra.openapi
+
+package: $(STAMP)
+	$(PY) -m infra.build --out dist
+
+migrate: $(STAMP) services
+	$(PY) -c "from infra.migrations.runner import upgrade_to_head; upgrade_to_head()"
+
+seed: $(STAMP) services
+	$(PY) -m infra.local.seed_demo
+
+## make tenant SLUG=kamp-dunyasi NAME="Kamp Dünyası" [ADMIN=admin@x.test]
+tenant: $(STAMP) services
+	$(PY) -m infra.local.tenants create --slug "$(SLUG)" --name "$(NAME)" $(if $(ADMIN),--admin-email "$(ADMIN)")
+
+worker: $(STAMP)
+	$(PY) -m infra.local.worker
+
+clean:
+	rm -rf dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,227 @@
+"""The benchmark cases: one small function per case, registered in order.
+
+A case function receives the `BenchEnv` and returns a `Plan`: which Lambda app to call, how to
+make the next event (untimed: it may also prepare state, e.g. drop a cache key), the status
+every call must return, and an optional untimed `after(response)` hook.  The runner times only
+`app(event, None)`.
+
+To add a case (later issues: search, cart, checkout ...), append a function here:
+
+    @case("cart_add", iterations=1000, quick=200, warmup=50, description="POST /api/cart/items")
+    def cart_add(env: BenchEnv) -> Plan:
+        from functions.orders import app
+        ...
+        return Plan(app, lambda: fresh(event))
+
+Derived numbers that compare cases (e.g. the rate limiter's cost) go into DERIVED.
+"""
+from __future__ import annotations
+
+import itertools
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .environment import BenchEnv, clear_rate_counters
+from .events import api_event, fresh, response_json
+
+LambdaApp = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@dataclass
+class Plan:
+    app: LambdaApp
+    next_event: Callable[[], dict[str, Any]]
+    expect: int = 200
+    after: Callable[[dict[str, Any]], None] | None = None
+    info: dict[str, Any] = field(default_factory=dict)  # reported with the case's numbers
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    build: Callable[[BenchEnv], Plan]
+    iterations: int
+    quick_iterations: int
+    warmup: int
+    description: str
+
+
+CASES: dict[str, Case] = {}
+
+
+def case(name: str, *, iterations: int, quick: int, warmup: int, description: str = "") -> Callable[
+    [Callable[[BenchEnv], Plan]], Callable[[BenchEnv], Plan]
+]:
+    def register(build: Callable[[BenchEnv], Plan]) -> Callable[[BenchEnv], Plan]:
+        if name in CASES:
+            raise ValueError(f"duplicate bench case {name!r}")
+        CASES[name] = Case(name, build, iterations, quick, warmup, description or (build.__doc__ or "").strip())
+        return build
+
+    return register
+
+
+def _rotating(events: list[dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    cycle = itertools.cycle(events)
+    return lambda: fresh(next(cycle))
+
+
+# -- system ------------------------------------------------------------------------------------
+@case("health", iterations=300, quick=60, warmup=20)
+def health(env: BenchEnv) -> Plan:
+    """GET /api/health: MySQL SELECT 1, Redis PING, STS GetCallerIdentity (moto)."""
+    from functions.system import app
+
+    event = api_event("GET", "/api/health", api_key=env.api_key)
+    return Plan(app, lambda: fresh(event))
+
+
+# -- catalogue ---------------------------------------------------------------------------------
+def _detail_events(env: BenchEnv, ids: list[int], api_key: str) -> list[dict[str, Any]]:
+    return [api_event("GET", "/api/products/{product_id}", path_params={"product_id": pid}, api_key=api_key)
+            for pid in ids]
+
+
+@case("product_detail_cache_hit", iterations=2000, quick=400, warmup=200)
+def product_detail_cache_hit(env: BenchEnv) -> Plan:
+    """GET /api/products/{id}, 200 products in rotation, each already in Redis."""
+    from functions.catalog import app
+
+    return Plan(app, _rotating(_detail_events(env, env.product_ids, env.api_key)),
+                info={"distinct_products": len(env.product_ids)})
+
+
+@case("product_detail_cache_miss", iterations=1000, quick=200, warmup=50)
+def product_detail_cache_miss(env: BenchEnv) -> Plan:
+    """GET /api/products/{id} after forget_product(): 3 queries, then SET in Redis."""
+    from chalicelib.catalog.service import forget_product
+    from functions.catalog import app
+
+    pairs = itertools.cycle(list(zip(env.product_ids, _detail_events(env, env.product_ids, env.api_key))))
+
+    def next_event() -> dict[str, Any]:
+        product_id, event = next(pairs)
+        forget_product(env.tenant_id, product_id)  # untimed: the next call must miss
+        return fresh(event)
+
+    return Plan(app, next_event, info={"distinct_products": len(env.product_ids)})
+
+
+@case("product_list", iterations=1000, quick=200, warmup=50)
+def product_list(env: BenchEnv) -> Plan:
+    """GET /api/products: first page (24, newest first), no filter."""
+    from functions.catalog import app
+
+    event = api_event("GET", "/api/products", api_key=env.api_key)
+    return Plan(app, lambda: fresh(event), info={"catalogue_products": len_catalogue(env)})
+
+
+@case("product_list_category", iterations=1000, quick=200, warmup=50)
+def product_list_category(env: BenchEnv) -> Plan:
+    """GET /api/products?category_id=<root>: first page of a root category and its subtree."""
+    from functions.catalog import app
+
+    event = api_event("GET", "/api/products", api_key=env.api_key, query={"category_id": str(env.category_id)})
+    return Plan(app, lambda: fresh(event),
+                info={"category_id": env.category_id, "products_in_category": env.category_products})
+
+
+def len_catalogue(env: BenchEnv) -> int:
+    return int(env.setup.get("products", 0))
+
+
+# -- tenancy / limiting ------------------------------------------------------------------------
+@case("unknown_api_key_401", iterations=1000, quick=200, warmup=50)
+def unknown_api_key_401(env: BenchEnv) -> Plan:
+    """GET /api/products with a fresh, well-formed but unknown key each call (Redis miss + DB)."""
+    from functions.catalog import app
+
+    def next_event() -> dict[str, Any]:
+        return api_event("GET", "/api/products", api_key="hk_" + secrets.token_urlsafe(32))
+
+    return Plan(app, next_event, expect=401)
+
+
+@case("rate_limited_request", iterations=2000, quick=400, warmup=50)
+def rate_limited_request(env: BenchEnv) -> Plan:
+    """product_detail_cache_hit for a tenant with limiting on (1,000,000 / 15 min, never hit):
+    the difference to product_detail_cache_hit is the limiter's cost (one Lua EVALSHA)."""
+    from functions.catalog import app
+
+    cleared = clear_rate_counters(env.limited_tenant_id)
+    event = _detail_events(env, [env.limited_product_id], env.limited_api_key)[0]
+
+    def after(response: dict[str, Any]) -> None:
+        if "X-RateLimit-Limit" in (response.get("headers") or {}):
+            raise AssertionError("unexpected rate-limit header on an allowed request")
+
+    return Plan(app, lambda: fresh(event), after=after, info={"counters_cleared": cleared, "limit": 1_000_000})
+
+
+# -- accounts ----------------------------------------------------------------------------------
+@case("login", iterations=30, quick=8, warmup=3)
+def login(env: BenchEnv) -> Plan:
+    """POST /api/users/login: bcrypt verify at the production cost, tokens, one transaction."""
+    from chalicelib.platform.config import settings
+    from chalicelib.platform.db import get_db
+    from functions.accounts import app
+
+    rounds = settings().bcrypt_rounds
+    stored = get_db().session().scalar("SELECT password_hash FROM users WHERE tenant_id = %s AND id = %s",
+                                       (env.tenant_id, env.user_id))
+    hash_cost = int(str(stored).split("$")[2])
+    if rounds != 12 or hash_cost != 12:
+        raise RuntimeError(f"login must run at bcrypt cost 12 (settings {rounds}, stored hash {hash_cost})")
+    event = api_event("POST", "/api/users/login", api_key=env.api_key,
+                      body={"email": env.user_email, "password": env.user_password, "device_name": "bench"})
+    return Plan(app, lambda: fresh(event), info={"bcrypt_rounds": rounds, "stored_hash_cost": hash_cost})
+
+
+@case("token_refresh", iterations=500, quick=100, warmup=20)
+def token_refresh(env: BenchEnv) -> Plan:
+    """POST /api/auth/refresh, rotating: each call spends the token the previous call issued."""
+    from functions.accounts import app
+
+    state = {"refresh_token": env.login()["refresh_token"]}
+
+    def next_event() -> dict[str, Any]:
+        return api_event("POST", "/api/auth/refresh", api_key=env.api_key,
+                         body={"refresh_token": state["refresh_token"]})
+
+    def after(response: dict[str, Any]) -> None:
+        state["refresh_token"] = response_json(response)["refresh_token"]
+
+    return Plan(app, next_event, after=after)
+
+
+@case("profile", iterations=1000, quick=200, warmup=50)
+def profile(env: BenchEnv) -> Plan:
+    """GET /api/users/profile with a Bearer access token (JWT verify + 2 queries)."""
+    from functions.accounts import app
+
+    token = env.login()["access_token"]
+    event = api_event("GET", "/api/users/profile", api_key=env.api_key, bearer=token)
+    return Plan(app, lambda: fresh(event))
+
+
+# -- numbers derived from several cases ------------------------------------------------------------
+def _rate_limit_cost(cases: dict[str, Any]) -> dict[str, Any]:
+    base, limited = cases.get("product_detail_cache_hit"), cases.get("rate_limited_request")
+    if not base or not limited or "p50_ms" not in base or "p50_ms" not in limited:
+        return {}
+    return {
+        "rate_limit_cost_p50_ms": round(limited["p50_ms"] - base["p50_ms"], 3),
+        "rate_limit_cost_mean_ms": round(limited["mean_ms"] - base["mean_ms"], 3),
+    }
+
+
+def _cache_saving(cases: dict[str, Any]) -> dict[str, Any]:
+    hit, miss = cases.get("product_detail_cache_hit"), cases.get("product_detail_cache_miss")
+    if not hit or not miss or "p50_ms" not in hit or "p50_ms" not in miss:
+        return {}
+    return {"product_cache_saving_p50_ms": round(miss["p50_ms"] - hit["p50_ms"], 3)}
+
+
+DERIVED: list[Callable[[dict[str, Any]], dict[str, Any]]] = [_rate_limit_cost, _cache_saving]

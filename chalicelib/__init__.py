@@ -1,0 +1,1 @@
+"""Huğlu Commerce back end: one package per business area plus `platform` (cross-cutting)."""

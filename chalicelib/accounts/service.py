@@ -1,0 +1,156 @@
+"""Login, refresh-token rotation with reuse detection, logout, profile.
+
+Refresh tokens are opaque random strings; only their SHA-256 is stored.  Each login starts a
+*family* (its id is the session id in the access token).  Using a refresh token marks it used
+and issues its successor in the same family; presenting a used or revoked token again means it
+was stolen or replayed, so the whole family is revoked (OAuth 2.0 Security BCP, section 4.14).
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from chalicelib.platform import auth
+from chalicelib.platform.config import settings
+from chalicelib.platform.context import Principal
+from chalicelib.platform.db import Database, UnitOfWork
+from chalicelib.platform.errors import ApiError, NotFound, Unauthorized
+
+from . import repository as repo
+from .passwords import hash_password, verify_password
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where a login comes from (kept with the refresh token for 'my sessions' lists)."""
+
+    device_name: str | None = None
+    user_agent: str | None = None
+    ip: str | None = None
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _user_view(user: dict[str, Any], roles: list[str]) -> dict[str, Any]:
+    return {
+        "id": user["id"], "email": user["email"], "first_name": user["first_name"],
+        "last_name": user["last_name"], "language": user["language"], "is_staff": bool(user["is_staff"]),
+        "roles": roles, "created_at": user["created_at"],
+    }
+
+
+def _issue(uow: UnitOfWork, tenant_id: int, user: dict[str, Any], *, family_id: str, parent_id: int | None,
+           client: Client) -> dict[str, Any]:
+    roles, perms = repo.roles_and_permissions(uow, tenant_id, user["id"])
+    refresh = secrets.token_urlsafe(32)
+    repo.insert_refresh_token(
+        uow, tenant_id, user["id"], family_id=family_id, token_hash=_hash(refresh), parent_id=parent_id,
+        expires_at=_now() + timedelta(seconds=settings().refresh_token_seconds),
+        device_name=client.device_name, user_agent=(client.user_agent or "")[:255] or None, ip=client.ip,
+    )
+    principal = Principal(user_id=user["id"], tenant_id=tenant_id, roles=tuple(roles),
+                          permissions=frozenset(perms), is_staff=bool(user["is_staff"]), session_id=family_id)
+    access, expires_in = auth.issue_access_token(principal)
+    return {"access_token": access, "token_type": "Bearer", "expires_in": expires_in,
+            "refresh_token": refresh, "user": _user_view(user, roles)}
+
+
+def login(db: Database, tenant_id: int, email: str, password: str, client: Client) -> dict[str, Any]:
+    user = repo.user_by_email(db.session(), tenant_id, email)
+    ok = verify_password(password, user["password_hash"] if user else None)
+    if not ok or user is None or user["status"] != "active":
+        # One answer for "no such account", "wrong password" and "disabled".
+        raise Unauthorized("invalid_credentials")
+
+    def work(uow: UnitOfWork) -> dict[str, Any]:
+        result = _issue(uow, tenant_id, user, family_id=secrets.token_hex(16), parent_id=None, client=client)
+        repo.touch_login(uow, tenant_id, user["id"])
+        uow.commit()
+        return result
+
+    return db.transaction(work)
+
+
+def refresh(db: Database, tenant_id: int, refresh_token: str, client: Client) -> dict[str, Any]:
+    def work(uow: UnitOfWork) -> dict[str, Any]:
+        row = repo.refresh_token_for_update(uow, tenant_id, _hash(refresh_token))
+        if row is None:
+            raise Unauthorized("refresh_token_invalid")
+        if row["used_at"] is not None or row["revoked_at"] is not None:
+            repo.revoke_family(uow, tenant_id, row["family_id"])
+            uow.commit()  # the revocation must stick even though the call fails
+            raise Unauthorized("refresh_token_invalid", details={"reason": "reused"})
+        if row["expires_at"] < _now():
+            raise Unauthorized("refresh_token_invalid")
+        user = repo.user_by_id(uow, tenant_id, row["user_id"])
+        if user is None or user["status"] != "active":
+            repo.revoke_family(uow, tenant_id, row["family_id"])
+            uow.commit()
+            raise Unauthorized("refresh_token_invalid")
+        repo.mark_refresh_used(uow, tenant_id, row["id"])
+        result = _issue(uow, tenant_id, user, family_id=row["family_id"], parent_id=row["id"],
+                        client=Client(row["device_name"] or client.device_name, client.user_agent, client.ip))
+        uow.commit()
+        return result
+
+    return db.transaction(work)
+
+
+def logout(db: Database, tenant_id: int, session_id: str | None) -> None:
+    if not session_id:
+        return
+
+    def work(uow: UnitOfWork) -> None:
+        repo.revoke_family(uow, tenant_id, session_id)
+        uow.commit()
+
+    db.transaction(work)
+
+
+def profile(db: Database, tenant_id: int, user_id: int) -> dict[str, Any]:
+    session = db.session()
+    user = repo.user_by_id(session, tenant_id, user_id)
+    if user is None or user["status"] == "deleted":
+        raise NotFound()
+    roles, _ = repo.roles_and_permissions(session, tenant_id, user_id)
+    return _user_view(user, roles)
+
+
+def create_user(db: Database, tenant_id: int, *, email: str, password: str, first_name: str = "",
+                last_name: str = "", language: str = "tr", roles: list[str] | None = None) -> int:
+    """Create a customer (no roles) or a staff user (with roles).  Used by seeding and tests
+    until registration and admin user management arrive."""
+    password_hash = hash_password(password)
+
+    def work(uow: UnitOfWork) -> int:
+        if repo.user_by_email(uow, tenant_id, email.lower()) is not None:
+            raise ApiError("conflict", status=409, details={"email": "taken"})
+        user_id = repo.insert_user(uow, tenant_id, email=email.lower(), password_hash=password_hash,
+                                   first_name=first_name, last_name=last_name, language=language,
+                                   is_staff=bool(roles))
+        repo.grant_roles(uow, tenant_id, user_id, roles or [])
+        uow.commit()
+        return user_id
+
+    return db.transaction(work)
+
+
+def set_password(db: Database, tenant_id: int, user_id: int, password: str) -> None:
+    """Replace a password and end every session of the user (all refresh-token families)."""
+    password_hash = hash_password(password)
+
+    def work(uow: UnitOfWork) -> None:
+        repo.update_password(uow, tenant_id, user_id, password_hash)
+        repo.revoke_all_sessions(uow, tenant_id, user_id)
+        uow.commit()
+
+    db.transaction(work)

@@ -1,0 +1,75 @@
+"""Access tokens: short-lived HS256 JWTs carrying tenant, user, roles and permissions.
+
+Refresh tokens are opaque, rotating and stored hashed (see chalicelib/accounts); this module
+only signs and verifies access tokens.  PyJWT is imported on first use: it pulls in
+`cryptography` (~150 ms), which public catalogue requests never need.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from .config import settings
+from .context import Principal
+from .errors import Unauthorized
+
+ALGORITHM = "HS256"
+
+
+def issue_access_token(principal: Principal, *, now: float | None = None) -> tuple[str, int]:
+    """Returns (token, expires_in_seconds)."""
+    import jwt
+
+    cfg = settings()
+    issued = int(now if now is not None else time.time())
+    claims: dict[str, Any] = {
+        "iss": cfg.jwt_issuer,
+        "sub": str(principal.user_id),
+        "tid": principal.tenant_id,
+        "roles": list(principal.roles),
+        "perms": sorted(principal.permissions),
+        "staff": principal.is_staff,
+        "sid": principal.session_id,
+        "typ": "access",
+        "iat": issued,
+        "exp": issued + cfg.access_token_seconds,
+        "jti": secrets.token_hex(8),
+    }
+    return jwt.encode(claims, cfg.jwt_secret, algorithm=ALGORITHM), cfg.access_token_seconds
+
+
+def decode_access_token(token: str) -> Principal:
+    import jwt
+
+    cfg = settings()
+    try:
+        claims = jwt.decode(
+            token,
+            cfg.jwt_secret,
+            algorithms=[ALGORITHM],
+            issuer=cfg.jwt_issuer,
+            options={"require": ["exp", "iat", "sub", "tid"]},
+            leeway=5,
+        )
+    except jwt.PyJWTError as exc:
+        raise Unauthorized("token_invalid") from exc
+    if claims.get("typ") != "access":
+        raise Unauthorized("token_invalid")
+    return Principal(
+        user_id=int(claims["sub"]),
+        tenant_id=int(claims["tid"]),
+        roles=tuple(claims.get("roles") or ()),
+        permissions=frozenset(claims.get("perms") or ()),
+        is_staff=bool(claims.get("staff")),
+        session_id=claims.get("sid"),
+    )
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("token_invalid")
+    return token.strip()

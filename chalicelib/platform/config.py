@@ -1,0 +1,119 @@
+"""All settings, read from the environment in one place, with working local defaults.
+
+Read lazily through `settings()` (cached) so importing a module never touches os.environ;
+tests call `reset_settings()` after changing the environment.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import parse_qs, unquote, urlparse
+
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
+DEV_API_KEY_PEPPER = "dev-only-api-key-pepper"
+
+
+@dataclass(frozen=True)
+class DbTarget:
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, url: str) -> "DbTarget":
+        """mysql://user:pass@host:port/db?connect_timeout=5 (also mysql+pymysql://)."""
+        parts = urlparse(url)
+        if not parts.scheme.startswith("mysql"):
+            raise ValueError(f"unsupported database URL scheme: {parts.scheme}")
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        return cls(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 3306,
+            user=unquote(parts.username or "root"),
+            password=unquote(parts.password or ""),
+            database=(parts.path or "/").lstrip("/"),
+            params=query,
+        )
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    database_url: str
+    database_read_url: str | None
+    redis_url: str
+    aws_endpoint_url: str | None
+    aws_region: str
+    jwt_secret: str
+    jwt_issuer: str
+    access_token_seconds: int
+    refresh_token_seconds: int
+    api_key_pepper: str
+    rate_limit_default: int
+    rate_limit_window_seconds: int
+    rate_limit_ip_multiplier: int
+    tenant_cache_seconds: int
+    compress_min_bytes: int
+    default_language: str
+    queue_prefix: str
+    bucket_prefix: str
+    log_level: str
+    bcrypt_rounds: int
+
+    @property
+    def is_production(self) -> bool:
+        return self.stage in {"prod", "production"}
+
+
+def _load() -> Settings:
+    env = os.environ.get
+    stage = env("STAGE", "local")
+    settings = Settings(
+        stage=stage,
+        database_url=env("DATABASE_URL", "mysql://root@127.0.0.1:3306/huglu"),
+        database_read_url=env("DATABASE_READ_URL") or None,
+        redis_url=env("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        aws_endpoint_url=env("AWS_ENDPOINT_URL") or None,
+        aws_region=env("AWS_REGION", env("AWS_DEFAULT_REGION", "eu-central-1")),
+        jwt_secret=env("JWT_SECRET", DEV_JWT_SECRET),
+        jwt_issuer=env("JWT_ISSUER", "huglu-commerce"),
+        access_token_seconds=_int("ACCESS_TOKEN_SECONDS", 900),
+        refresh_token_seconds=_int("REFRESH_TOKEN_SECONDS", 30 * 24 * 3600),
+        api_key_pepper=env("API_KEY_PEPPER", DEV_API_KEY_PEPPER),
+        rate_limit_default=_int("RATE_LIMIT_DEFAULT", 100),
+        rate_limit_window_seconds=_int("RATE_LIMIT_WINDOW_SECONDS", 900),
+        rate_limit_ip_multiplier=_int("RATE_LIMIT_IP_MULTIPLIER", 20),
+        tenant_cache_seconds=_int("TENANT_CACHE_SECONDS", 10),
+        compress_min_bytes=_int("COMPRESS_MIN_BYTES", 1024),
+        default_language=env("DEFAULT_LANGUAGE", "tr"),
+        queue_prefix=env("QUEUE_PREFIX", f"huglu-{stage}"),
+        bucket_prefix=env("BUCKET_PREFIX", f"huglu-{stage}"),
+        log_level=env("LOG_LEVEL", "INFO"),
+        bcrypt_rounds=_int("BCRYPT_ROUNDS", 12),
+    )
+    if settings.is_production and settings.bcrypt_rounds < 12:
+        raise RuntimeError("BCRYPT_ROUNDS below 12 is for tests only")
+    if settings.is_production and (
+        settings.jwt_secret == DEV_JWT_SECRET or settings.api_key_pepper == DEV_API_KEY_PEPPER
+    ):
+        # Refuse to run production with the development secrets baked into this file.
+        raise RuntimeError("JWT_SECRET and API_KEY_PEPPER must be set in production")
+    return settings
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return _load()
+
+
+def reset_settings() -> None:
+    settings.cache_clear()

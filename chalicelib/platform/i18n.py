@@ -1,0 +1,148 @@
+"""Message catalogue (tr, en) and Accept-Language negotiation.
+
+Every client-facing error message is looked up here by its error code, so the one error shape
+carries a message in the caller's language.  Field-level validation messages are translated
+from pydantic's error `type`.
+"""
+from __future__ import annotations
+
+SUPPORTED = ("tr", "en")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "invalid_json": {
+        "tr": "İstek gövdesi geçerli bir JSON değil.",
+        "en": "The request body is not valid JSON.",
+    },
+    "validation_failed": {
+        "tr": "Gönderilen veriler geçersiz.",
+        "en": "The submitted data is invalid.",
+    },
+    "api_key_missing": {
+        "tr": "X-API-Key başlığı gerekli.",
+        "en": "The X-API-Key header is required.",
+    },
+    "api_key_invalid": {
+        "tr": "API anahtarı geçersiz veya devre dışı.",
+        "en": "The API key is invalid or disabled.",
+    },
+    "token_missing": {
+        "tr": "Bu işlem için oturum açmanız gerekiyor.",
+        "en": "You need to sign in for this request.",
+    },
+    "token_invalid": {
+        "tr": "Oturum belirteci geçersiz veya süresi dolmuş.",
+        "en": "The access token is invalid or has expired.",
+    },
+    "forbidden": {
+        "tr": "Bu işlem için yetkiniz yok.",
+        "en": "You do not have permission for this request.",
+    },
+    "rate_limited": {
+        "tr": "Çok fazla istek gönderdiniz. Lütfen {retry_after} saniye sonra tekrar deneyin.",
+        "en": "Too many requests. Please try again in {retry_after} seconds.",
+    },
+    "not_found": {
+        "tr": "Kayıt bulunamadı.",
+        "en": "The resource was not found.",
+    },
+    "route_not_found": {
+        "tr": "İstenen adres bulunamadı.",
+        "en": "The requested path was not found.",
+    },
+    "method_not_allowed": {
+        "tr": "Bu adres için HTTP yöntemi desteklenmiyor.",
+        "en": "The HTTP method is not supported for this path.",
+    },
+    "unsupported_media_type": {
+        "tr": "İçerik türü desteklenmiyor; application/json gönderin.",
+        "en": "Unsupported content type; send application/json.",
+    },
+    "conflict": {
+        "tr": "İstek mevcut durumla çakışıyor.",
+        "en": "The request conflicts with the current state.",
+    },
+    "idempotency_key_reused": {
+        "tr": "Bu Idempotency-Key farklı bir istekle kullanılmış.",
+        "en": "This Idempotency-Key was used with a different request.",
+    },
+    "invalid_credentials": {
+        "tr": "E-posta veya şifre hatalı.",
+        "en": "The e-mail or password is incorrect.",
+    },
+    "refresh_token_invalid": {
+        "tr": "Yenileme belirteci geçersiz; lütfen tekrar giriş yapın.",
+        "en": "The refresh token is invalid; please sign in again.",
+    },
+    "tenant_mismatch": {
+        "tr": "Belirteç bu mağazaya ait değil.",
+        "en": "The token does not belong to this store.",
+    },
+    "service_unavailable": {
+        "tr": "Hizmet şu anda kullanılamıyor.",
+        "en": "The service is currently unavailable.",
+    },
+    "internal_error": {
+        "tr": "Beklenmeyen bir hata oluştu.",
+        "en": "An unexpected error occurred.",
+    },
+}
+
+# pydantic v2 error types → Turkish field messages (English uses pydantic's own text).
+FIELD_MESSAGES_TR: dict[str, str] = {
+    "missing": "Bu alan zorunludur.",
+    "string_type": "Metin olmalıdır.",
+    "string_too_short": "Çok kısa.",
+    "string_too_long": "Çok uzun.",
+    "string_pattern_mismatch": "Biçimi geçersiz.",
+    "int_type": "Tam sayı olmalıdır.",
+    "int_parsing": "Tam sayı olmalıdır.",
+    "decimal_type": "Sayı olmalıdır.",
+    "decimal_parsing": "Sayı olmalıdır.",
+    "decimal_max_places": "Çok fazla ondalık basamak.",
+    "bool_type": "true veya false olmalıdır.",
+    "bool_parsing": "true veya false olmalıdır.",
+    "greater_than": "Daha büyük bir değer girin.",
+    "greater_than_equal": "Daha büyük bir değer girin.",
+    "less_than": "Daha küçük bir değer girin.",
+    "less_than_equal": "Daha küçük bir değer girin.",
+    "value_error": "Değer geçersiz.",
+    "enum": "İzin verilen değerlerden biri olmalıdır.",
+    "literal_error": "İzin verilen değerlerden biri olmalıdır.",
+    "extra_forbidden": "Bu alana izin verilmiyor.",
+    "list_type": "Liste olmalıdır.",
+    "dict_type": "Nesne olmalıdır.",
+    "model_type": "Nesne olmalıdır.",
+    "url_parsing": "Geçerli bir adres olmalıdır.",
+    "url_scheme": "Adres http veya https ile başlamalıdır.",
+}
+
+
+def negotiate(accept_language: str | None, default: str = "tr") -> str:
+    """Pick tr or en from an Accept-Language header, honouring q-values."""
+    if not accept_language:
+        return default
+    best, best_q = default, -1.0
+    for part in accept_language.split(","):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        lang = tag.strip().lower()[:2]
+        if lang in SUPPORTED and q > best_q:
+            best, best_q = lang, q
+    return best
+
+
+def message(code: str, lang: str, **params: object) -> str:
+    entry = MESSAGES.get(code) or MESSAGES["internal_error"]
+    text = entry.get(lang) or entry["en"]
+    return text.format(**params) if params else text
+
+
+def field_message(error_type: str, english: str, lang: str) -> str:
+    if lang == "tr":
+        return FIELD_MESSAGES_TR.get(error_type, english)
+    return english

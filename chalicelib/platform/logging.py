@@ -1,0 +1,58 @@
+"""Structured JSON logs on stdout (CloudWatch ingests one JSON object per line).
+
+Every line carries the request id, tenant and user from the request context.  A hand-written
+formatter instead of aws-lambda-powertools' Logger: the same output for ~60 ms less cold
+start per function, which matters against the 300 ms import budget.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from typing import Any
+
+from .config import settings
+from .context import current
+
+_RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# Field names that must never reach a log line, whatever a caller passes in `extra`.
+_SECRET_FIELDS = {"password", "token", "access_token", "refresh_token", "secret", "api_key",
+                  "authorization", "code", "totp", "card_number", "cvc"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        ctx = current()
+        line: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + ".%03dZ" % record.msecs,
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": ctx.request_id,
+            "tenant_id": ctx.tenant.id if ctx.tenant else None,
+            "user_id": ctx.principal.user_id if ctx.principal else None,
+        }
+        for key, value in record.__dict__.items():
+            if key not in _RESERVED and not key.startswith("_"):
+                line[key] = "[redacted]" if key.lower() in _SECRET_FIELDS else value
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str, ensure_ascii=False)
+
+
+_configured = False
+
+
+def get_logger(name: str = "huglu") -> logging.Logger:
+    global _configured
+    if not _configured:
+        root = logging.getLogger("huglu")
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(JsonFormatter())
+        root.handlers[:] = [handler]
+        root.setLevel(settings().log_level)
+        root.propagate = False
+        _configured = True
+    return logging.getLogger(name if name.startswith("huglu") else f"huglu.{name}")

@@ -1,0 +1,128 @@
+"""OpenAPI 3.1 document built from the route registry and the pydantic models.
+
+The deployed `system` function serves the generated file (`make openapi` writes it); a test
+rebuilds it from app.py and fails when the file is stale or a route is missing, so the
+document cannot drift from the code while no function has to import every area to serve it.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic.json_schema import models_json_schema
+
+from .routing import ADMIN, PUBLIC, REGISTRY, RouteSpec
+
+_PATH_PARAM = re.compile(r"{([^}+]+)\+?}")
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable machine-readable error code, e.g. validation_failed")
+    message: str = Field(description="Human-readable message in the negotiated language (tr/en)")
+    details: Any = Field(default=None, description="Extra data, e.g. {'fields': [...]} for bad input")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+_ERROR_TEXT = {
+    400: "Bad input (malformed JSON or invalid fields)",
+    401: "Missing/invalid API key or access token",
+    403: "Authenticated but lacking the permission",
+    404: "Not found (or belongs to another tenant)",
+    409: "Conflicts with the current state",
+    429: "Rate limited; see Retry-After",
+    500: "Unexpected error",
+    503: "A dependency is unavailable",
+}
+
+
+def _operation(spec: RouteSpec, schemas: dict[tuple[type[BaseModel], str], Any]) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "operationId": spec.name,
+        "tags": [spec.tag],
+        "summary": spec.summary,
+        "security": [{"ApiKey": []}] if spec.auth == PUBLIC else [{"ApiKey": [], "BearerAuth": []}],
+        "x-auth": spec.auth,
+    }
+    if spec.description and spec.description != spec.summary:
+        op["description"] = spec.description
+    if spec.permission:
+        op["x-permission"] = spec.permission
+    params: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True,
+         "schema": {"type": "integer", "minimum": 1} if name == "id" or name.endswith("_id") else {"type": "string"}}
+        for name in _PATH_PARAM.findall(spec.path)
+    ]
+    if spec.query is not None:
+        qschema = spec.query.model_json_schema()
+        required = set(qschema.get("required", []))
+        for name, prop in qschema.get("properties", {}).items():
+            params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
+    if spec.idempotent:
+        params.append({"name": "Idempotency-Key", "in": "header", "required": False,
+                       "schema": {"type": "string", "maxLength": 128}})
+    if params:
+        op["parameters"] = params
+    if spec.body is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": schemas[(spec.body, "validation")]}},
+        }
+    responses: dict[str, Any] = {}
+    if spec.response is not None:
+        responses[str(spec.status)] = {
+            "description": "OK",
+            "content": {spec.content_type if spec.content_type != "application/json" else "application/json":
+                        {"schema": schemas[(spec.response, "serialization")]}},
+        }
+    else:
+        responses["204" if spec.status == 200 else str(spec.status)] = {"description": "No content"}
+    codes = {400, 401, 429, 500, *spec.errors}
+    if spec.auth == ADMIN:
+        codes.add(403)
+    if "{" in spec.path:
+        codes.add(404)
+    for code in sorted(codes):
+        responses[str(code)] = {
+            "description": _ERROR_TEXT.get(code, "Error"),
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+        }
+    op["responses"] = responses
+    return op
+
+
+def build_document(registry: dict[tuple[str, str], RouteSpec] | None = None) -> dict[str, Any]:
+    routes = registry if registry is not None else REGISTRY
+    wanted: list[tuple[type[BaseModel], Any]] = [(ErrorResponse, "serialization")]
+    for spec in routes.values():
+        if spec.body is not None:
+            wanted.append((spec.body, "validation"))
+        if spec.response is not None:
+            wanted.append((spec.response, "serialization"))
+    unique = list(dict.fromkeys(wanted))
+    schemas, definitions = models_json_schema(unique, ref_template="#/components/schemas/{model}")
+    paths: dict[str, dict[str, Any]] = {}
+    for (method, path), spec in sorted(routes.items(), key=lambda item: (item[0][1], item[0][0])):
+        paths.setdefault(path, {})[method.lower()] = _operation(spec, schemas)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Huğlu Commerce API",
+            "version": "1.0.0",
+            "description": "Multi-tenant e-commerce back end. Every request needs X-API-Key; "
+            "errors use one shape: {\"error\": {\"code\", \"message\", \"details\"}}; "
+            "messages follow Accept-Language (tr, en).",
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": definitions.get("$defs", {}),
+            "securitySchemes": {
+                "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                "BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+            },
+        },
+    }

@@ -1,0 +1,45 @@
+"""Admin permissions and the roles every tenant starts with.
+
+A permission is `<area>.<read|write>`; '*' grants everything.  Roles and their permissions are
+rows (roles, role_permissions) so a tenant can define its own; these are the defaults created
+with each tenant.  Tokens carry the permissions resolved at login (valid for the access
+token's 15 minutes).
+"""
+from __future__ import annotations
+
+ALL = "*"
+
+SETTINGS_READ = "settings.read"
+SETTINGS_WRITE = "settings.write"
+AUDIT_READ = "audit.read"
+USERS_READ = "users.read"
+USERS_WRITE = "users.write"
+ROLES_WRITE = "roles.write"
+API_KEYS_WRITE = "api_keys.write"
+PRODUCTS_READ = "products.read"
+PRODUCTS_WRITE = "products.write"
+ORDERS_READ = "orders.read"
+ORDERS_WRITE = "orders.write"
+FINANCE_READ = "finance.read"
+FINANCE_WRITE = "finance.write"
+CAMPAIGNS_WRITE = "campaigns.write"
+SUPPORT_WRITE = "support.write"
+
+CATALOGUE = sorted(
+    {
+        SETTINGS_READ, SETTINGS_WRITE, AUDIT_READ, USERS_READ, USERS_WRITE, ROLES_WRITE,
+        API_KEYS_WRITE, PRODUCTS_READ, PRODUCTS_WRITE, ORDERS_READ, ORDERS_WRITE, FINANCE_READ,
+        FINANCE_WRITE, CAMPAIGNS_WRITE, SUPPORT_WRITE,
+    }
+)
+
+DEFAULT_ROLES: dict[str, tuple[str, list[str]]] = {
+    "super_admin": ("Tüm yetkiler / everything", [ALL]),
+    "admin": (
+        "Mağaza yöneticisi / store manager",
+        [p for p in CATALOGUE if p not in {ROLES_WRITE, API_KEYS_WRITE}],
+    ),
+    "editor": ("Katalog editörü / catalogue editor", [PRODUCTS_READ, PRODUCTS_WRITE, CAMPAIGNS_WRITE]),
+    "support": ("Müşteri desteği / customer support", [USERS_READ, ORDERS_READ, SUPPORT_WRITE]),
+    "finance": ("Finans / finance", [ORDERS_READ, FINANCE_READ, FINANCE_WRITE]),
+}

@@ -1,0 +1,224 @@
+"""Declarative routes: one decorator registers the Chalice route and describes it.
+
+    router = Router(Blueprint(__name__), tag="catalog")
+
+    @router.get("/api/products/{product_id}", auth=PUBLIC, response=ProductOut)
+    def product_detail(call: Call) -> ProductOut: ...
+
+The description (auth level, permission, body / query / response models, rate limit) feeds
+the middleware (who may call it, which limit applies) and the OpenAPI document, so neither
+can drift from the code.  The wrapper parses JSON (Decimals stay Decimals), validates with
+pydantic, turns `*_id` path parameters into ints (404 otherwise) and renders the result.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ValidationError
+
+from .context import Principal, RequestContext, Tenant, current
+from .errors import ApiError, NotFound
+from .http import error_response, json_response
+
+PUBLIC, USER, ADMIN = "public", "user", "admin"
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    method: str
+    path: str
+    name: str
+    tag: str
+    summary: str
+    description: str
+    auth: str
+    permission: str | None
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    rate_limit: tuple[int, int] | None
+    errors: tuple[int, ...]
+    idempotent: bool
+    content_type: str = "application/json"
+
+
+# (METHOD, path) → spec, filled at import time by every Router.
+REGISTRY: dict[tuple[str, str], RouteSpec] = {}
+# path → methods, for preflight answers.
+PATH_METHODS: dict[str, set[str]] = {}
+
+
+@dataclass
+class Call:
+    """What a view receives: validated input plus the request context."""
+
+    ctx: RequestContext
+    request: Any
+    path: dict[str, Any]
+    body: Any = None
+    query: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tenant(self) -> Tenant:
+        assert self.ctx.tenant is not None  # the middleware resolved it or refused the call
+        return self.ctx.tenant
+
+    @property
+    def principal(self) -> Principal:
+        assert self.ctx.principal is not None  # USER / ADMIN routes only
+        return self.ctx.principal
+
+    def header(self, name: str) -> str | None:
+        return self.request.headers.get(name.lower())
+
+
+def _parse_body(spec: RouteSpec, request: Any) -> Any:
+    raw = request.raw_body
+    if not raw:
+        raw = b"{}" if spec.body is not None else b""
+    try:
+        data = json.loads(raw, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError("invalid_json", status=400, details={"position": getattr(exc, "pos", None)}) from exc
+    assert spec.body is not None
+    return spec.body.model_validate(data)
+
+
+def _parse_query(spec: RouteSpec, request: Any) -> Any:
+    assert spec.query is not None
+    params = request.query_params or {}
+    multi = getattr(params, "getlist", None)
+    data: dict[str, Any] = {}
+    for key in params:
+        values = multi(key) if multi else [params[key]]
+        field_info = spec.query.model_fields.get(key)
+        is_list = field_info is not None and "list" in str(field_info.annotation).lower()
+        data[key] = values if is_list else values[-1]
+    return spec.query.model_validate(data)
+
+
+def _path_values(raw: dict[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name == "id" or name.endswith("_id"):
+            if not value.isdigit() or len(value) > 19 or int(value) == 0:
+                raise NotFound()
+            values[name] = int(value)
+        else:
+            values[name] = value
+    return values
+
+
+def _render(spec: RouteSpec, result: Any) -> Response:
+    if isinstance(result, Response):
+        return result
+    if result is None:
+        return Response(body="", status_code=204)
+    return json_response(result, spec.status)
+
+
+class Router:
+    def __init__(self, blueprint: Blueprint, tag: str) -> None:
+        self.blueprint = blueprint
+        self.tag = tag
+        self._preflight_paths: set[str] = set()
+
+    def route(
+        self,
+        path: str,
+        method: str,
+        *,
+        auth: str,
+        response: type[BaseModel] | None = None,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        status: int = 200,
+        permission: str | None = None,
+        summary: str | None = None,
+        rate_limit: tuple[int, int] | None = None,
+        errors: tuple[int, ...] = (),
+        idempotent: bool = False,
+        content_type: str = "application/json",
+    ) -> Callable[[Callable[[Call], Any]], Callable[..., Response]]:
+        if auth not in (PUBLIC, USER, ADMIN):
+            raise ValueError(f"unknown auth level {auth!r}")
+        if auth == ADMIN and not permission:
+            raise ValueError(f"admin route {method} {path} must name a permission")
+
+        def decorator(fn: Callable[[Call], Any]) -> Callable[..., Response]:
+            doc = (fn.__doc__ or "").strip()
+            spec = RouteSpec(
+                method=method,
+                path=path,
+                name=fn.__name__,
+                tag=self.tag,
+                summary=summary or (doc.splitlines()[0] if doc else fn.__name__.replace("_", " ")),
+                description=doc,
+                auth=auth,
+                permission=permission,
+                body=body,
+                query=query,
+                response=response,
+                status=status,
+                rate_limit=rate_limit,
+                errors=errors,
+                idempotent=idempotent,
+                content_type=content_type,
+            )
+            REGISTRY[(method, path)] = spec
+            PATH_METHODS.setdefault(path, set()).add(method)
+
+            def view(**path_params: str) -> Response:
+                ctx = current()
+                request = self.blueprint.current_request
+                try:
+                    call = Call(ctx=ctx, request=request, path=_path_values(path_params))
+                    if spec.body is not None:
+                        call.body = _parse_body(spec, request)
+                    if spec.query is not None:
+                        call.query = _parse_query(spec, request)
+                    return _render(spec, fn(call))
+                except (ApiError, ValidationError) as exc:
+                    return error_response(exc, ctx)
+                except Exception as exc:  # noqa: BLE001 - rendered as a generic 500, logged
+                    return error_response(exc, ctx)
+
+            view.__name__ = fn.__name__
+            view.__doc__ = fn.__doc__
+            self.blueprint.route(path, methods=[method], content_types=sorted({content_type, "application/json"}))(view)
+            if path not in self._preflight_paths:
+                # API Gateway needs an OPTIONS method per path; the middleware answers it.
+                self._preflight_paths.add(path)
+                self.blueprint.route(path, methods=["OPTIONS"], name=f"{fn.__name__}_preflight")(
+                    _preflight_placeholder
+                )
+            return view
+
+        return decorator
+
+    def get(self, path: str, **kw: Any) -> Callable[[Callable[[Call], Any]], Callable[..., Response]]:
+        return self.route(path, "GET", **kw)
+
+    def post(self, path: str, **kw: Any) -> Callable[[Callable[[Call], Any]], Callable[..., Response]]:
+        return self.route(path, "POST", **kw)
+
+    def put(self, path: str, **kw: Any) -> Callable[[Callable[[Call], Any]], Callable[..., Response]]:
+        return self.route(path, "PUT", **kw)
+
+    def patch(self, path: str, **kw: Any) -> Callable[[Callable[[Call], Any]], Callable[..., Response]]:
+        return self.route(path, "PATCH", **kw)
+
+    def delete(self, path: str, **kw: Any) -> Callable[[Callable[[Call], Any]], Callable[..., Response]]:
+        return self.route(path, "DELETE", **kw)
+
+
+def _preflight_placeholder(**_: str) -> Response:
+    # Never reached: the middleware answers every OPTIONS request before routing.
+    return Response(body="", status_code=204)

@@ -1,0 +1,83 @@
+"""Turkish-aware text folding, SEO slugs and EAN-13 barcodes.  Pure functions, stdlib only.
+
+Folding is what makes search and URLs forgiving: a shopper typing "sisme yatak", "ŞİŞME YATAK"
+or "Şişme Yatak" should land on the same product.  Python's own `str.lower()` gets Turkish wrong
+("I" becomes "i" instead of "ı", and "İ" becomes "i" plus a combining dot), so the dotted and
+dotless i are mapped by hand before anything else; every variant then folds to ASCII "i".
+
+    >>> fold("Yarı Otomatik  AV TÜFEĞİ")
+    'yari otomatik av tufegi'
+    >>> slugify("Kamp Sandalyesi (Katlanır)")
+    'kamp-sandalyesi-katlanir'
+    >>> ean13_check_digit("400638133393")
+    1
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["fold", "slugify", "ean13_check_digit", "is_valid_ean13"]
+
+# Applied before lower-casing: Turkish upper-case I is the capital of dotless ı, İ of dotted i.
+# Both end up as ASCII "i" after folding, which is what search and slugs want.
+_I_FORMS = str.maketrans({"İ": "i", "I": "i", "ı": "i"})
+
+# Letters that Unicode decomposition does not reduce to ASCII on its own.
+_LETTERS = str.maketrans(
+    {
+        "ş": "s", "ğ": "g", "ç": "c", "ö": "o", "ü": "u",
+        "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l", "þ": "th",
+    }
+)
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_EAN13 = re.compile(r"[0-9]{13}")
+_TWELVE_DIGITS = re.compile(r"[0-9]{12}")
+
+
+def _ascii_lower(text: str) -> str:
+    """Lower-case `text` the Turkish way and reduce it to ASCII letters, digits and symbols."""
+    text = text.translate(_I_FORMS).lower().translate(_LETTERS)
+    # Remaining accents (â, î, û in Turkish loanwords; é, ñ, ...) decompose into a base letter
+    # plus combining marks; the marks are dropped.
+    decomposed = unicodedata.normalize("NFKD", text)
+    return decomposed.encode("ascii", "ignore").decode("ascii")
+
+
+def fold(text: str) -> str:
+    """Turkish-aware ASCII folding for search: lower-case, ş→s ğ→g ı/İ→i ç→c ö→o ü→u,
+    every run of other characters (punctuation, whitespace) collapsed to one space."""
+    return _NON_ALNUM.sub(" ", _ascii_lower(text)).strip()
+
+
+def slugify(text: str, max_length: int | None = None) -> str:
+    """URL slug: the folded text with words joined by '-'.
+
+    With `max_length`, the slug is cut at the last word boundary that fits (or hard-cut when a
+    single word is longer), never leaving a trailing '-'.
+    """
+    slug = _NON_ALNUM.sub("-", _ascii_lower(text)).strip("-")
+    if max_length is not None and len(slug) > max_length:
+        if max_length <= 0:
+            return ""
+        cut = slug[: max_length + 1]
+        boundary = cut.rfind("-")
+        slug = cut[:boundary] if boundary > 0 else slug[:max_length]
+        slug = slug.rstrip("-")
+    return slug
+
+
+def ean13_check_digit(first12: str) -> int:
+    """Check digit of an EAN-13 code from its first twelve digits (GS1 mod-10, weights 1,3)."""
+    if not isinstance(first12, str) or not _TWELVE_DIGITS.fullmatch(first12):
+        raise ValueError("EAN-13 check digit needs exactly 12 ASCII digits")
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
+    return (10 - total % 10) % 10
+
+
+def is_valid_ean13(code: str) -> bool:
+    """True when `code` is 13 ASCII digits whose last digit is the correct check digit."""
+    if not isinstance(code, str) or not _EAN13.fullmatch(code):
+        return False
+    return ean13_check_digit(code[:12]) == int(code[12])

@@ -1,0 +1,124 @@
+"""Rules for health, tenant settings and the audit log."""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from chalicelib.platform import audit, tenancy
+from chalicelib.platform.db import Database
+from chalicelib.platform.errors import NotFound
+
+from . import repository as repo
+
+
+def _timed(check: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        check()
+        status, error = "up", None
+    except Exception as exc:  # noqa: BLE001 - a health check reports, it does not raise
+        status, error = "down", type(exc).__name__
+    return {"status": status, "latency_ms": round((time.perf_counter() - started) * 1000, 2), "error": error}
+
+
+def _check_mysql(db: Database) -> None:
+    db.session().scalar("SELECT 1")
+
+
+def _check_redis() -> None:
+    from chalicelib.platform.cache import redis_client
+
+    redis_client().ping()
+
+
+def _check_aws() -> None:
+    from chalicelib.platform.aws import client
+
+    client("sts").get_caller_identity()
+
+
+def health(db: Database) -> dict[str, Any]:
+    checks = {"mysql": _timed(lambda: _check_mysql(db)), "redis": _timed(_check_redis), "aws": _timed(_check_aws)}
+    ok = all(c["status"] == "up" for c in checks.values())
+    return {"status": "ok" if ok else "degraded", "checks": checks}
+
+
+def _settings_view(row: dict[str, Any], origins: list[str]) -> dict[str, Any]:
+    stored = row["settings"]
+    return {
+        "id": row["id"],
+        "slug": row["slug"],
+        "name": row["name"],
+        "domain": row["domain"],
+        "default_language": row["default_language"],
+        "currency": row["currency"],
+        "cors_origins": origins,
+        "rate_limit": stored.get("rate_limit") or {},
+        "security": stored.get("security") or {},
+    }
+
+
+def get_settings(db: Database, tenant_id: int) -> dict[str, Any]:
+    session = db.reader()
+    row = repo.get_tenant(session, tenant_id)
+    if row is None:
+        raise NotFound()
+    return _settings_view(row, repo.cors_origins(session, tenant_id))
+
+
+def update_settings(db: Database, tenant_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+    """Apply a partial update, audit it (before/after) and drop cached tenant data after commit."""
+
+    def work(uow: Any) -> dict[str, Any]:
+        row = repo.get_tenant(uow, tenant_id, for_update=True)
+        if row is None:
+            raise NotFound()
+        before = _settings_view(row, repo.cors_origins(uow, tenant_id))
+        columns = {k: changes[k] for k in ("name", "domain", "default_language") if k in changes}
+        stored = dict(row["settings"])
+        for key in ("rate_limit", "security"):
+            if key in changes:
+                stored[key] = changes[key]
+        if stored != row["settings"]:
+            columns["settings"] = stored
+        repo.update_tenant(uow, tenant_id, columns)
+        if "cors_origins" in changes:
+            repo.replace_cors_origins(uow, tenant_id, changes["cors_origins"])
+        after = _settings_view(repo.get_tenant(uow, tenant_id) or row, repo.cors_origins(uow, tenant_id))
+        audit.record(uow, tenant_id, "tenant.settings.update", entity_type="tenant",
+                     entity_id=tenant_id, before=before, after=after)
+        uow.on_commit(lambda: tenancy.forget_tenant(db.session(), tenant_id))
+        uow.commit()
+        return after
+
+    return db.transaction(work)
+
+
+def admin_logs(db: Database, tenant_id: int, query: Any) -> dict[str, Any]:
+    rows = repo.list_admin_logs(
+        db.reader(), tenant_id, action=query.action, entity_type=query.entity_type,
+        user_id=query.user_id, before_id=query.cursor, limit=query.limit + 1,
+    )
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    items = [
+        {
+            **{k: r[k] for k in ("id", "user_id", "action", "entity_type", "entity_id", "request_id", "ip", "created_at")},
+            "before": json.loads(r["before_data"]) if r["before_data"] else None,
+            "after": json.loads(r["after_data"]) if r["after_data"] else None,
+        }
+        for r in rows
+    ]
+    return {"items": items, "next_cursor": rows[-1]["id"] if more and rows else None}
+
+
+def purge_expired(db: Database) -> dict[str, int]:
+    return repo.purge_expired(db.session())
+
+
+def openapi_document_path() -> str:
+    import os
+
+    return os.path.join(os.path.dirname(__file__), "openapi.json")
+

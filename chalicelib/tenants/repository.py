@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalicelib.platform.db import Session
+
+
+def insert_tenant(session: Session, *, slug: str, name: str, default_language: str, currency: str,
+                  domain: str | None, settings: dict[str, Any]) -> int:
+    return session.insert(
+        """INSERT INTO tenants (slug, name, domain, default_language, currency, settings)
+           VALUES (%s, %s, %s, %s, %s, %s)""",
+        (slug, name, domain, default_language, currency, json.dumps(settings)),
+    )
+
+
+def slug_taken(session: Session, slug: str) -> bool:
+    return session.scalar("SELECT 1 FROM tenants WHERE slug = %s", (slug,)) is not None
+
+
+def insert_role(session: Session, tenant_id: int, name: str, description: str, permissions: list[str]) -> int:
+    role_id = session.insert(
+        "INSERT INTO roles (tenant_id, name, description, is_system) VALUES (%s, %s, %s, 1)",
+        (tenant_id, name, description),
+    )
+    session.executemany(
+        "INSERT INTO role_permissions (tenant_id, role_id, permission) VALUES (%s, %s, %s)",
+        [(tenant_id, role_id, p) for p in permissions],
+    )
+    return role_id
+
+
+def insert_api_key(session: Session, tenant_id: int, *, name: str, prefix: str, key_hash: str,
+                   created_by: int | None) -> int:
+    return session.insert(
+        """INSERT INTO api_keys (tenant_id, name, key_prefix, key_hash, created_by)
+           VALUES (%s, %s, %s, %s, %s)""",
+        (tenant_id, name, prefix, key_hash, created_by),
+    )
+
+
+def revoke_api_key(session: Session, tenant_id: int, key_id: int) -> str | None:
+    row = session.one(
+        "SELECT key_hash FROM api_keys WHERE tenant_id = %s AND id = %s AND status = 'active' FOR UPDATE",
+        (tenant_id, key_id),
+    )
+    if row is None:
+        return None
+    session.execute(
+        "UPDATE api_keys SET status = 'revoked', revoked_at = UTC_TIMESTAMP(6) WHERE tenant_id = %s AND id = %s",
+        (tenant_id, key_id),
+    )
+    return str(row["key_hash"])
+
+
+def insert_origins(session: Session, tenant_id: int, origins: list[str]) -> None:
+    if origins:
+        session.executemany(
+            "INSERT INTO tenant_cors_origins (tenant_id, origin) VALUES (%s, %s)",
+            [(tenant_id, o) for o in sorted(set(origins))],
+        )

@@ -1,0 +1,5 @@
+"""Lambda: /api/health, /api/openapi.json, /api/admin/settings, /api/admin/logs."""
+from chalicelib.platform.app_factory import create_app
+from chalicelib.system.routes import bp
+
+app = create_app("huglu-system", [bp])

@@ -1,0 +1,1 @@
+"""Deployment and local-stack tooling: packaging, template, migrations, dev server, worker."""

@@ -1,0 +1,184 @@
+"""Find the deployable functions by importing functions/*.py, each in a clean interpreter.
+
+Nothing here is a hand-kept list: an API function is a module whose Chalice `app` serves
+routes (read from `app.routes`, OPTIONS preflights included); an event function is a module
+exposing `handler`, with its triggers read from its Chalice app's `event_sources` (schedules,
+SQS queues).  A module with no trigger (migrate) is invoked by hand or by the pipeline.
+
+Each module is imported in its own interpreter (cwd and PYTHONPATH = the repository root) so
+route registries and blueprints of one function cannot leak into another's answer:
+
+    python -m infra.functions            # prints what was found, as JSON
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBE_TIMEOUT_S = 120
+
+
+class DiscoveryError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    expression: str
+    description: str
+
+
+@dataclass(frozen=True)
+class QueueSource:
+    name: str
+    queue: str
+    batch_size: int
+    window_s: int
+    max_concurrency: int | None
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str  # module name under functions/, e.g. "catalog", "purge_expired"
+    routes: tuple[tuple[str, str], ...]  # (path, METHOD), sorted
+    schedules: tuple[Schedule, ...]
+    queues: tuple[QueueSource, ...]
+
+    @property
+    def is_api(self) -> bool:
+        return bool(self.routes)
+
+    @property
+    def handler(self) -> str:
+        return f"functions/{self.name}.{'app' if self.is_api else 'handler'}"
+
+
+def module_names(root: Path = ROOT) -> list[str]:
+    return sorted(p.stem for p in (root / "functions").glob("*.py") if p.stem != "__init__")
+
+
+def discover(root: Path = ROOT) -> list[Function]:
+    names = module_names(root)
+    if not names:
+        raise DiscoveryError(f"no function modules under {root / 'functions'}")
+    with ThreadPoolExecutor(max_workers=min(8, len(names))) as pool:
+        reports = list(pool.map(lambda name: _run_probe(root, name), names))
+    return [_to_function(name, report) for name, report in zip(names, reports)]
+
+
+def _run_probe(root: Path, name: str) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["PYTHONPATH"] = str(root)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # Settings are read while modules import (the logger's level), and a production STAGE
+    # without its secrets refuses to load: describe the code, not this shell's environment.
+    env["STAGE"] = "build"
+    proc = subprocess.run(
+        [sys.executable, "-m", "infra.functions", "--probe", f"functions.{name}"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S, check=False,
+    )
+    if proc.returncode != 0:
+        raise DiscoveryError(f"importing functions/{name}.py failed:\n{proc.stderr.strip()}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _to_function(name: str, report: dict[str, Any]) -> Function:
+    where = f"functions/{name}.py"
+    if report["unsupported"]:
+        raise DiscoveryError(f"{where}: no template support yet for {', '.join(report['unsupported'])}")
+    routes = tuple(sorted((path, method) for path, method in report["routes"]))
+    sources = report["sources"]
+    if routes and (report["has_handler"] or sources):
+        raise DiscoveryError(f"{where} serves routes and also has event handlers: one Lambda, one entry point")
+    if not routes and not report["has_handler"]:
+        raise DiscoveryError(f"{where} has neither routes on `app` nor a `handler`")
+    for source in sources:
+        if not source["is_handler"]:
+            raise DiscoveryError(
+                f"{where}: event source {source['name']!r} is not handled by the module's `handler`; "
+                "give it a functions/ module of its own"
+            )
+    return Function(
+        name=name,
+        routes=routes,
+        schedules=tuple(
+            Schedule(s["name"], s["expression"], s["description"]) for s in sources if s["type"] == "schedule"
+        ),
+        queues=tuple(
+            QueueSource(s["name"], s["queue"], s["batch_size"], s["window_s"], s["max_concurrency"])
+            for s in sources
+            if s["type"] == "sqs"
+        ),
+    )
+
+
+# -- runs inside the probe interpreter --------------------------------------------------------
+def _describe_source(source: Any) -> dict[str, Any]:
+    from chalice.app import ScheduledEventConfig, SQSEventConfig
+
+    if isinstance(source, ScheduledEventConfig):
+        expression = source.schedule_expression
+        return {
+            "type": "schedule",
+            "expression": expression if isinstance(expression, str) else expression.to_string(),
+            "description": source.description or "",
+        }
+    if isinstance(source, SQSEventConfig):
+        if source.queue is None:
+            raise DiscoveryError(f"{source.name}: name the queue (queue=...), not its ARN; see infra/resources.py")
+        return {
+            "type": "sqs",
+            "queue": source.queue,
+            "batch_size": source.batch_size,
+            "window_s": source.maximum_batching_window_in_seconds,
+            "max_concurrency": source.maximum_concurrency,
+        }
+    return {"type": type(source).__name__}
+
+
+def probe(module_name: str) -> dict[str, Any]:
+    import importlib
+
+    module = importlib.import_module(module_name)
+    app = getattr(module, "app", None)
+    handler = getattr(module, "handler", None)
+    report: dict[str, Any] = {"routes": [], "sources": [], "has_handler": callable(handler), "unsupported": []}
+    if app is None:
+        return report
+    report["routes"] = [[path, method] for path, methods in app.routes.items() for method in methods]
+    for source in app.event_sources:
+        described = _describe_source(source)
+        if described["type"] not in ("schedule", "sqs"):
+            report["unsupported"].append(f"event source {described['type']}")
+            continue
+        described["name"] = source.name
+        described["is_handler"] = handler is not None and app.handler_map.get(source.name) is handler
+        report["sources"].append(described)
+    if app.pure_lambda_functions:
+        report["unsupported"].append("@app.lambda_function")
+    if app.websocket_handlers:
+        report["unsupported"].append("websocket handlers")
+    if app.builtin_auth_handlers:
+        report["unsupported"].append("Chalice authorizers")
+    return report
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--probe"]:
+        print(json.dumps(probe(argv[1])))
+        return 0
+    functions = discover()
+    print(json.dumps([{**f.__dict__, "handler": f.handler} for f in functions], default=lambda o: o.__dict__, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,122 @@
+"""`make dev`: the whole local stack in one command.
+
+MariaDB / Redis checked (infra/local/services.sh starts them), database created and migrated,
+demo tenant seeded, an AWS emulator started (moto server, unless AWS_ENDPOINT_URL points at one
+such as LocalStack), queues and buckets created on it, the API served by `chalice local` on
+http://127.0.0.1:8000 and the local worker polling queues / firing schedules.  Ctrl-C stops all.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pymysql
+
+from chalicelib.platform.config import DbTarget, reset_settings, settings
+
+ROOT = Path(__file__).resolve().parents[2]
+API_PORT = int(os.environ.get("API_PORT", "8000"))
+MOTO_PORT = int(os.environ.get("MOTO_PORT", "5000"))
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _wait_port(port: int, name: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if _port_open(port):
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"dev: {name} did not start on port {port}")
+
+
+def ensure_database() -> None:
+    target = DbTarget.parse(settings().database_url)
+    conn = pymysql.connect(host=target.host, port=target.port, user=target.user, password=target.password)
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE DATABASE IF NOT EXISTS `{target.database}` "
+                    "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    conn.close()
+    from infra.migrations.runner import upgrade_to_head
+
+    upgrade_to_head(settings().database_url)
+    print(f"dev: database {target.database} migrated")
+
+
+def start_emulator(children: list[subprocess.Popen]) -> None:
+    if os.environ.get("AWS_ENDPOINT_URL"):
+        print(f"dev: using the AWS endpoint {os.environ['AWS_ENDPOINT_URL']}")
+        return
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
+    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{MOTO_PORT}"
+    if not _port_open(MOTO_PORT):
+        children.append(subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(MOTO_PORT)],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        _wait_port(MOTO_PORT, "moto server")
+    reset_settings()
+    print(f"dev: moto server on {os.environ['AWS_ENDPOINT_URL']}")
+
+
+def ensure_aws_resources() -> None:
+    try:
+        from infra.resources import create_local_resources
+    except ImportError:  # the declarative resource map arrives with infra/resources.py
+        return
+    created = create_local_resources()
+    print(f"dev: AWS resources ready: {', '.join(created)}")
+
+
+def main() -> int:
+    os.chdir(ROOT)
+    os.environ.setdefault("STAGE", "local")
+    children: list[subprocess.Popen] = []
+    try:
+        ensure_database()
+        start_emulator(children)
+        ensure_aws_resources()
+        from infra.local.seed_demo import CREDENTIALS, seed
+
+        credentials = seed()
+        children.append(subprocess.Popen([sys.executable, "-m", "chalice.cli", "local", "--host", "127.0.0.1",
+                                          "--port", str(API_PORT), "--stage", "dev"], cwd=ROOT))
+        children.append(subprocess.Popen([sys.executable, "-m", "infra.local.worker"], cwd=ROOT))
+        _wait_port(API_PORT, "the API")
+        print("\n" + "=" * 72)
+        print(f"Huğlu Commerce API on http://127.0.0.1:{API_PORT}   (OpenAPI: /api/openapi.json)")
+        print(f"demo tenant API key : {credentials['api_key']}")
+        print(f"admin login         : {credentials['admin']['email']} / {credentials['admin']['password']}")
+        print(f"customer login      : {credentials['customer']['email']} / {credentials['customer']['password']}")
+        print(f"catalogue           : {json.dumps(credentials['catalog'], default=str, ensure_ascii=False)}")
+        print(f"written to          : {CREDENTIALS}")
+        print(f"try: curl -H 'X-API-Key: {credentials['api_key']}' http://127.0.0.1:{API_PORT}/api/products")
+        print("=" * 72 + "\n", flush=True)
+        while all(child.poll() is None for child in children):
+            time.sleep(1)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""What the deployed stack holds besides the functions, and what each function may touch.
+
+The one place to edit when an area starts using a queue or a bucket: add the queue or bucket
+here, then name it under the area's function in ACCESS.  infra/template.py turns this into
+resources, IAM statements and outputs; tests/unit/test_template.py checks the result.
+
+Queue *consumers* are not listed here: a function that consumes a queue says so in code
+(`@bp.on_sqs_message(queue="feed-sync")` in its area's handlers.py, registered by its
+functions/ module), and the template gives it the event source mapping and the receive
+permissions from that.
+"""
+from __future__ import annotations
+
+# Prefix of every physical name; the same "huglu-<stage>" the app's config derives its
+# QUEUE_PREFIX / BUCKET_PREFIX defaults from (chalicelib/platform/config.py).
+APP = "huglu"
+
+# Function defaults and the exceptions to them.
+RUNTIME = "python3.11"
+ARCHITECTURE = "x86_64"  # the dependency layer's native wheels (bcrypt, pydantic-core) must match
+MEMORY_MB = 512
+TIMEOUT_S = 15
+LOG_RETENTION_DAYS = 30
+FUNCTION_OVERRIDES: dict[str, dict[str, int]] = {
+    "migrate": {"timeout": 300},
+}
+
+# SQS queues, each with a dead-letter queue.  Visibility timeout is derived: at least six times
+# the longest timeout of the queue's consumers (AWS's guidance for Lambda event sources).
+QUEUES: dict[str, dict[str, int]] = {
+    "notifications": {},  # e-mail / SMS / push deliveries
+    "events": {},  # analytics and ML events (the ML service consumes them)
+    "feed-sync": {},  # XML product-feed batches
+}
+MAX_RECEIVE_COUNT = 5  # deliveries before a message goes to the DLQ
+QUEUE_RETENTION_S = 4 * 24 * 3600
+DLQ_RETENTION_S = 14 * 24 * 3600  # the SQS maximum: time to look at poison messages
+
+# S3 buckets: all private, encrypted, public access blocked, TLS only, kept on stack delete.
+BUCKETS: dict[str, dict[str, bool]] = {
+    "images": {"versioned": False},
+    "invoices": {"versioned": True},
+    "backups": {"versioned": True},
+}
+
+# Per function, beyond the baseline every function gets (its own log group, VPC networking,
+# read access to the app secret):
+#   "s3":      buckets whose objects it reads and writes
+#   "sqs":     queues it sends to
+#   "actions": IAM actions that have no resource-level permissions (must be in WILDCARD_ACTIONS)
+# e.g. "catalog": {"s3": ["images"]}, "orders": {"sqs": ["notifications", "events"]}
+ACCESS: dict[str, dict[str, list[str]]] = {
+    # The health check's AWS probe.  (STS answers GetCallerIdentity even without this
+    # permission; it is listed so the probe keeps working under an SCP that denies by default.)
+    "system": {"actions": ["sts:GetCallerIdentity"]},
+}
+
+# The only actions allowed on Resource "*", and why.
+WILDCARD_ACTIONS: dict[str, str] = {
+    # A function in a VPC manages its ENIs; EC2 offers no resource-level scoping for
+    # Describe*, and the ENI ids are not known in advance (AWSLambdaVPCAccessExecutionRole).
+    "ec2:CreateNetworkInterface": "Lambda VPC networking",
+    "ec2:DescribeNetworkInterfaces": "Lambda VPC networking",
+    "ec2:DescribeSubnets": "Lambda VPC networking",
+    "ec2:DeleteNetworkInterface": "Lambda VPC networking",
+    "ec2:AssignPrivateIpAddresses": "Lambda VPC networking",
+    "ec2:UnassignPrivateIpAddresses": "Lambda VPC networking",
+    "sts:GetCallerIdentity": "STS has no resource ARNs",
+}
+
+# Keys of the Secrets Manager secret huglu/<stage>/app that become environment variables
+# through CloudFormation dynamic references (resolved at deploy time, never in the template).
+SECRET_ENV = ("DATABASE_URL", "REDIS_URL", "JWT_SECRET", "API_KEY_PEPPER")

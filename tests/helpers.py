@@ -1,0 +1,41 @@
+"""Small row builders for tests (straight SQL, so tests do not depend on admin routes)."""
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from chalicelib.platform.db import Database
+
+
+def insert_category(db: Database, tenant_id: int, name: str = "Kamp", parent_path: str = "/") -> tuple[int, str]:
+    session = db.session()
+    cat_id = session.insert(
+        "INSERT INTO categories (tenant_id, name, slug, path, depth, sort_order, is_active) VALUES (%s,%s,%s,'',0,0,1)",
+        (tenant_id, name, f"{name.lower()}-{uuid.uuid4().hex[:6]}"),
+    )
+    path = f"{parent_path}{cat_id}/"
+    session.execute("UPDATE categories SET path = %s, depth = %s WHERE tenant_id = %s AND id = %s",
+                    (path, path.count("/") - 2, tenant_id, cat_id))
+    return cat_id, path
+
+
+def insert_product(db: Database, tenant_id: int, name: str, *, price: str = "1249.90", stock: int = 10,
+                   category_id: int | None = None) -> int:
+    session = db.session()
+    if category_id is None:
+        category_id, _ = insert_category(db, tenant_id)
+    product_id = session.insert(
+        """INSERT INTO products (tenant_id, category_id, name, slug, description, status, base_price, total_stock)
+           VALUES (%s, %s, %s, %s, %s, 'active', %s, %s)""",
+        (tenant_id, category_id, name, f"p-{uuid.uuid4().hex[:10]}", f"{name} açıklaması", Decimal(price), stock),
+    )
+    session.insert(
+        """INSERT INTO product_variations (tenant_id, product_id, sku, name, price, stock, is_active)
+           VALUES (%s, %s, %s, %s, %s, %s, 1)""",
+        (tenant_id, product_id, f"SKU-{uuid.uuid4().hex[:10]}", name, Decimal(price), stock),
+    )
+    session.insert(
+        "INSERT INTO product_images (tenant_id, product_id, s3_key, alt_text, sort_order) VALUES (%s,%s,%s,%s,0)",
+        (tenant_id, product_id, f"tenants/{tenant_id}/products/{product_id}/1.jpg", name),
+    )
+    return product_id
