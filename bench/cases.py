@@ -79,6 +79,10 @@ def health(env: BenchEnv) -> Plan:
 
 
 # -- catalogue ---------------------------------------------------------------------------------
+def len_catalogue(env: BenchEnv) -> int:
+    return int(env.setup.get("products", 0))
+
+
 def _detail_events(env: BenchEnv, ids: list[int], api_key: str) -> list[dict[str, Any]]:
     return [api_event("GET", "/api/products/{product_id}", path_params={"product_id": pid}, api_key=api_key)
             for pid in ids]
@@ -127,9 +131,6 @@ def product_list_category(env: BenchEnv) -> Plan:
     return Plan(app, lambda: fresh(event),
                 info={"category_id": env.category_id, "products_in_category": env.category_products})
 
-
-def len_catalogue(env: BenchEnv) -> int:
-    return int(env.setup.get("products", 0))
 
 
 # -- tenancy / limiting ------------------------------------------------------------------------

@@ -55,16 +55,21 @@ ACCESS: dict[str, dict[str, list[str]]] = {
     "system": {"actions": ["sts:GetCallerIdentity"]},
 }
 
+# What a function in a VPC needs to manage its network interfaces (the actions of AWS's
+# AWSLambdaVPCAccessExecutionRole).
+VPC_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
+
 # The only actions allowed on Resource "*", and why.
 WILDCARD_ACTIONS: dict[str, str] = {
-    # A function in a VPC manages its ENIs; EC2 offers no resource-level scoping for
-    # Describe*, and the ENI ids are not known in advance (AWSLambdaVPCAccessExecutionRole).
-    "ec2:CreateNetworkInterface": "Lambda VPC networking",
-    "ec2:DescribeNetworkInterfaces": "Lambda VPC networking",
-    "ec2:DescribeSubnets": "Lambda VPC networking",
-    "ec2:DeleteNetworkInterface": "Lambda VPC networking",
-    "ec2:AssignPrivateIpAddresses": "Lambda VPC networking",
-    "ec2:UnassignPrivateIpAddresses": "Lambda VPC networking",
+    **{action: "Lambda VPC networking: ENI ids are not known in advance and EC2's Describe* "
+       "actions have no resource-level permissions" for action in VPC_ACTIONS},
     "sts:GetCallerIdentity": "STS has no resource ARNs",
 }
 

@@ -1,0 +1,243 @@
+"""`make bench`: python -m bench.run [--quick] [--only NAME ...] [--no-coldstart]
+
+Warm, in-process, single-threaded: every case calls a deployed function's Lambda app
+(`functions.<area>.app(event, None)`) with an API Gateway REST proxy event, exactly as Lambda
+does, and times that call alone with perf_counter_ns.  A call that returns any other status
+than the case expects aborts that case (errors are never timed).  Then every function's cold
+start is measured in fresh interpreters (bench/coldstart.py).
+
+Writes bench/results.json and prints a table.  With --only, the named parts are re-measured and
+merged into the existing results.json.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .environment import AwsEmulator, BenchEnv, configure_process_env, log, prepare, silence_request_logs
+from .stats import summarize_ns
+
+RESULTS_PATH = Path(__file__).resolve().parent / "results.json"
+COLDSTART = "coldstart"
+SCHEMA_VERSION = 1
+
+
+class CaseFailed(RuntimeError):
+    pass
+
+
+def machine() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+    }
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            model = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), None)
+        info["cpu_model"] = model
+    except OSError:
+        pass
+    return info
+
+
+def run_case(case: Any, env: BenchEnv, quick: bool) -> dict[str, Any]:
+    from time import perf_counter_ns
+
+    from chalicelib.platform.db import stats
+
+    plan = case.build(env)
+    iterations = case.quick_iterations if quick else case.iterations
+
+    def call() -> tuple[dict[str, Any], int]:
+        event = plan.next_event()
+        started = perf_counter_ns()
+        response = plan.app(event, None)
+        elapsed = perf_counter_ns() - started
+        status = response.get("statusCode")
+        if status != plan.expect:
+            raise CaseFailed(f"{case.name}: status {status}, expected {plan.expect}: {str(response.get('body'))[:300]}")
+        if plan.after is not None:
+            plan.after(response)
+        return response, elapsed
+
+    for _ in range(case.warmup):
+        call()
+    samples: list[int] = []
+    statements = stats.statements
+    wall = time.perf_counter()
+    for _ in range(iterations):
+        samples.append(call()[1])
+    wall = time.perf_counter() - wall
+    result = summarize_ns(samples)
+    result["warmup"] = case.warmup
+    result["db_statements_per_call"] = round((stats.statements - statements) / iterations, 2)
+    result["wall_seconds"] = round(wall, 2)
+    result["description"] = case.description
+    result.update(plan.info)
+    return result
+
+
+def first_calls(env: BenchEnv) -> dict[str, Any]:
+    """The one request each function's first invocation makes in the cold-start children."""
+    from .coldstart import FirstCall
+    from .events import api_event, scheduled_event
+
+    token = env.login()["access_token"]
+    return {
+        "system": FirstCall("app", api_event("GET", "/api/health", api_key=env.api_key), "GET /api/health"),
+        "catalog": FirstCall(
+            "app",
+            api_event("GET", "/api/products/{product_id}", path_params={"product_id": env.product_ids[0]},
+                      api_key=env.api_key),
+            "GET /api/products/{product_id} (Redis hit)",
+        ),
+        "accounts": FirstCall(
+            "app", api_event("GET", "/api/users/profile", api_key=env.api_key, bearer=token),
+            "GET /api/users/profile (Bearer)",
+        ),
+        "purge_expired": FirstCall("handler", scheduled_event(), "scheduled event", expect=None),
+        "migrate": FirstCall("handler", {}, "upgrade_to_head (already at head)", expect=None),
+    }
+
+
+def _fmt(value: Any, width: int, digits: int = 2) -> str:
+    if value is None:
+        return "-".rjust(width)
+    if isinstance(value, float):
+        return f"{value:.{digits}f}".rjust(width)
+    return str(value).rjust(width)
+
+
+def render_table(results: dict[str, Any]) -> str:
+    rows = [f"{'case':<28}{'iters':>7}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'mean ms':>10}{'req/s':>9}{'SQL/call':>9}"]
+    rows.append("-" * len(rows[0]))
+    for name, r in results.get("cases", {}).items():
+        if "error" in r:
+            rows.append(f"{name:<28}  FAILED: {r['error'][:90]}")
+            continue
+        rows.append(f"{name:<28}{_fmt(r['iterations'], 7)}{_fmt(r['p50_ms'], 10)}{_fmt(r['p90_ms'], 10)}"
+                    f"{_fmt(r['p99_ms'], 10)}{_fmt(r['mean_ms'], 10)}{_fmt(r['throughput_rps'], 9, 1)}"
+                    f"{_fmt(r['db_statements_per_call'], 9)}")
+    for key, value in (results.get("derived") or {}).items():
+        rows.append(f"  {key}: {value}")
+    cold = results.get("coldstart") or {}
+    if isinstance(cold.get("error"), str):
+        rows += ["", f"cold start FAILED: {cold['error'][:200]}"]
+    elif cold:
+        rows.append("")
+        head = f"{'function':<16}{'import ms':>10}{'1st call ms':>12}{'total ms':>10}{'<300ms':>8}  slowest imports (cumulative ms)"
+        rows += [head, "-" * len(head)]
+        for name, c in cold.items():
+            if "error" in c:
+                rows.append(f"{name:<16}  FAILED: {c['error'][:90]}")
+                continue
+            first = c.get("first_call") or {}
+            target = {True: "yes", False: "NO", None: "n/a"}[c.get("meets_import_target")]
+            top = ", ".join(f"{m['module']} {m['cumulative_ms']:.0f}" for m in c["top_modules"][:5])
+            rows.append(f"{name:<16}{_fmt(c['import_ms'], 10, 1)}{_fmt(first.get('first_call_ms'), 12, 1)}"
+                        f"{_fmt(first.get('import_plus_first_call_ms'), 10, 1)}{target:>8}  {top}")
+    return "\n".join(rows)
+
+
+def _load_previous() -> dict[str, Any]:
+    try:
+        return json.loads(RESULTS_PATH.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    except (OSError, ValueError):
+        return {}
+
+
+def targets(coldstart: dict[str, Any]) -> dict[str, Any]:
+    from .coldstart import IMPORT_BUDGET_MS
+
+    api = {n: c for n, c in coldstart.items() if c.get("api") and "import_ms" in c}
+    return {
+        "coldstart_import_ms": {
+            "budget_ms": IMPORT_BUDGET_MS,
+            "applies_to": "API functions (functions/*.py with HTTP routes)",
+            "results": {n: {"import_ms": c["import_ms"], "met": c["meets_import_target"]} for n, c in api.items()},
+            "all_met": all(c["meets_import_target"] for c in api.values()) if api else None,
+        }
+    }
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    from .cases import CASES
+
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[1])
+    parser.add_argument("--quick", action="store_true", help="1,000 products and fewer iterations")
+    parser.add_argument("--only", action="append", default=[], metavar="NAME",
+                        help=f"run only this case (repeatable); one of {', '.join(CASES)}, {COLDSTART}")
+    parser.add_argument("--no-coldstart", action="store_true", help="skip the cold-start measurements")
+    parser.add_argument("--coldstart-runs", type=int, default=7, metavar="N", help="fresh interpreters per function")
+    parser.add_argument("--output", type=Path, default=RESULTS_PATH)
+    args = parser.parse_args(argv)
+    unknown = [n for n in args.only if n not in CASES and n != COLDSTART]
+    if unknown:
+        parser.error(f"unknown case(s): {', '.join(unknown)}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    configure_process_env()
+    args = parse_args(argv)
+    from .cases import CASES, DERIVED
+
+    selected = [n for n in CASES if not args.only or n in args.only]
+    do_cold = (not args.only and not args.no_coldstart) or COLDSTART in args.only
+    results: dict[str, Any] = _load_previous() if args.only else {}
+    results.update({"schema_version": SCHEMA_VERSION, "machine": machine(),
+                    "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                    "mode": "quick" if args.quick else "full"})
+    results.setdefault("cases", {})
+    failed = False
+    with AwsEmulator() as aws:
+        log(f"AWS endpoint {aws.endpoint}{' (moto_server started for the bench)' if aws.started else ''}")
+        env = prepare(args.quick)
+        silence_request_logs()
+        results["setup"] = {**env.setup, "aws_endpoint": aws.endpoint, "moto_started": aws.started,
+                            "bcrypt_rounds": int(os.environ["BCRYPT_ROUNDS"])}
+        for name in selected:
+            case = CASES[name]
+            log(f"case {name} ...")
+            try:
+                results["cases"][name] = run_case(case, env, args.quick)
+            except Exception as exc:  # noqa: BLE001 - one failed case must not hide the others
+                failed = True
+                results["cases"][name] = {"error": f"{type(exc).__name__}: {exc}"}
+                log(f"case {name} FAILED: {exc}")
+        results["cases"] = {n: results["cases"][n] for n in list(CASES) + list(results["cases"])
+                            if n in results["cases"]}
+        derived: dict[str, Any] = {}
+        for fn in DERIVED:
+            derived.update(fn(results["cases"]))
+        results["derived"] = derived
+        if do_cold:
+            from .coldstart import measure_all
+
+            try:
+                results["coldstart"] = measure_all(first_calls(env), args.coldstart_runs, log)
+            except Exception as exc:  # noqa: BLE001
+                failed = True
+                results["coldstart"] = {"error": f"{type(exc).__name__}: {exc}"}
+                log(f"cold start FAILED: {exc}")
+    cold = results.get("coldstart") or {}
+    if "error" not in cold:
+        results["targets"] = targets(cold)
+    args.output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(render_table(results))
+    print(f"\nwritten {args.output}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

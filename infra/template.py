@@ -1,0 +1,410 @@
+"""The AWS SAM template, as plain dicts: one Lambda per function module, one REST API,
+queues with dead-letter queues, buckets, schedules, and a role per function.
+
+Input: the functions discovered from code (infra/functions.py) and the declarative map of
+queues, buckets and per-function access (infra/resources.py).  Output: a dict ready for
+json.dump; `python -m infra.build` writes it next to the code package.
+
+Secrets never appear here: the secret `huglu/<stage>/app` (a JSON object with the keys in
+resources.SECRET_ENV) is referenced through CloudFormation dynamic references, resolved by
+CloudFormation at deploy time.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from . import resources as R
+from .functions import Function
+
+API = "RestApi"
+API_STAGE = "api"
+SECRET_NAME = R.APP + "/${Stage}/app"
+IAM_VERSION = "2012-10-17"
+
+Json = dict[str, Any]
+
+
+def _sub(text: str) -> Json:
+    return {"Fn::Sub": text}
+
+
+def _ref(name: str) -> Json:
+    return {"Ref": name}
+
+
+def _arn(logical_id: str) -> Json:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+def pascal(name: str) -> str:
+    """'purge_expired' → 'PurgeExpired', '/api/products/{product_id}' → 'ApiProductsProductId'."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", name) if part)
+
+
+def physical_name(name: str) -> Json:
+    return _sub(f"{R.APP}-${{Stage}}-{name.replace('_', '-')}")
+
+
+def function_id(fn: Function) -> str:
+    return pascal(fn.name) + "Function"
+
+
+def queue_id(queue: str) -> str:
+    return pascal(queue) + "Queue"
+
+
+def dlq_id(queue: str) -> str:
+    return pascal(queue) + "DeadLetterQueue"
+
+
+def bucket_id(bucket: str) -> str:
+    return pascal(bucket) + "Bucket"
+
+
+def timeout_of(fn: Function) -> int:
+    return R.FUNCTION_OVERRIDES.get(fn.name, {}).get("timeout", R.TIMEOUT_S)
+
+
+def memory_of(fn: Function) -> int:
+    return R.FUNCTION_OVERRIDES.get(fn.name, {}).get("memory", R.MEMORY_MB)
+
+
+# -- parameters -------------------------------------------------------------------------------
+PARAMETERS: Json = {
+    "Stage": {
+        "Type": "String",
+        "Default": "prod",
+        "AllowedPattern": "^[a-z][a-z0-9-]{0,15}$",
+        "Description": "Stage name: part of every physical name and the app's STAGE "
+        "('prod' turns on the production checks in chalicelib/platform/config.py).",
+    },
+    "SubnetIds": {
+        "Type": "List<AWS::EC2::Subnet::Id>",
+        "Description": "Private subnets with a route to RDS Proxy and ElastiCache.",
+    },
+    "SecurityGroupIds": {
+        "Type": "List<AWS::EC2::SecurityGroup::Id>",
+        "Description": "Security groups of the functions (allowed in by RDS Proxy and Redis).",
+    },
+    "DependenciesLayerArn": {
+        "Type": "String",
+        "AllowedPattern": "^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]+:[0-9]+$",
+        "Description": "Lambda layer with the third-party packages (python/...) for "
+        f"{R.RUNTIME} on {R.ARCHITECTURE}; the code package holds only the project's code.",
+    },
+}
+
+
+# -- IAM --------------------------------------------------------------------------------------
+def _statement(sid: str, actions: list[str], resource: Any) -> Json:
+    return {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": resource}
+
+
+def _policy_statements(fn: Function, access: dict[str, list[str]], log_group: str) -> list[Json]:
+    statements = [
+        _statement("Logs", ["logs:CreateLogStream", "logs:PutLogEvents"], _arn(log_group)),
+        _statement("VpcNetworking", list(R.VPC_ACTIONS), "*"),
+        _statement(
+            "AppSecret",
+            ["secretsmanager:GetSecretValue"],
+            # Secret ARNs end in '-' plus six random characters.
+            _sub(f"arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:{SECRET_NAME}-??????"),
+        ),
+    ]
+    if access.get("s3"):
+        statements.append(_statement(
+            "BucketObjects", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            [_sub(f"${{{bucket_id(b)}.Arn}}/*") for b in access["s3"]],
+        ))
+    if access.get("sqs"):
+        statements.append(_statement(
+            "QueueSend", ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
+            [_arn(queue_id(q)) for q in access["sqs"]],
+        ))
+    if fn.queues:
+        statements.append(_statement(
+            "QueueConsume",
+            ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
+            [_arn(queue_id(q)) for q in sorted({s.queue for s in fn.queues})],
+        ))
+    if access.get("actions"):
+        statements.append(_statement("Unscoped", access["actions"], "*"))
+    return statements
+
+
+def _role(fn: Function, access: dict[str, list[str]], log_group: str) -> Json:
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "Description": _sub(f"{R.APP}-${{Stage}} {fn.name} function"),
+            "AssumeRolePolicyDocument": {
+                "Version": IAM_VERSION,
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }],
+            },
+            "Policies": [{
+                "PolicyName": "function",
+                "PolicyDocument": {"Version": IAM_VERSION, "Statement": _policy_statements(fn, access, log_group)},
+            }],
+        },
+    }
+
+
+# -- functions --------------------------------------------------------------------------------
+def _environment() -> Json:
+    variables: Json = {
+        "STAGE": _ref("Stage"),
+        "QUEUE_PREFIX": _sub(f"{R.APP}-${{Stage}}"),
+        "BUCKET_PREFIX": _sub(f"{R.APP}-${{Stage}}-${{AWS::AccountId}}-${{AWS::Region}}"),
+    }
+    for key in R.SECRET_ENV:
+        variables[key] = _sub(f"{{{{resolve:secretsmanager:{SECRET_NAME}:SecretString:{key}}}}}")
+    return {"Variables": variables}
+
+
+def _api_events(fn: Function) -> Json:
+    events: Json = {}
+    for path, method in fn.routes:
+        name = pascal(method.lower()) + pascal(path)
+        if name in events:
+            raise ValueError(f"functions/{fn.name}.py: routes {path} {method} and another map to event {name}")
+        events[name] = {
+            "Type": "Api",
+            "Properties": {"RestApiId": _ref(API), "Path": path, "Method": method.lower()},
+        }
+    return events
+
+
+def _trigger_events(fn: Function) -> Json:
+    events: Json = {}
+    for schedule in fn.schedules:
+        events[pascal(schedule.name) + "Schedule"] = {
+            "Type": "Schedule",
+            "Properties": {
+                "Schedule": schedule.expression,
+                "Name": physical_name(schedule.name),
+                "Description": schedule.description or f"{fn.name}: {schedule.expression}",
+                "Enabled": True,
+            },
+        }
+    for source in fn.queues:
+        properties: Json = {
+            "Queue": _arn(queue_id(source.queue)),
+            "BatchSize": source.batch_size,
+            "MaximumBatchingWindowInSeconds": source.window_s,
+            # Consumers report partial batch failures (ARCHITECTURE.md): only failed
+            # messages are retried and, after MAX_RECEIVE_COUNT, dead-lettered.
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        }
+        if source.max_concurrency:
+            properties["ScalingConfig"] = {"MaximumConcurrency": source.max_concurrency}
+        events[pascal(source.name) + "Messages"] = {"Type": "SQS", "Properties": properties}
+    return events
+
+
+def _function_resources(fn: Function, access: dict[str, list[str]], code_uri: str) -> Json:
+    fid = function_id(fn)
+    log_group, role = fid + "LogGroup", fid + "Role"
+    events = _api_events(fn) if fn.is_api else _trigger_events(fn)
+    function: Json = {
+        "Type": "AWS::Serverless::Function",
+        # The role may only write to this log group, so it has to exist before the first call.
+        "DependsOn": [log_group],
+        "Properties": {
+            "FunctionName": physical_name(fn.name),
+            "Description": f"functions/{fn.name}.py",
+            "CodeUri": code_uri,
+            "Handler": fn.handler,
+            "Runtime": R.RUNTIME,
+            "Architectures": [R.ARCHITECTURE],
+            "MemorySize": memory_of(fn),
+            "Timeout": timeout_of(fn),
+            "Role": _arn(role),
+            "Layers": [_ref("DependenciesLayerArn")],
+            "Environment": _environment(),
+            "VpcConfig": {"SubnetIds": _ref("SubnetIds"), "SecurityGroupIds": _ref("SecurityGroupIds")},
+        },
+    }
+    if events:
+        function["Properties"]["Events"] = events
+    return {
+        log_group: {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {
+                "LogGroupName": _sub(f"/aws/lambda/{R.APP}-${{Stage}}-{fn.name.replace('_', '-')}"),
+                "RetentionInDays": R.LOG_RETENTION_DAYS,
+            },
+        },
+        role: _role(fn, access, log_group),
+        fid: function,
+    }
+
+
+# -- API, queues, buckets ---------------------------------------------------------------------
+def _gateway_error(code: str, message: str, status: int | None = None) -> Json:
+    # API Gateway's own refusals (unknown route, throttling, payload too large, integration
+    # failures) in the app's one error shape.  $context.error.messageString is already a
+    # quoted JSON string.  Without a StatusCode the gateway's own status is kept.
+    body = (
+        '{"error": {"code": "%s", "message": %s, "details": {"request_id": "$context.requestId"}}}'
+        % (code, message)
+    )
+    response: Json = {"ResponseTemplates": {"application/json": body}}
+    if status is not None:
+        response["StatusCode"] = status
+    return response
+
+
+def _api() -> Json:
+    return {
+        "Type": "AWS::Serverless::Api",
+        "Properties": {
+            "Name": _sub(f"{R.APP}-${{Stage}}"),
+            "StageName": API_STAGE,
+            # Without it SAM adds a second stage literally named "Stage".
+            "OpenApiVersion": "3.0.1",
+            "EndpointConfiguration": {"Type": "REGIONAL"},
+            # SAM's spelling of "*/*": every media type may be binary, so the gzip bodies the
+            # app returns base64-encoded (isBase64Encoded) reach clients as bytes.  It also
+            # makes API Gateway hand request bodies over base64-encoded; Chalice decodes them.
+            # No MinimumCompressionSize: the app compresses (platform/http.gzip_if_worthwhile).
+            "BinaryMediaTypes": ["*~1*"],
+            "GatewayResponses": {
+                # An unknown path is a 403 "Missing Authentication Token" by default.
+                "MISSING_AUTHENTICATION_TOKEN": _gateway_error("route_not_found", '"Route not found"', 404),
+                "THROTTLED": _gateway_error("rate_limited", "$context.error.messageString"),
+                "DEFAULT_4XX": _gateway_error("bad_request", "$context.error.messageString"),
+                "DEFAULT_5XX": _gateway_error("internal_error", "$context.error.messageString"),
+            },
+        },
+    }
+
+
+def _queue_resources(functions: list[Function]) -> Json:
+    out: Json = {}
+    for queue in R.QUEUES:
+        consumers = [(fn, s) for fn in functions for s in fn.queues if s.queue == queue]
+        visibility = max([6 * timeout_of(fn) + s.window_s for fn, s in consumers] or [6 * R.TIMEOUT_S])
+        out[dlq_id(queue)] = {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": physical_name(f"{queue}-dlq"),
+                "MessageRetentionPeriod": R.DLQ_RETENTION_S,
+                "SqsManagedSseEnabled": True,
+            },
+        }
+        out[queue_id(queue)] = {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": physical_name(queue),
+                "VisibilityTimeout": visibility,
+                "MessageRetentionPeriod": R.QUEUE_RETENTION_S,
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {"deadLetterTargetArn": _arn(dlq_id(queue)), "maxReceiveCount": R.MAX_RECEIVE_COUNT},
+            },
+        }
+    return out
+
+
+def _bucket_resources() -> Json:
+    out: Json = {}
+    for bucket, options in R.BUCKETS.items():
+        bid = bucket_id(bucket)
+        properties: Json = {
+            "BucketName": _sub(f"{R.APP}-${{Stage}}-${{AWS::AccountId}}-${{AWS::Region}}-{bucket}"),
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [{
+                "ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                "BucketKeyEnabled": True,
+            }]},
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        }
+        if options.get("versioned"):
+            properties["VersioningConfiguration"] = {"Status": "Enabled"}
+        out[bid] = {
+            "Type": "AWS::S3::Bucket",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": properties,
+        }
+        out[bid + "Policy"] = {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": _ref(bid),
+                "PolicyDocument": {"Version": IAM_VERSION, "Statement": [{
+                    "Sid": "TlsOnly",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [_arn(bid), _sub(f"${{{bid}.Arn}}/*")],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }]},
+            },
+        }
+    return out
+
+
+def _outputs() -> Json:
+    outputs: Json = {
+        "ApiUrl": {
+            "Description": "Base URL of the REST API (routes start with /api/...)",
+            "Value": _sub(f"https://${{{API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{API_STAGE}"),
+        },
+    }
+    for queue in R.QUEUES:
+        outputs[queue_id(queue) + "Url"] = {"Value": _ref(queue_id(queue))}
+        outputs[dlq_id(queue) + "Url"] = {"Value": _ref(dlq_id(queue))}
+    for bucket in R.BUCKETS:
+        outputs[bucket_id(bucket) + "Name"] = {"Value": _ref(bucket_id(bucket))}
+    return outputs
+
+
+# -- the template -----------------------------------------------------------------------------
+def check_access_map(functions: list[Function]) -> None:
+    """Fail on names in resources.py that point nowhere (a typo would silently grant nothing)."""
+    names = {fn.name for fn in functions}
+    for fn_name, access in R.ACCESS.items():
+        if fn_name not in names:
+            raise ValueError(f"infra/resources.py ACCESS names {fn_name!r}, which is not a functions/ module")
+        unknown = (
+            [f"bucket {b!r}" for b in access.get("s3", []) if b not in R.BUCKETS]
+            + [f"queue {q!r}" for q in access.get("sqs", []) if q not in R.QUEUES]
+            + [f"wildcard action {a!r}" for a in access.get("actions", []) if a not in R.WILDCARD_ACTIONS]
+        )
+        if set(access) - {"s3", "sqs", "actions"}:
+            unknown.append(f"keys {sorted(set(access) - {'s3', 'sqs', 'actions'})}")
+        if unknown:
+            raise ValueError(f"infra/resources.py ACCESS[{fn_name!r}]: unknown {', '.join(unknown)}")
+    for fn in functions:
+        for source in fn.queues:
+            if source.queue not in R.QUEUES:
+                raise ValueError(f"functions/{fn.name}.py consumes {source.queue!r}; declare it in QUEUES")
+
+
+def build_template(functions: list[Function], code_uri: str = "package.zip") -> Json:
+    check_access_map(functions)
+    resources: Json = {API: _api()}
+    for fn in functions:
+        resources.update(_function_resources(fn, R.ACCESS.get(fn.name, {}), code_uri))
+    resources.update(_queue_resources(functions))
+    resources.update(_bucket_resources())
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Description": (
+            f"{R.APP}: one Lambda per functions/ module (generated by `python -m infra.build`; "
+            f"do not edit). Needs the secret {R.APP}/<Stage>/app with keys {', '.join(R.SECRET_ENV)}."
+        ),
+        "Parameters": PARAMETERS,
+        "Resources": resources,
+        "Outputs": _outputs(),
+    }
