@@ -24,7 +24,7 @@ class DbTarget:
     params: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def parse(cls, url: str) -> "DbTarget":
+    def parse(cls, url: str) -> DbTarget:
         """mysql://user:pass@host:port/db?connect_timeout=5 (also mysql+pymysql://)."""
         parts = urlparse(url)
         if not parts.scheme.startswith("mysql"):

@@ -97,7 +97,7 @@ class UnitOfWork(Session):
         self._after_commit: list[Callable[[], None]] = []
         self.committed = False
 
-    def __enter__(self) -> "UnitOfWork":
+    def __enter__(self) -> UnitOfWork:
         self.conn.begin()
         return self
 

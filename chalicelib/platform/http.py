@@ -79,7 +79,7 @@ def add_cors_headers(response: Response, ctx: RequestContext) -> None:
 
 
 def preflight_response(origin: str | None, allowed: bool, methods: list[str]) -> Response:
-    headers = {"Vary": "Origin"}
+    headers: dict[str, str | list[str]] = {"Vary": "Origin"}
     if origin and allowed:
         headers.update(
             {

@@ -42,6 +42,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
+class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stdout is at emit time (Lambda's, a test's capture, a pipe)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stdout
+        super().emit(record)
+
+
 _configured = False
 
 
@@ -49,7 +57,7 @@ def get_logger(name: str = "huglu") -> logging.Logger:
     global _configured
     if not _configured:
         root = logging.getLogger("huglu")
-        handler = logging.StreamHandler(sys.stdout)
+        handler = _StdoutHandler(sys.stdout)
         handler.setFormatter(JsonFormatter())
         root.handlers[:] = [handler]
         root.setLevel(settings().log_level)

@@ -188,6 +188,6 @@ def _reshape_chalice_error(response: Response) -> Response:
         from .context import current
 
         exc = ApiError(code, status=response.status_code, headers={
-            k: v for k, v in response.headers.items() if k.lower() == "allow"})
+            k: str(v) for k, v in response.headers.items() if k.lower() == "allow"})
         return error_response(exc, current())
     return response

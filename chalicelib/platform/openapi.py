@@ -39,7 +39,7 @@ _ERROR_TEXT = {
 }
 
 
-def _operation(spec: RouteSpec, schemas: dict[tuple[type[BaseModel], str], Any]) -> dict[str, Any]:
+def _operation(spec: RouteSpec, schemas: dict[Any, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {
         "operationId": spec.name,
         "tags": [spec.tag],

@@ -72,7 +72,8 @@ def ean13_check_digit(first12: str) -> int:
     """Check digit of an EAN-13 code from its first twelve digits (GS1 mod-10, weights 1,3)."""
     if not isinstance(first12, str) or not _TWELVE_DIGITS.fullmatch(first12):
         raise ValueError("EAN-13 check digit needs exactly 12 ASCII digits")
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
+    # Positions 1, 3, 5, ... weigh 1; positions 2, 4, 6, ... weigh 3.
+    total = sum(map(int, first12[0::2])) + 3 * sum(map(int, first12[1::2]))
     return (10 - total % 10) % 10
 
 

@@ -75,7 +75,7 @@ def update_settings(db: Database, tenant_id: int, changes: dict[str, Any]) -> di
         if row is None:
             raise NotFound()
         before = _settings_view(row, repo.cors_origins(uow, tenant_id))
-        columns = {k: changes[k] for k in ("name", "domain", "default_language") if k in changes}
+        columns: dict[str, Any] = {k: changes[k] for k in ("name", "domain", "default_language") if k in changes}
         stored = dict(row["settings"])
         for key in ("rate_limit", "security"):
             if key in changes:

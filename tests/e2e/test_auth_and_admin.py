@@ -134,3 +134,12 @@ def test_admin_logs_are_tenant_scoped_and_paginated(client, admin_api: Api, othe
     other.token = login(other, email, password)["access_token"]
     assert other.get("/api/admin/logs").json["items"] == []
     assert_error_shape(admin_api.get("/api/admin/logs?limit=0"), 400, "validation_failed")
+
+
+def test_admin_writes_only_touch_their_own_tenant(client, admin_api: Api, other_tenant: TenantInfo):
+    from chalicelib.system.service import get_settings
+    from chalicelib.platform.db import get_db
+
+    before = get_settings(get_db(), other_tenant.id)
+    assert admin_api.put("/api/admin/settings", {"name": "Sadece Benim Mağazam"}).status_code == 200
+    assert get_settings(get_db(), other_tenant.id) == before
