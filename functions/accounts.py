@@ -1,5 +1,5 @@
 """Lambda: /api/users/..., /api/auth/..."""
-from chalicelib.accounts.routes import bp
+from chalicelib.accounts.routes import router
 from chalicelib.platform.app_factory import create_app
 
-app = create_app("huglu-accounts", [bp])
+app = create_app("huglu-accounts", [router])

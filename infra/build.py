@@ -11,7 +11,7 @@ writes
 then e.g. `sam deploy --template-file dist/template.json --parameter-overrides ...`.
 
 The zip is reproducible (sorted entries, fixed timestamps and modes): unchanged code gives the
-same bytes, so a redeploy does not update functions whose code did not change.
+same bytes, so deploying again without code changes uploads and updates nothing.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from .functions import ROOT, Function, discover
 from .template import build_template
@@ -81,7 +82,7 @@ def _describe(fn: Function) -> str:
     return f"event  {', '.join(triggers) or 'no trigger (invoked by the pipeline)'}"
 
 
-def build(out: Path, root: Path = ROOT) -> tuple[list[Function], dict]:
+def build(out: Path, root: Path = ROOT) -> tuple[list[Function], dict[str, Any]]:
     out.mkdir(parents=True, exist_ok=True)
     functions = discover(root)
     template = build_template(functions, code_uri=PACKAGE)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent  # the repository; also where infra/ itself lives
 PROBE_TIMEOUT_S = 120
 
 
@@ -70,24 +70,32 @@ def discover(root: Path = ROOT) -> list[Function]:
     if not names:
         raise DiscoveryError(f"no function modules under {root / 'functions'}")
     with ThreadPoolExecutor(max_workers=min(8, len(names))) as pool:
-        reports = list(pool.map(lambda name: _run_probe(root, name), names))
-    return [_to_function(name, report) for name, report in zip(names, reports)]
+        reports = list(pool.map(lambda name: run_probe(f"functions.{name}", root), names))
+    return [_to_function(name, report) for name, report in zip(names, reports, strict=True)]
 
 
-def _run_probe(root: Path, name: str) -> dict[str, Any]:
+def run_probe(module: str, root: Path = ROOT) -> dict[str, Any]:
+    """Import `module` in a fresh interpreter and describe its Chalice app (see `probe`).
+
+    A fresh interpreter each time is not only hygiene: Chalice consumes a blueprint's route
+    options when registering it, so one process cannot import app.py and a functions/ module
+    (or two modules sharing a blueprint) without the second app's routes coming out wrong.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    env["PYTHONPATH"] = str(root)
+    # The functions come from `root`; the probe (this module) from wherever infra/ lives.
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([str(root), str(ROOT)]))
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     # Settings are read while modules import (the logger's level), and a production STAGE
     # without its secrets refuses to load: describe the code, not this shell's environment.
     env["STAGE"] = "build"
     proc = subprocess.run(
-        [sys.executable, "-m", "infra.functions", "--probe", f"functions.{name}"],
+        [sys.executable, "-m", "infra.functions", "--probe", module],
         cwd=root, env=env, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S, check=False,
     )
     if proc.returncode != 0:
-        raise DiscoveryError(f"importing functions/{name}.py failed:\n{proc.stderr.strip()}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        raise DiscoveryError(f"importing {module} failed:\n{proc.stderr.strip()}")
+    report: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return report
 
 
 def _to_function(name: str, report: dict[str, Any]) -> Function:
@@ -175,8 +183,14 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--probe"]:
         print(json.dumps(probe(argv[1])))
         return 0
-    functions = discover()
-    print(json.dumps([{**f.__dict__, "handler": f.handler} for f in functions], default=lambda o: o.__dict__, indent=2))
+    for fn in discover():
+        described = {
+            "handler": fn.handler,
+            "routes": [f"{method} {path}" for path, method in fn.routes],
+            "schedules": [s.__dict__ for s in fn.schedules],
+            "queues": [q.__dict__ for q in fn.queues],
+        }
+        print(fn.name, json.dumps(described))
     return 0
 
 

@@ -18,7 +18,7 @@ from . import resources as R
 from .functions import Function
 
 API = "RestApi"
-API_STAGE = "api"
+API_STAGE = "v1"  # routes already start with /api; a custom domain maps its root here
 SECRET_NAME = R.APP + "/${Stage}/app"
 IAM_VERSION = "2012-10-17"
 

@@ -2,16 +2,13 @@
 /api/users/profile."""
 from __future__ import annotations
 
-from chalice import Blueprint
-
 from chalicelib.platform.db import get_db
 from chalicelib.platform.routing import PUBLIC, USER, Call, Router
 
 from . import service
 from .schemas import LoginIn, RefreshIn, TokensOut, UserOut
 
-bp = Blueprint(__name__)
-router = Router(bp, tag="accounts")
+router = Router(tag="accounts")
 
 
 def _client(call: Call, device_name: str | None = None) -> service.Client:

@@ -1,16 +1,13 @@
 """HTTP routes of the catalogue area: GET /api/products, GET /api/products/{product_id}."""
 from __future__ import annotations
 
-from chalice import Blueprint
-
 from chalicelib.platform.db import get_db
 from chalicelib.platform.routing import PUBLIC, Call, Router
 
 from . import service
 from .schemas import ProductDetail, ProductListQuery, ProductPage
 
-bp = Blueprint(__name__)
-router = Router(bp, tag="catalog")
+router = Router(tag="catalog")
 
 
 @router.get("/api/products", auth=PUBLIC, query=ProductListQuery, response=ProductPage)

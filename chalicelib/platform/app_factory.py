@@ -14,6 +14,7 @@ from chalice import Blueprint, Chalice
 from .config import settings
 from .http import gzip_if_worthwhile
 from .middleware import pipeline
+from .routing import Router
 
 
 class HugluApp(Chalice):
@@ -29,9 +30,10 @@ class HugluApp(Chalice):
         return gzip_if_worthwhile(event, response, settings().compress_min_bytes)
 
 
-def create_app(name: str, blueprints: Iterable[Blueprint]) -> HugluApp:
+def create_app(name: str, parts: Iterable[Router | Blueprint]) -> HugluApp:
+    """`parts`: areas' Routers (HTTP routes) and Blueprints (queue / schedule handlers)."""
     app = HugluApp(app_name=name)
     app.register_middleware(pipeline, "http")
-    for blueprint in blueprints:
-        app.register_blueprint(blueprint)
+    for part in parts:
+        app.register_blueprint(part.blueprint() if isinstance(part, Router) else part)
     return app

@@ -47,6 +47,7 @@ class RequestContext:
     origin: str | None = None
     tenant: Tenant | None = None
     principal: Principal | None = None
+    request: Any = None  # the chalice Request being served
     extra: dict[str, Any] = field(default_factory=dict)
 
 

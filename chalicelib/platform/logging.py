@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from typing import Any
 
-from .config import settings
 from .context import current
 
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
@@ -60,7 +60,9 @@ def get_logger(name: str = "huglu") -> logging.Logger:
         handler = _StdoutHandler(sys.stdout)
         handler.setFormatter(JsonFormatter())
         root.handlers[:] = [handler]
-        root.setLevel(settings().log_level)
+        # Straight from the environment: building the full Settings here would validate
+        # production secrets at import time of every module that logs.
+        root.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
         root.propagate = False
         _configured = True
     return logging.getLogger(name if name.startswith("huglu") else f"huglu.{name}")

@@ -83,6 +83,7 @@ def _new_context(request: Request) -> RequestContext:
         client_ip=(rc.get("identity") or {}).get("sourceIp") or "unknown",
         device_id=device if device and _DEVICE_ID.match(device) else None,
         origin=headers.get("origin"),
+        request=request,
     )
 
 

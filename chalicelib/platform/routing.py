@@ -1,6 +1,6 @@
 """Declarative routes: one decorator registers the Chalice route and describes it.
 
-    router = Router(Blueprint(__name__), tag="catalog")
+    router = Router(tag="catalog")
 
     @router.get("/api/products/{product_id}", auth=PUBLIC, response=ProductOut)
     def product_detail(call: Call) -> ProductOut: ...
@@ -125,10 +125,26 @@ def _render(spec: RouteSpec, result: Any) -> Response:
 
 
 class Router:
-    def __init__(self, blueprint: Blueprint, tag: str) -> None:
-        self.blueprint = blueprint
+    """Collects an area's routes; `blueprint()` turns them into a Chalice Blueprint.
+
+    A Chalice Blueprint can be registered on one app only (registration consumes its stored
+    arguments), so each app (app.py, every functions/ module, tests) asks for its own.
+    """
+
+    def __init__(self, tag: str) -> None:
         self.tag = tag
-        self._preflight_paths: set[str] = set()
+        self._views: list[tuple[str, str, str, Callable[..., Response]]] = []
+
+    def blueprint(self, import_name: str | None = None) -> Blueprint:
+        bp = Blueprint(import_name or f"chalicelib.{self.tag}.routes")
+        preflight_paths: set[str] = set()
+        for path, method, content_type, view in self._views:
+            bp.route(path, methods=[method], content_types=sorted({content_type, "application/json"}))(view)
+            if path not in preflight_paths:
+                # API Gateway needs an OPTIONS method per path; the middleware answers it.
+                preflight_paths.add(path)
+                bp.route(path, methods=["OPTIONS"], name=f"{view.__name__}_preflight")(_preflight_placeholder)
+        return bp
 
     def route(
         self,
@@ -177,7 +193,7 @@ class Router:
 
             def view(**path_params: str) -> Response:
                 ctx = current()
-                request = self.blueprint.current_request
+                request = ctx.request
                 try:
                     call = Call(ctx=ctx, request=request, path=_path_values(path_params))
                     if spec.body is not None:
@@ -192,13 +208,7 @@ class Router:
 
             view.__name__ = fn.__name__
             view.__doc__ = fn.__doc__
-            self.blueprint.route(path, methods=[method], content_types=sorted({content_type, "application/json"}))(view)
-            if path not in self._preflight_paths:
-                # API Gateway needs an OPTIONS method per path; the middleware answers it.
-                self._preflight_paths.add(path)
-                self.blueprint.route(path, methods=["OPTIONS"], name=f"{fn.__name__}_preflight")(
-                    _preflight_placeholder
-                )
+            self._views.append((path, method, content_type, view))
             return view
 
         return decorator

@@ -24,7 +24,17 @@ from .errors import Unauthorized
 TENANT_REDIS_TTL = 300
 KEY_PREFIX = "hk_"
 
+# Bounded: keys come from callers (random `hk_...` strings), so a flood of bad keys must not
+# grow the container's memory.  Oldest entries go first.
+LOCAL_CACHE_MAX = 1024
 _local: dict[str, tuple[float, Tenant | None]] = {}
+
+
+def _remember(store: dict[str, Any], key: str, value: Any) -> None:
+    if len(store) >= LOCAL_CACHE_MAX:
+        for old in list(store)[: LOCAL_CACHE_MAX // 4]:
+            store.pop(old, None)
+    store[key] = value
 
 
 def hash_api_key(raw_key: str) -> str:
@@ -107,7 +117,7 @@ def resolve(raw_key: str | None) -> Tenant:
             _redis_key(key_hash), TENANT_REDIS_TTL, lambda: _load_from_db(get_db().reader(), key_hash)
         )
         tenant = _to_tenant(entry) if entry else None
-        _local[key_hash] = (now + settings().tenant_cache_seconds, tenant)
+        _remember(_local, key_hash, (now + settings().tenant_cache_seconds, tenant))
     if tenant is None:
         raise Unauthorized("api_key_invalid")
     return tenant
@@ -137,6 +147,8 @@ _origins_local: dict[str, tuple[float, bool]] = {}
 
 
 def origin_known(origin: str) -> bool:
+    if len(origin) > 255:
+        return False
     now = time.monotonic()
     hit = _origins_local.get(origin)
     if hit is not None and hit[0] > now:
@@ -146,5 +158,5 @@ def origin_known(origin: str) -> bool:
             "SELECT 1 FROM tenant_cors_origins WHERE origin = %s LIMIT 1", (origin,)
         )
     )
-    _origins_local[origin] = (now + 60, known)
+    _remember(_origins_local, origin, (now + 60, known))
     return known

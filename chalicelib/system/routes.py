@@ -2,7 +2,7 @@
 /api/admin/logs."""
 from __future__ import annotations
 
-from chalice import Blueprint, Response
+from chalice import Response
 
 from chalicelib.platform import permissions as perm
 from chalicelib.platform.db import get_db
@@ -12,8 +12,7 @@ from chalicelib.platform.routing import ADMIN, PUBLIC, Call, Router
 from . import service
 from .schemas import AdminLogPage, AdminLogQuery, HealthOut, TenantSettingsIn, TenantSettingsOut
 
-bp = Blueprint(__name__)
-router = Router(bp, tag="system")
+router = Router(tag="system")
 
 
 @router.get("/api/health", auth=PUBLIC, response=HealthOut, errors=(503,))

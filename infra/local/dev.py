@@ -70,12 +70,26 @@ def start_emulator(children: list[subprocess.Popen]) -> None:
 
 
 def ensure_aws_resources() -> None:
-    try:
-        from infra.resources import create_local_resources
-    except ImportError:  # the declarative resource map arrives with infra/resources.py
-        return
-    created = create_local_resources()
-    print(f"dev: AWS resources ready: {', '.join(created)}")
+    """Create on the emulator the queues (with their DLQs and redrive) and buckets the
+    deployed template declares (infra/resources.py is the one list of them)."""
+    from chalicelib.platform.aws import client
+    from infra import resources
+
+    prefix = settings().queue_prefix
+    sqs = client("sqs")
+    for name in resources.QUEUES:
+        dlq_url = sqs.create_queue(QueueName=f"{prefix}-{name}-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": resources.MAX_RECEIVE_COUNT})
+        sqs.create_queue(QueueName=f"{prefix}-{name}", Attributes={"RedrivePolicy": redrive})
+    s3 = client("s3")
+    for name in resources.BUCKETS:
+        bucket = f"{settings().bucket_prefix}-{name}"
+        try:
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": settings().aws_region})
+        except s3.exceptions.BucketAlreadyOwnedByYou:
+            pass
+    print(f"dev: queues {sorted(resources.QUEUES)} (+DLQs) and buckets {sorted(resources.BUCKETS)} ready")
 
 
 def main() -> int:
@@ -89,7 +103,8 @@ def main() -> int:
         from infra.local.seed_demo import CREDENTIALS, seed
 
         credentials = seed()
-        children.append(subprocess.Popen([sys.executable, "-m", "chalice.cli", "local", "--host", "127.0.0.1",
+        chalice = str(Path(sys.executable).with_name("chalice"))  # the venv's console script
+        children.append(subprocess.Popen([chalice, "local", "--no-autoreload", "--host", "127.0.0.1",
                                           "--port", str(API_PORT), "--stage", "dev"], cwd=ROOT))
         children.append(subprocess.Popen([sys.executable, "-m", "infra.local.worker"], cwd=ROOT))
         _wait_port(API_PORT, "the API")

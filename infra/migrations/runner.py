@@ -48,7 +48,8 @@ def to_sqlalchemy_url(url: str) -> str:
     return urlunsplit(("mysql+pymysql", parts.netloc, parts.path, urlencode(query), ""))
 
 
-def _connect_args(url: str) -> tuple[dict[str, Any], str]:
+def connect_args(url: str) -> tuple[dict[str, Any], str]:
+    """pymysql.connect keyword arguments (without the database) and the database name."""
     parts = urlsplit(url)
     args: dict[str, Any] = {
         "host": parts.hostname or "127.0.0.1",
@@ -68,7 +69,7 @@ def ensure_database(url: str) -> bool:
     """
     import pymysql
 
-    args, name = _connect_args(url)
+    args, name = connect_args(url)
     try:
         pymysql.connect(database=name, **args).close()
         return False
@@ -88,7 +89,7 @@ def ensure_database(url: str) -> bool:
     return True
 
 
-def alembic_config(database_url: str | None = None) -> "Config":
+def alembic_config(database_url: str | None = None) -> Config:
     """An Alembic Config that needs no ini file: script_location is this package's directory."""
     from alembic.config import Config
 
@@ -120,7 +121,7 @@ def current_revision(database_url: str | None = None) -> str | None:
     """The revision the database is at (None for an empty database)."""
     import pymysql
 
-    args, name = _connect_args(database_url or database_url_from_env())
+    args, name = connect_args(database_url or database_url_from_env())
     conn = pymysql.connect(database=name, **args)
     try:
         with conn.cursor() as cur:

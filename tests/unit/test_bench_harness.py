@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import os
 
 import pytest
 
@@ -152,8 +153,12 @@ def _run_world(world: str) -> list[dict[str, object]]:
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
+    # Nothing listens on port 1: a handler that tried MySQL or Redis would fail, not pass.
+    env = {**os.environ, "DATABASE_URL": "mysql://root@127.0.0.1:1/none", "REDIS_URL": "redis://127.0.0.1:1/0",
+           "STAGE": "local"}
+    env.pop("DATABASE_READ_URL", None)
     proc = subprocess.run([sys.executable, "-c", _CHILD, world], cwd=root, capture_output=True, text=True,
-                          timeout=60, check=False)
+                          timeout=60, check=False, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT "))
     return json.loads(line[len("RESULT "):])  # type: ignore[no-any-return]
@@ -211,3 +216,18 @@ def test_registry_has_every_required_case_with_sane_sizes() -> None:
         assert case.warmup >= 1
         assert case.description
     assert 20 <= CASES["login"].iterations <= 50
+
+
+def test_subtree_drops_interpreter_startup_imports() -> None:
+    from bench.coldstart import subtree
+
+    text = """\
+import time:        30 |         30 |   encodings.aliases
+import time:        40 |         70 | site
+import time:        10 |         10 | functions
+import time:       300 |        300 |     pymysql
+import time:       500 |        800 |   chalicelib.platform.db
+import time:        20 |        820 | functions.catalog
+"""
+    kept = {ln.name for ln in subtree(parse_importtime(text), {"functions", "functions.catalog"})}
+    assert kept == {"functions", "functions.catalog", "chalicelib.platform.db", "pymysql"}

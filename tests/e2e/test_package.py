@@ -1,0 +1,280 @@
+"""The deployable package, run the way Lambda runs it: unpacked into an empty folder, each
+function imported by a fresh interpreter that can see nothing but that folder (and the
+installed dependencies, as the layer provides them in AWS).
+
+Proves that each API function answers through its handler without the repository, that its
+cold start imports only the platform and its own area, and that the event functions and the
+migration function find what they need in the package.
+"""
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+HEAVY = {"sqlalchemy", "alembic", "tensorflow", "sklearn", "numpy", "pandas"}
+# Modules an API function must not import on a cold start (ARCHITECTURE.md: boto3 only where
+# used, lazily; never SQLAlchemy/Alembic at run time; no ML libraries in the API Lambdas).
+API_FORBIDDEN = HEAVY | {"boto3"}
+
+# Runs inside the unpacked package.  argv: function name, route path, method, result file.
+INVOKE = r"""
+import importlib, json, re, sys
+name, path, method, out = sys.argv[1:5]
+module = importlib.import_module("functions." + name)
+params = {p: "1" for p in re.findall(r"{(\w+)\+?}", path)}
+concrete = path
+for key, value in params.items():
+    concrete = concrete.replace("{%s}" % key, value).replace("{%s+}" % key, value)
+event = {
+    "resource": path,
+    "path": concrete,
+    "httpMethod": method,
+    "headers": {"Accept": "application/json", "User-Agent": "e2e-package-test"},
+    "multiValueHeaders": {"Accept": ["application/json"], "User-Agent": ["e2e-package-test"]},
+    "queryStringParameters": None,
+    "multiValueQueryStringParameters": None,
+    "pathParameters": params or None,
+    "stageVariables": None,
+    "requestContext": {
+        "resourcePath": path,
+        "path": "/api" + concrete,
+        "httpMethod": method,
+        "requestId": "e2e-" + name,
+        "stage": "v1",
+        "identity": {"sourceIp": "203.0.113.7"},
+    },
+    "body": None,
+    "isBase64Encoded": False,
+}
+response = module.app(event, None)
+import chalicelib
+with open(out, "w") as fh:
+    json.dump({"response": response, "modules": sorted(sys.modules), "sys_path": sys.path,
+               "chalicelib": chalicelib.__file__}, fh)
+"""
+
+# Runs inside the unpacked package.  argv: module, attribute, result file.
+INSPECT = r"""
+import importlib, json, sys
+module_name, attribute, out = sys.argv[1:4]
+module = importlib.import_module(module_name)
+target = getattr(module, attribute) if attribute else None
+with open(out, "w") as fh:
+    json.dump({"callable": callable(target), "type": type(target).__name__,
+               "file": module.__file__, "modules": sorted(sys.modules)}, fh)
+"""
+
+
+# Runs inside the unpacked package.  argv: module, result file.  Calls `handler` as Lambda would.
+SCHEDULED = r"""
+import importlib, json, sys
+module_name, out = sys.argv[1:3]
+event = {
+    "version": "0", "id": "e2e-scheduled", "detail-type": "Scheduled Event", "source": "aws.events",
+    "account": "123456789012", "time": "2025-01-01T00:00:00Z", "region": "eu-central-1",
+    "resources": ["arn:aws:events:eu-central-1:123456789012:rule/huglu-test-purge-expired"], "detail": {},
+}
+returned = importlib.import_module(module_name).handler(event, None)
+with open(out, "w") as fh:
+    json.dump({"returned": returned}, fh)
+"""
+
+
+def run_in_package(unpacked: Path, result: Path, code: str, *args: str) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "AWS_ENDPOINT_URL"}
+    env["PYTHONPATH"] = str(unpacked)  # the package only: the repository is not importable
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args, str(result)],
+        cwd=unpacked, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert proc.returncode == 0, f"{args}: {proc.stderr[-3000:]}"
+    return json.loads(result.read_text())
+
+
+def chalicelib_packages(modules: list[str]) -> set[str]:
+    """'chalicelib.catalog.service' → 'catalog' (top-level areas and 'platform')."""
+    return {m.split(".")[1] for m in modules if m.startswith("chalicelib.")}
+
+
+def top_level(modules: list[str]) -> set[str]:
+    return {m.split(".")[0] for m in modules}
+
+
+def looks_ml_or_payment(module: str) -> bool:
+    """Payment code anywhere in the name, or an ML package (a dotted part named ml / ml_* /
+    *_ml, e.g. ml_container, chalicelib.ml).  Parts are compared whole so the standard
+    library's html / xml do not count as 'ml'."""
+    parts = module.split(".")
+    return "payment" in module.lower() or any(
+        p == "ml" or p.startswith("ml_") or p.endswith("_ml") for p in parts
+    )
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    out = tmp_path_factory.mktemp("dist")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "infra.build", "--out", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    unpacked = tmp_path_factory.mktemp("unpacked")
+    assert not any(unpacked.iterdir())
+    with zipfile.ZipFile(out / "package.zip") as zf:
+        names = zf.namelist()
+        zf.extractall(unpacked)
+    template = json.loads((out / "template.json").read_text())
+    functions = {
+        props["Handler"].split("/")[1].split(".")[0]: props
+        for res in template["Resources"].values()
+        if res["Type"] == "AWS::Serverless::Function"
+        for props in [res["Properties"]]
+    }
+    return SimpleNamespace(out=out, names=names, unpacked=unpacked, template=template,
+                           functions=functions, stdout=proc.stdout, results=tmp_path_factory.mktemp("results"))
+
+
+@pytest.fixture(scope="module")
+def api_calls(package: SimpleNamespace) -> dict[str, dict[str, Any]]:
+    """One call per API function, without X-API-Key, on one of its GET routes."""
+    calls = {}
+    for name, props in package.functions.items():
+        if not props["Handler"].endswith(".app"):
+            continue
+        routes = [(e["Properties"]["Path"], e["Properties"]["Method"].upper()) for e in props["Events"].values()]
+        path, method = next((r for r in routes if r[1] == "GET"), next(r for r in routes if r[1] != "OPTIONS"))
+        calls[name] = run_in_package(package.unpacked, package.results / f"{name}.json", INVOKE, name, path, method)
+        calls[name]["route"] = (path, method)
+    assert {"accounts", "catalog", "system"} <= set(calls)
+    return calls
+
+
+# -- the package ------------------------------------------------------------------------------
+def test_build_reports_what_it_built(package):
+    for name in package.functions:
+        assert f"functions/{name}." in package.stdout
+    assert "package.zip" in package.stdout and "template.json" in package.stdout
+
+
+def test_package_holds_the_code_and_nothing_else(package):
+    names = set(package.names)
+    expected = {"app.py", "infra/__init__.py"} | {
+        p.relative_to(ROOT).as_posix()
+        for top in ("chalicelib", "functions", "infra/migrations")
+        for p in (ROOT / top).rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+        and not any(part.startswith(".") for part in p.parts)
+    }
+    if (ROOT / "infra/alembic.ini").exists():
+        expected.add("infra/alembic.ini")
+    assert names == expected, f"missing {sorted(expected - names)}, unexpected {sorted(names - expected)}"
+    for name in names:
+        assert not name.startswith(("tests/", ".venv/", "bench/", "ml_container/", "dist/", "infra/local/"))
+        assert "__pycache__" not in name and not name.endswith(".pyc")
+    assert "infra/build.py" not in names  # build tooling stays out of the Lambdas
+
+
+def test_package_is_reproducible(package, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "infra.build", "--out", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    with zipfile.ZipFile(tmp_path / "package.zip") as again, zipfile.ZipFile(package.out / "package.zip") as first:
+        crcs = {i.filename: i.CRC for i in first.infolist()}
+        changed = sorted(set(crcs.items()) ^ {(i.filename, i.CRC) for i in again.infolist()})
+    assert not changed, f"files that differ between two builds (edited meanwhile?): {changed}"
+    assert (tmp_path / "package.zip").read_bytes() == (package.out / "package.zip").read_bytes()
+    assert (tmp_path / "template.json").read_text() == (package.out / "template.json").read_text()
+
+
+# -- API functions ----------------------------------------------------------------------------
+def _body(response: dict[str, Any]) -> dict[str, Any]:
+    body = response["body"]
+    if response.get("isBase64Encoded"):
+        body = gzip.decompress(base64.b64decode(body)).decode()
+    return json.loads(body)
+
+
+def test_api_functions_answer_from_the_package_without_an_api_key(api_calls, package):
+    for name, call in api_calls.items():
+        response = call["response"]
+        assert response["statusCode"] == 401, (name, call["route"], response)
+        error = _body(response)["error"]
+        assert error["code"] == "api_key_missing", (name, error)
+        assert set(error) >= {"code", "message"}
+        headers = {k.lower(): v for k, v in response["headers"].items()}
+        assert headers["x-request-id"] == f"e2e-{name}"
+        # Really ran from the unpacked folder, with the repository out of reach.
+        assert Path(call["chalicelib"]).is_relative_to(package.unpacked), call["chalicelib"]
+        assert str(ROOT) not in call["sys_path"]
+
+
+def test_every_api_function_imports_only_the_platform_and_its_own_area(api_calls):
+    for name, call in api_calls.items():
+        areas = chalicelib_packages(call["modules"])
+        assert areas <= {"platform", name}, f"{name} imported chalicelib.{sorted(areas - {'platform', name})}"
+        assert name in areas
+
+
+def test_no_api_function_imports_heavy_or_runtime_only_libraries(api_calls):
+    for name, call in api_calls.items():
+        heavy = top_level(call["modules"]) & API_FORBIDDEN
+        assert not heavy, f"{name} imported {sorted(heavy)}"
+
+
+def test_catalog_cold_start_is_isolated(api_calls):
+    modules = api_calls["catalog"]["modules"]
+    assert not [m for m in modules if m.startswith(("chalicelib.accounts", "chalicelib.system"))]
+    assert not [m for m in modules if looks_ml_or_payment(m)]
+    assert not top_level(modules) & {"sqlalchemy", "alembic", "boto3", "tensorflow", "sklearn", "numpy", "pandas"}
+
+
+def test_accounts_does_not_import_the_catalog(api_calls):
+    assert not [m for m in api_calls["accounts"]["modules"] if m.startswith("chalicelib.catalog")]
+
+
+# -- event and pipeline functions -------------------------------------------------------------
+def test_purge_expired_handler_is_importable_from_the_package(package):
+    assert package.functions["purge_expired"]["Handler"] == "functions/purge_expired.handler"
+    result = run_in_package(package.unpacked, package.results / "purge.json", INSPECT,
+                            "functions.purge_expired", "handler")
+    assert result["callable"], result["type"]
+    assert Path(result["file"]).is_relative_to(package.unpacked)
+    assert len(chalicelib_packages(result["modules"]) - {"platform"}) == 1  # its own area only
+    assert not top_level(result["modules"]) & HEAVY
+
+
+def test_purge_expired_runs_from_the_package_on_a_scheduled_event(package):
+    """The handler Lambda would call, with an EventBridge event, against the test database
+    (the session's DATABASE_URL, migrated by tests/conftest.py)."""
+    result = run_in_package(package.unpacked, package.results / "purge-run.json", SCHEDULED,
+                            "functions.purge_expired")
+    assert set(result["returned"]) == {"idempotency_keys", "refresh_tokens"}
+    assert all(isinstance(n, int) and n >= 0 for n in result["returned"].values())
+
+
+def test_migrate_finds_its_migrations_in_the_package(package):
+    result = run_in_package(package.unpacked, package.results / "migrate.json", INSPECT,
+                            "functions.migrate", "handler")
+    assert result["callable"]
+    assert not top_level(result["modules"]) & HEAVY  # alembic is imported when it runs, not before
+    # What functions/migrate.py imports when invoked, resolved inside the package.
+    imported = re.findall(r"from (infra\.[\w.]+) import", (ROOT / "functions/migrate.py").read_text())
+    assert imported, "functions/migrate.py no longer imports from infra/: update this test"
+    for module in imported:
+        found = run_in_package(package.unpacked, package.results / f"{module}.json", INSPECT, module, "")
+        assert Path(found["file"]).is_relative_to(package.unpacked), found["file"]
