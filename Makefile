@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: dev test test-fast bench lint openapi package migrate seed tenant worker services clean
+.PHONY: dev test bench lint openapi package layer migrate seed tenant worker services clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -36,6 +36,9 @@ openapi: $(STAMP)
 
 package: $(STAMP)
 	$(PY) -m infra.build --out dist
+
+layer: $(STAMP)
+	$(PY) -m infra.layer --out dist
 
 migrate: $(STAMP) services
 	$(PY) -c "from infra.migrations.runner import upgrade_to_head; upgrade_to_head()"
