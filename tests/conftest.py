@@ -36,18 +36,24 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session", autouse=True)
 def aws_emulator() -> Iterator[str]:
-    """A moto server for the session unless AWS_ENDPOINT_URL already points at one (LocalStack)."""
-    if os.environ.get("AWS_ENDPOINT_URL"):
-        yield os.environ["AWS_ENDPOINT_URL"]
-        return
-    from moto.server import ThreadedMotoServer
+    """A moto server for the session unless AWS_ENDPOINT_URL already points at one (LocalStack);
+    either way the queues and buckets of infra/resources.py are created on it."""
+    from chalicelib.platform.config import reset_settings
+    from infra.local.aws_resources import create_local_resources
 
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
+    server = None
+    if not os.environ.get("AWS_ENDPOINT_URL"):
+        from moto.server import ThreadedMotoServer
+
+        port = _free_port()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
+    reset_settings()
+    create_local_resources()
     yield os.environ["AWS_ENDPOINT_URL"]
-    server.stop()
+    if server is not None:
+        server.stop()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -12,6 +12,9 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
 DEV_API_KEY_PEPPER = "dev-only-api-key-pepper"
+# 32 zero-ish bytes, base64: development and tests only (production refuses them).
+DEV_DATA_KEYS = "dev1:ZGV2LW9ubHktZGF0YS1rZXktMzItYnl0ZXMtbG9uZyE="
+DEV_DATA_HASH_KEY = "ZGV2LW9ubHktbG9va3VwLWhhc2gta2V5LTMyLWJ5dGVzIQ=="
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,9 @@ class Settings:
     bucket_prefix: str
     log_level: str
     bcrypt_rounds: int
+    data_keys: str
+    data_key_id: str
+    data_hash_key: str
 
     @property
     def is_production(self) -> bool:
@@ -99,14 +105,20 @@ def _load() -> Settings:
         bucket_prefix=env("BUCKET_PREFIX", f"huglu-{stage}"),
         log_level=env("LOG_LEVEL", "INFO"),
         bcrypt_rounds=_int("BCRYPT_ROUNDS", 12),
+        data_keys=env("DATA_KEYS", DEV_DATA_KEYS),
+        data_key_id=env("DATA_KEY_ID", "dev1"),
+        data_hash_key=env("DATA_HASH_KEY", DEV_DATA_HASH_KEY),
     )
     if settings.is_production and settings.bcrypt_rounds < 12:
         raise RuntimeError("BCRYPT_ROUNDS below 12 is for tests only")
     if settings.is_production and (
-        settings.jwt_secret == DEV_JWT_SECRET or settings.api_key_pepper == DEV_API_KEY_PEPPER
+        settings.jwt_secret == DEV_JWT_SECRET
+        or settings.api_key_pepper == DEV_API_KEY_PEPPER
+        or settings.data_keys == DEV_DATA_KEYS
+        or settings.data_hash_key == DEV_DATA_HASH_KEY
     ):
         # Refuse to run production with the development secrets baked into this file.
-        raise RuntimeError("JWT_SECRET and API_KEY_PEPPER must be set in production")
+        raise RuntimeError("JWT_SECRET, API_KEY_PEPPER, DATA_KEYS and DATA_HASH_KEY must be set in production")
     return settings
 
 

@@ -70,26 +70,9 @@ def start_emulator(children: list[subprocess.Popen]) -> None:
 
 
 def ensure_aws_resources() -> None:
-    """Create on the emulator the queues (with their DLQs and redrive) and buckets the
-    deployed template declares (infra/resources.py is the one list of them)."""
-    from chalicelib.platform.aws import client
-    from infra import resources
+    from infra.local.aws_resources import create_local_resources
 
-    prefix = settings().queue_prefix
-    sqs = client("sqs")
-    for name in resources.QUEUES:
-        dlq_url = sqs.create_queue(QueueName=f"{prefix}-{name}-dlq")["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": resources.MAX_RECEIVE_COUNT})
-        sqs.create_queue(QueueName=f"{prefix}-{name}", Attributes={"RedrivePolicy": redrive})
-    s3 = client("s3")
-    for name in resources.BUCKETS:
-        bucket = f"{settings().bucket_prefix}-{name}"
-        try:
-            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": settings().aws_region})
-        except s3.exceptions.BucketAlreadyOwnedByYou:
-            pass
-    print(f"dev: queues {sorted(resources.QUEUES)} (+DLQs) and buckets {sorted(resources.BUCKETS)} ready")
+    print(f"dev: AWS resources ready: {', '.join(create_local_resources())}")
 
 
 def main() -> int:

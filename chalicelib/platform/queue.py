@@ -1,0 +1,74 @@
+"""SQS: sending after commit, and consuming batches idempotently with partial failures.
+
+Producers call `send(queue, message, uow=uow)`: the message leaves only after the transaction
+commits (ARCHITECTURE rule 6).  Every message gets an `id`; consumers built with `consume`
+skip ids they already handled (SQS delivers at least once), report only the failed records
+back to Lambda (`batchItemFailures`, so the rest are not retried), and let SQS move a message
+that keeps failing to the queue's dead-letter queue after maxReceiveCount deliveries.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from . import cache
+from .config import settings
+from .db import UnitOfWork
+from .logging import get_logger
+
+log = get_logger("queue")
+_urls: dict[str, str] = {}
+DONE_TTL_SECONDS = 2 * 24 * 3600
+
+
+def queue_name(short: str) -> str:
+    return f"{settings().queue_prefix}-{short}"
+
+
+def _url(short: str) -> str:
+    if short not in _urls:
+        from .aws import client
+
+        _urls[short] = client("sqs").get_queue_url(QueueName=queue_name(short))["QueueUrl"]
+    return _urls[short]
+
+
+def send(queue: str, message: dict[str, Any], *, uow: UnitOfWork | None = None, delay_seconds: int = 0) -> str:
+    """Queue a JSON message; with `uow`, only once the transaction has committed."""
+    body = {"id": message.get("id") or uuid.uuid4().hex, **message}
+
+    def _send() -> None:
+        from .aws import client
+
+        client("sqs").send_message(QueueUrl=_url(queue), MessageBody=cache.dumps(body), DelaySeconds=delay_seconds)
+
+    if uow is not None:
+        uow.on_commit(_send)
+    else:
+        _send()
+    return str(body["id"])
+
+
+def consume(queue: str, event: Any, handle: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Run `handle(message)` for each record of an SQS event; returns Lambda's partial-batch answer."""
+    records = event.to_dict()["Records"] if hasattr(event, "to_dict") else event["Records"]
+    failures = []
+    redis = cache.redis_client()
+    for record in records:
+        try:
+            message = json.loads(record["body"])
+            done_key = f"q:{queue}:done:{message.get('id') or record['messageId']}"
+            if redis.exists(done_key):
+                continue  # a redelivery of something already handled
+            handle(message)
+            redis.set(done_key, b"1", ex=DONE_TTL_SECONDS)
+        except Exception:  # noqa: BLE001 - reported per record; SQS retries, then dead-letters
+            log.exception("message failed", extra={"queue": queue, "message_id": record.get("messageId")})
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
+
+
+def reset_urls() -> None:
+    _urls.clear()
