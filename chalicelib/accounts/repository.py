@@ -93,9 +93,9 @@ def update_password(session: Session, tenant_id: int, user_id: int, password_has
                     (password_hash, tenant_id, user_id))
 
 
-def revoke_all_sessions(session: Session, tenant_id: int, user_id: int) -> int:
+def revoke_all_sessions(session: Session, tenant_id: int, user_id: int, *, except_family: str | None = None) -> int:
     return session.execute(
         """UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP(6)
-            WHERE tenant_id = %s AND user_id = %s AND revoked_at IS NULL""",
-        (tenant_id, user_id),
+            WHERE tenant_id = %s AND user_id = %s AND revoked_at IS NULL AND family_id <> %s""",
+        (tenant_id, user_id, except_family or ""),
     )

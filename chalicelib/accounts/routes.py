@@ -32,7 +32,7 @@ def refresh(call: Call) -> TokensOut:
 @router.post("/api/auth/logout", auth=USER, status=204)
 def logout(call: Call) -> None:
     """Revoke this session's refresh tokens."""
-    service.logout(get_db(), call.tenant.id, call.principal.session_id)
+    service.logout(get_db(), call.tenant.id, call.principal.user_id, call.principal.session_id)
 
 
 @router.get("/api/users/profile", auth=USER, response=UserOut)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from chalicelib.platform import auth
+from chalicelib.platform import auth, sessions
 from chalicelib.platform.config import settings
 from chalicelib.platform.context import Principal
 from chalicelib.platform.db import Database, UnitOfWork
@@ -60,6 +60,13 @@ def _issue(uow: UnitOfWork, tenant_id: int, user: dict[str, Any], *, family_id: 
     principal = Principal(user_id=user["id"], tenant_id=tenant_id, roles=tuple(roles),
                           permissions=frozenset(perms), is_staff=bool(user["is_staff"]), session_id=family_id)
     access, expires_in = auth.issue_access_token(principal)
+    ttl = settings().refresh_token_seconds
+    if parent_id is None:
+        info = {"device_name": client.device_name, "user_agent": (client.user_agent or "")[:255] or None,
+                "ip": client.ip}
+        uow.on_commit(lambda: sessions.create(tenant_id, user["id"], family_id, ttl, info))
+    else:
+        uow.on_commit(lambda: sessions.touch(tenant_id, family_id, ttl, ip=client.ip))
     return {"access_token": access, "token_type": "Bearer", "expires_in": expires_in,
             "refresh_token": refresh, "user": _user_view(user, roles)}
 
@@ -70,6 +77,12 @@ def login(db: Database, tenant_id: int, email: str, password: str, client: Clien
     if not ok or user is None or user["status"] != "active":
         # One answer for "no such account", "wrong password" and "disabled".
         raise Unauthorized("invalid_credentials")
+    return complete_login(db, tenant_id, user, client)
+
+
+def complete_login(db: Database, tenant_id: int, user: dict[str, Any], client: Client) -> dict[str, Any]:
+    """Start a session for a user whose credentials (password, second factor, biometric
+    signature) have been checked: a new refresh-token family, its Redis session, tokens."""
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         result = _issue(uow, tenant_id, user, family_id=secrets.token_hex(16), parent_id=None, client=client)
@@ -80,6 +93,13 @@ def login(db: Database, tenant_id: int, email: str, password: str, client: Clien
     return db.transaction(work)
 
 
+def get_active_user(db: Database, tenant_id: int, user_id: int) -> dict[str, Any]:
+    user = repo.user_by_id(db.session(), tenant_id, user_id)
+    if user is None or user["status"] != "active":
+        raise Unauthorized("invalid_credentials")
+    return user
+
+
 def refresh(db: Database, tenant_id: int, refresh_token: str, client: Client) -> dict[str, Any]:
     def work(uow: UnitOfWork) -> dict[str, Any]:
         row = repo.refresh_token_for_update(uow, tenant_id, _hash(refresh_token))
@@ -88,6 +108,7 @@ def refresh(db: Database, tenant_id: int, refresh_token: str, client: Client) ->
         if row["used_at"] is not None or row["revoked_at"] is not None:
             repo.revoke_family(uow, tenant_id, row["family_id"])
             uow.commit()  # the revocation must stick even though the call fails
+            sessions.revoke(tenant_id, row["user_id"], [row["family_id"]])
             raise Unauthorized("refresh_token_invalid", details={"reason": "reused"})
         if row["expires_at"] < _now():
             raise Unauthorized("refresh_token_invalid")
@@ -95,6 +116,7 @@ def refresh(db: Database, tenant_id: int, refresh_token: str, client: Client) ->
         if user is None or user["status"] != "active":
             repo.revoke_family(uow, tenant_id, row["family_id"])
             uow.commit()
+            sessions.revoke(tenant_id, row["user_id"], [row["family_id"]])
             raise Unauthorized("refresh_token_invalid")
         repo.mark_refresh_used(uow, tenant_id, row["id"])
         result = _issue(uow, tenant_id, user, family_id=row["family_id"], parent_id=row["id"],
@@ -105,15 +127,28 @@ def refresh(db: Database, tenant_id: int, refresh_token: str, client: Client) ->
     return db.transaction(work)
 
 
-def logout(db: Database, tenant_id: int, session_id: str | None) -> None:
+def logout(db: Database, tenant_id: int, user_id: int, session_id: str | None) -> None:
     if not session_id:
         return
 
     def work(uow: UnitOfWork) -> None:
         repo.revoke_family(uow, tenant_id, session_id)
+        uow.on_commit(lambda: sessions.revoke(tenant_id, user_id, [session_id]))
         uow.commit()
 
     db.transaction(work)
+
+
+def revoke_all_sessions(db: Database, tenant_id: int, user_id: int, *, except_session: str | None = None) -> int:
+    """End every session of a user (password change, disabling, 'sign out other devices')."""
+
+    def work(uow: UnitOfWork) -> int:
+        count = repo.revoke_all_sessions(uow, tenant_id, user_id, except_family=except_session)
+        uow.on_commit(lambda: sessions.revoke_all(tenant_id, user_id, except_sid=except_session))
+        uow.commit()
+        return count
+
+    return db.transaction(work)
 
 
 def profile(db: Database, tenant_id: int, user_id: int) -> dict[str, Any]:
@@ -151,6 +186,7 @@ def set_password(db: Database, tenant_id: int, user_id: int, password: str) -> N
     def work(uow: UnitOfWork) -> None:
         repo.update_password(uow, tenant_id, user_id, password_hash)
         repo.revoke_all_sessions(uow, tenant_id, user_id)
+        uow.on_commit(lambda: sessions.revoke_all(tenant_id, user_id))
         uow.commit()
 
     db.transaction(work)

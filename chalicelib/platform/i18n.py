@@ -73,6 +73,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tr": "Yenileme belirteci geçersiz; lütfen tekrar giriş yapın.",
         "en": "The refresh token is invalid; please sign in again.",
     },
+    "session_revoked": {
+        "tr": "Oturumunuz sonlandırıldı; lütfen tekrar giriş yapın.",
+        "en": "Your session has ended; please sign in again.",
+    },
     "tenant_mismatch": {
         "tr": "Belirteç bu mağazaya ait değil.",
         "en": "The token does not belong to this store.",

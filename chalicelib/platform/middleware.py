@@ -18,7 +18,7 @@ from typing import Any
 from chalice import Response
 from chalice.app import Request
 
-from . import auth, ratelimit, tenancy
+from . import auth, ratelimit, sessions, tenancy
 from .config import settings
 from .context import RequestContext, reset, set_current
 from .errors import ApiError, Forbidden, TooManyRequests, Unauthorized
@@ -130,6 +130,8 @@ def _authenticate(request: Request, ctx: RequestContext, spec: RouteSpec) -> Non
     assert ctx.tenant is not None
     if principal.tenant_id != ctx.tenant.id:
         raise Unauthorized("tenant_mismatch")
+    if spec.auth != PUBLIC and not sessions.is_active(principal.tenant_id, principal.session_id):
+        raise Unauthorized("session_revoked")  # signed out, password reset, or theft detected
     ctx.principal = principal
     if spec.auth == ADMIN and not (principal.is_staff and principal.has(spec.permission or "")):
         raise Forbidden()

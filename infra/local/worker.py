@@ -77,7 +77,9 @@ def discover(app: Any) -> tuple[list[Schedule], list[Consumer]]:
             schedules.append(Schedule(source.name, _handler(source.handler_string),
                                       interval_seconds(source.schedule_expression)))
         elif kind == "SQSEventConfig":
-            consumers.append(Consumer(source.queue, _handler(source.handler_string), source.batch_size or 10))
+            # Handlers name queues by their short name ("notifications"); the stage prefix is config.
+            name = source.queue if source.queue.startswith(settings().queue_prefix) else queue_name(source.queue)
+            consumers.append(Consumer(name, _handler(source.handler_string), source.batch_size or 10))
     return schedules, consumers
 
 
