@@ -6,7 +6,8 @@ from typing import Any
 
 from chalicelib.platform.db import Session
 
-_USER_COLUMNS = "id, tenant_id, email, password_hash, first_name, last_name, language, status, is_staff, created_at"
+_USER_COLUMNS = ("id, tenant_id, email, password_hash, first_name, last_name, language, status, is_staff, "
+                 "totp_enabled_at, created_at")
 
 
 def user_by_email(session: Session, tenant_id: int, email: str) -> dict[str, Any] | None:
@@ -57,19 +58,19 @@ def touch_login(session: Session, tenant_id: int, user_id: int) -> None:
 
 
 def insert_refresh_token(session: Session, tenant_id: int, user_id: int, *, family_id: str, token_hash: str,
-                         parent_id: int | None, expires_at: datetime, device_name: str | None,
-                         user_agent: str | None, ip: str | None) -> int:
+                         parent_id: int | None, amr: tuple[str, ...], expires_at: datetime,
+                         device_name: str | None, user_agent: str | None, ip: str | None) -> int:
     return session.insert(
         """INSERT INTO refresh_tokens
-             (tenant_id, user_id, family_id, token_hash, parent_id, expires_at, device_name, user_agent, ip)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-        (tenant_id, user_id, family_id, token_hash, parent_id, expires_at, device_name, user_agent, ip),
+             (tenant_id, user_id, family_id, amr, token_hash, parent_id, expires_at, device_name, user_agent, ip)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+        (tenant_id, user_id, family_id, ",".join(amr), token_hash, parent_id, expires_at, device_name, user_agent, ip),
     )
 
 
 def refresh_token_for_update(session: Session, tenant_id: int, token_hash: str) -> dict[str, Any] | None:
     return session.one(
-        """SELECT id, user_id, family_id, device_name, expires_at, used_at, revoked_at
+        """SELECT id, user_id, family_id, amr, device_name, expires_at, used_at, revoked_at
              FROM refresh_tokens WHERE tenant_id = %s AND token_hash = %s FOR UPDATE""",
         (tenant_id, token_hash),
     )

@@ -49,16 +49,17 @@ def _user_view(user: dict[str, Any], roles: list[str]) -> dict[str, Any]:
 
 
 def _issue(uow: UnitOfWork, tenant_id: int, user: dict[str, Any], *, family_id: str, parent_id: int | None,
-           client: Client) -> dict[str, Any]:
+           client: Client, amr: tuple[str, ...]) -> dict[str, Any]:
     roles, perms = repo.roles_and_permissions(uow, tenant_id, user["id"])
     refresh = secrets.token_urlsafe(32)
     repo.insert_refresh_token(
-        uow, tenant_id, user["id"], family_id=family_id, token_hash=_hash(refresh), parent_id=parent_id,
+        uow, tenant_id, user["id"], family_id=family_id, token_hash=_hash(refresh), parent_id=parent_id, amr=amr,
         expires_at=_now() + timedelta(seconds=settings().refresh_token_seconds),
         device_name=client.device_name, user_agent=(client.user_agent or "")[:255] or None, ip=client.ip,
     )
     principal = Principal(user_id=user["id"], tenant_id=tenant_id, roles=tuple(roles),
-                          permissions=frozenset(perms), is_staff=bool(user["is_staff"]), session_id=family_id)
+                          permissions=frozenset(perms), is_staff=bool(user["is_staff"]), session_id=family_id,
+                          amr=amr)
     access, expires_in = auth.issue_access_token(principal)
     ttl = settings().refresh_token_seconds
     if parent_id is None:
@@ -77,15 +78,23 @@ def login(db: Database, tenant_id: int, email: str, password: str, client: Clien
     if not ok or user is None or user["status"] != "active":
         # One answer for "no such account", "wrong password" and "disabled".
         raise Unauthorized("invalid_credentials")
-    return complete_login(db, tenant_id, user, client)
+    if user["totp_enabled_at"] is not None:
+        # Password was right; the session starts only after the second factor (accounts/mfa.py).
+        from .mfa import start_login_challenge
+
+        return start_login_challenge(tenant_id, user["id"], client)
+    return complete_login(db, tenant_id, user, client, amr=("pwd",))
 
 
-def complete_login(db: Database, tenant_id: int, user: dict[str, Any], client: Client) -> dict[str, Any]:
+def complete_login(db: Database, tenant_id: int, user: dict[str, Any], client: Client,
+                   *, amr: tuple[str, ...]) -> dict[str, Any]:
     """Start a session for a user whose credentials (password, second factor, biometric
-    signature) have been checked: a new refresh-token family, its Redis session, tokens."""
+    signature) have been checked: a new refresh-token family, its Redis session, tokens.
+    `amr` records how (RFC 8176: "pwd", "otp", "hwk"); admin 2FA policy reads it."""
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
-        result = _issue(uow, tenant_id, user, family_id=secrets.token_hex(16), parent_id=None, client=client)
+        result = _issue(uow, tenant_id, user, family_id=secrets.token_hex(16), parent_id=None, client=client,
+                        amr=amr)
         repo.touch_login(uow, tenant_id, user["id"])
         uow.commit()
         return result
@@ -120,7 +129,8 @@ def refresh(db: Database, tenant_id: int, refresh_token: str, client: Client) ->
             raise Unauthorized("refresh_token_invalid")
         repo.mark_refresh_used(uow, tenant_id, row["id"])
         result = _issue(uow, tenant_id, user, family_id=row["family_id"], parent_id=row["id"],
-                        client=Client(row["device_name"] or client.device_name, client.user_agent, client.ip))
+                        client=Client(row["device_name"] or client.device_name, client.user_agent, client.ip),
+                        amr=tuple(filter(None, (row.get("amr") or "pwd").split(","))))
         uow.commit()
         return result
 

@@ -31,6 +31,7 @@ def issue_access_token(principal: Principal, *, now: float | None = None) -> tup
         "perms": sorted(principal.permissions),
         "staff": principal.is_staff,
         "sid": principal.session_id,
+        "amr": list(principal.amr),
         "typ": "access",
         "iat": issued,
         "exp": issued + cfg.access_token_seconds,
@@ -63,6 +64,7 @@ def decode_access_token(token: str) -> Principal:
         permissions=frozenset(claims.get("perms") or ()),
         is_staff=bool(claims.get("staff")),
         session_id=claims.get("sid"),
+        amr=tuple(claims.get("amr") or ()),
     )
 
 

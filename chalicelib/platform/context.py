@@ -31,6 +31,8 @@ class Principal:
     permissions: frozenset[str]
     is_staff: bool
     session_id: str | None = None
+    # How the session was authenticated (RFC 8176 values): "pwd", "otp", "hwk" (device key).
+    amr: tuple[str, ...] = ()
 
     def has(self, permission: str) -> bool:
         return "*" in self.permissions or permission in self.permissions

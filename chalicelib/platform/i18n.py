@@ -77,6 +77,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tr": "Oturumunuz sonlandırıldı; lütfen tekrar giriş yapın.",
         "en": "Your session has ended; please sign in again.",
     },
+    "mfa_required": {
+        "tr": "Yönetim paneli için iki adımlı doğrulama gerekli.",
+        "en": "Two-factor authentication is required for the admin panel.",
+    },
     "tenant_mismatch": {
         "tr": "Belirteç bu mağazaya ait değil.",
         "en": "The token does not belong to this store.",

@@ -133,8 +133,12 @@ def _authenticate(request: Request, ctx: RequestContext, spec: RouteSpec) -> Non
     if spec.auth != PUBLIC and not sessions.is_active(principal.tenant_id, principal.session_id):
         raise Unauthorized("session_revoked")  # signed out, password reset, or theft detected
     ctx.principal = principal
-    if spec.auth == ADMIN and not (principal.is_staff and principal.has(spec.permission or "")):
-        raise Forbidden()
+    if spec.auth == ADMIN:
+        if not (principal.is_staff and principal.has(spec.permission or "")):
+            raise Forbidden()
+        security = (ctx.tenant.settings.get("security") or {}) if ctx.tenant else {}
+        if security.get("require_admin_2fa") and "otp" not in principal.amr:
+            raise Forbidden("mfa_required")  # sign in again with the second factor
 
 
 def _limit_for(ctx: RequestContext, spec: RouteSpec) -> tuple[str, int, int]:
