@@ -72,12 +72,28 @@ def _issue(uow: UnitOfWork, tenant_id: int, user: dict[str, Any], *, family_id: 
             "refresh_token": refresh, "user": _user_view(user, roles)}
 
 
-def login(db: Database, tenant_id: int, email: str, password: str, client: Client) -> dict[str, Any]:
-    user = repo.user_by_email(db.session(), tenant_id, email)
+def login(db: Database, tenant_id: int, *, email: str | None, phone: str | None, password: str,
+          client: Client) -> dict[str, Any]:
+    """Password step of signing in, by e-mail or phone.  Failures are counted per identifier and
+    per IP (policy.py) and answered identically whether or not the account exists."""
+    from . import policy
+
+    identifier = email or phone or ""
+    ip = client.ip or "unknown"
+    policy.ensure_not_locked(tenant_id, identifier, ip)
+    session = db.session()
+    if email:
+        user = repo.user_by_email(session, tenant_id, email)
+    else:
+        from chalicelib.platform import crypto
+
+        user = repo.user_by_phone_hash(session, tenant_id, crypto.lookup_hash(identifier, "user.phone"))
     ok = verify_password(password, user["password_hash"] if user else None)
     if not ok or user is None or user["status"] != "active":
         # One answer for "no such account", "wrong password" and "disabled".
+        policy.record_failure(tenant_id, identifier, ip)
         raise Unauthorized("invalid_credentials")
+    policy.clear_failures(tenant_id, identifier)
     if user["totp_enabled_at"] is not None:
         # Password was right; the session starts only after the second factor (accounts/mfa.py).
         from .mfa import start_login_challenge
@@ -161,13 +177,16 @@ def revoke_all_sessions(db: Database, tenant_id: int, user_id: int, *, except_se
     return db.transaction(work)
 
 
-def profile(db: Database, tenant_id: int, user_id: int) -> dict[str, Any]:
-    session = db.session()
-    user = repo.user_by_id(session, tenant_id, user_id)
-    if user is None or user["status"] == "deleted":
-        raise NotFound()
-    roles, _ = repo.roles_and_permissions(session, tenant_id, user_id)
-    return _user_view(user, roles)
+def list_sessions(tenant_id: int, user_id: int, current_sid: str | None) -> list[dict[str, Any]]:
+    found = sessions.list_for_user(tenant_id, user_id)
+    return sorted(({**s, "current": s["id"] == current_sid} for s in found),
+                  key=lambda s: s.get("last_used_at") or s["created_at"], reverse=True)
+
+
+def revoke_session(db: Database, tenant_id: int, user_id: int, sid: str) -> None:
+    if not any(s["id"] == sid for s in sessions.list_for_user(tenant_id, user_id)):
+        raise NotFound()  # another user's session id looks like no session at all
+    logout(db, tenant_id, user_id, sid)
 
 
 def create_user(db: Database, tenant_id: int, *, email: str, password: str, first_name: str = "",

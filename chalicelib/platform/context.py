@@ -21,6 +21,7 @@ class Tenant:
     settings: dict[str, Any]
     cors_origins: tuple[str, ...]
     api_key_id: int
+    domain: str | None = None
 
 
 @dataclass(frozen=True)

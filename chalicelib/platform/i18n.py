@@ -81,6 +81,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tr": "Yönetim paneli için iki adımlı doğrulama gerekli.",
         "en": "Two-factor authentication is required for the admin panel.",
     },
+    "weak_password": {
+        "tr": "Şifre yeterince güçlü değil.",
+        "en": "The password is not strong enough.",
+    },
+    "login_locked": {
+        "tr": "Çok fazla hatalı deneme. Lütfen {minutes} dakika sonra tekrar deneyin.",
+        "en": "Too many failed attempts. Please try again in {minutes} minutes.",
+    },
+    "code_invalid": {
+        "tr": "Doğrulama kodu hatalı veya süresi dolmuş.",
+        "en": "The verification code is wrong or has expired.",
+    },
+    "reset_token_invalid": {
+        "tr": "Şifre sıfırlama bağlantısı geçersiz veya süresi dolmuş.",
+        "en": "The password reset link is invalid or has expired.",
+    },
+    "password_incorrect": {
+        "tr": "Mevcut şifre hatalı.",
+        "en": "The current password is incorrect.",
+    },
+    "identifier_taken": {
+        "tr": "Bu e-posta adresi veya telefon numarası başka bir hesapta kullanılıyor.",
+        "en": "This e-mail address or phone number is used by another account.",
+    },
     "tenant_mismatch": {
         "tr": "Belirteç bu mağazaya ait değil.",
         "en": "The token does not belong to this store.",

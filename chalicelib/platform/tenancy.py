@@ -54,7 +54,7 @@ def _redis_key(key_hash: str) -> str:
 def _load_from_db(session: Session, key_hash: str) -> dict[str, Any] | None:
     row = session.one(
         """SELECT k.id AS api_key_id, k.status AS key_status, k.expires_at,
-                  t.id, t.slug, t.name, t.status, t.default_language, t.currency, t.settings
+                  t.id, t.slug, t.name, t.domain, t.status, t.default_language, t.currency, t.settings
              FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
             WHERE k.key_hash = %s""",
         (key_hash,),
@@ -73,6 +73,7 @@ def _load_from_db(session: Session, key_hash: str) -> dict[str, Any] | None:
             "id": row["id"],
             "slug": row["slug"],
             "name": row["name"],
+            "domain": row["domain"],
             "status": row["status"],
             "default_language": row["default_language"],
             "currency": row["currency"],
@@ -92,6 +93,7 @@ def _to_tenant(entry: dict[str, Any]) -> Tenant | None:
         id=t["id"],
         slug=t["slug"],
         name=t["name"],
+        domain=t.get("domain"),
         status=t["status"],
         default_language=t["default_language"],
         currency=t["currency"],

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["fold", "slugify", "ean13_check_digit", "is_valid_ean13"]
+__all__ = ["fold", "slugify", "ean13_check_digit", "is_valid_ean13", "normalise_tr_mobile"]
 
 # Applied before lower-casing: Turkish upper-case I is the capital of dotless ı, İ of dotted i.
 # Both end up as ASCII "i" after folding, which is what search and slugs want.
@@ -82,3 +82,23 @@ def is_valid_ean13(code: str) -> bool:
     if not isinstance(code, str) or not _EAN13.fullmatch(code):
         return False
     return ean13_check_digit(code[:12]) == int(code[12])
+
+
+_NON_DIGITS = re.compile(r"[^0-9+]")
+
+
+def normalise_tr_mobile(raw: str) -> str | None:
+    """A Turkish mobile number in E.164 (+905XXXXXXXXX), or None when it is not one.
+
+    Accepts what people type: "0532 123 45 67", "5321234567", "+90 (532) 123-4567", "905321234567".
+    """
+    digits = _NON_DIGITS.sub("", raw or "")
+    if digits.startswith("+90"):
+        digits = digits[3:]
+    elif digits.startswith("90") and len(digits) == 12:
+        digits = digits[2:]
+    elif digits.startswith("0") and len(digits) == 11:
+        digits = digits[1:]
+    if len(digits) != 10 or not digits.isdigit() or digits[0] != "5":
+        return None
+    return "+90" + digits
