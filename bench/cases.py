@@ -46,18 +46,22 @@ class Case:
     quick_iterations: int
     warmup: int
     description: str
+    budget_seconds: float = 30.0  # measuring stops here once min_iterations are in (quick: /4)
+    min_iterations: int = 100
 
 
 CASES: dict[str, Case] = {}
 
 
-def case(name: str, *, iterations: int, quick: int, warmup: int, description: str = "") -> Callable[
+def case(name: str, *, iterations: int, quick: int, warmup: int, description: str = "",
+         budget_seconds: float = 30.0, min_iterations: int = 100) -> Callable[
     [Callable[[BenchEnv], Plan]], Callable[[BenchEnv], Plan]
 ]:
     def register(build: Callable[[BenchEnv], Plan]) -> Callable[[BenchEnv], Plan]:
         if name in CASES:
             raise ValueError(f"duplicate bench case {name!r}")
-        CASES[name] = Case(name, build, iterations, quick, warmup, description or (build.__doc__ or "").strip())
+        CASES[name] = Case(name, build, iterations, quick, warmup, description or (build.__doc__ or "").strip(),
+                           budget_seconds, min(min_iterations, quick))
         return build
 
     return register
@@ -103,7 +107,7 @@ def product_detail_cache_miss(env: BenchEnv) -> Plan:
     from chalicelib.catalog.service import forget_product
     from functions.catalog import app
 
-    pairs = itertools.cycle(list(zip(env.product_ids, _detail_events(env, env.product_ids, env.api_key))))
+    pairs = itertools.cycle(list(zip(env.product_ids, _detail_events(env, env.product_ids, env.api_key), strict=True)))
 
     def next_event() -> dict[str, Any]:
         product_id, event = next(pairs)
@@ -162,7 +166,7 @@ def rate_limited_request(env: BenchEnv) -> Plan:
 
 
 # -- accounts ----------------------------------------------------------------------------------
-@case("login", iterations=30, quick=8, warmup=3)
+@case("login", iterations=30, quick=8, warmup=3, budget_seconds=60)
 def login(env: BenchEnv) -> Plan:
     """POST /api/users/login: bcrypt verify at the production cost, tokens, one transaction."""
     from chalicelib.platform.config import settings
@@ -177,7 +181,25 @@ def login(env: BenchEnv) -> Plan:
         raise RuntimeError(f"login must run at bcrypt cost 12 (settings {rounds}, stored hash {hash_cost})")
     event = api_event("POST", "/api/users/login", api_key=env.api_key,
                       body={"email": env.user_email, "password": env.user_password, "device_name": "bench"})
-    return Plan(app, lambda: fresh(event), info={"bcrypt_rounds": rounds, "stored_hash_cost": hash_cost})
+    info = {"bcrypt_rounds": rounds, "stored_hash_cost": hash_cost,
+            "bcrypt_checkpw_alone_ms": _bcrypt_alone_ms(env.user_password, str(stored))}
+    return Plan(app, lambda: fresh(event), info=info)
+
+
+def _bcrypt_alone_ms(password: str, stored_hash: str, repeat: int = 5) -> float:
+    """bcrypt.checkpw by itself (median of `repeat`): how much of a login is the hash."""
+    import time
+
+    import bcrypt
+
+    from .stats import median
+
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter_ns()
+        bcrypt.checkpw(password.encode(), stored_hash.encode())
+        times.append((time.perf_counter_ns() - started) / 1e6)
+    return round(median(times), 1)
 
 
 @case("token_refresh", iterations=500, quick=100, warmup=20)

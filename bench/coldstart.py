@@ -51,8 +51,11 @@ if call:
     t3 = time.perf_counter_ns()
     out["first_call_ns"] = t3 - t2
     out["status"] = response.get("statusCode") if isinstance(response, dict) else None
-    roots = sorted({m.split(".")[0] for m in set(sys.modules) - loaded})
-    out["first_call_new_packages"] = [r for r in roots if not r.startswith("_")]
+    before_roots = {m.split(".")[0] for m in loaded}
+    new_modules = set(sys.modules) - loaded
+    out["first_call_new_modules"] = len(new_modules)
+    out["first_call_new_packages"] = sorted(
+        r for r in {m.split(".")[0] for m in new_modules} - before_roots if not r.startswith("_"))
 print("\n__MARK__" + json.dumps(out), flush=True)
 """.replace("__MARK__", RESULT_MARK)
 
@@ -112,6 +115,21 @@ def parse_importtime(stderr: str) -> list[ImportLine]:
     return lines
 
 
+def subtree(lines: list[ImportLine], roots: set[str]) -> list[ImportLine]:
+    """Only the lines imported (transitively) by one of `roots`: drops interpreter start-up
+    imports (site, encodings, .pth hooks) that every Python process pays anyway."""
+    parents = {ln.name: ln.parent for ln in lines}
+
+    def root_of(name: str) -> str:
+        seen = 0
+        while parents.get(name) is not None and seen < 1000:
+            name = parents[name]  # type: ignore[assignment]
+            seen += 1
+        return name
+
+    return [ln for ln in lines if root_of(ln.name) in roots]
+
+
 def _is_project(name: str) -> bool:
     return name.split(".")[0] in PROJECT_PACKAGES
 
@@ -166,9 +184,11 @@ def importtime_child(name: str) -> list[ImportLine]:
     return parse_importtime(proc.stderr)
 
 
-def measure_function(name: str, call: FirstCall | None, runs: int, api: bool) -> dict[str, Any]:
-    timed = [timed_child(name, call) for _ in range(runs)]
-    traces = [importtime_child(name) for _ in range(runs)]
+def summarize_function(name: str, call: FirstCall | None, api: bool, timed: list[dict[str, Any]],
+                       raw_traces: list[list[ImportLine]]) -> dict[str, Any]:
+    runs = len(timed)
+    roots = {"functions", f"functions.{name}"}
+    traces = [subtree(trace, roots) for trace in raw_traces]
     import_ms = [t["import_ns"] / 1e6 for t in timed]
     totals = [next((ln.cumulative_us for ln in trace if ln.name == f"functions.{name}"), 0) / 1000
               for trace in traces]
@@ -200,19 +220,29 @@ def measure_function(name: str, call: FirstCall | None, runs: int, api: bool) ->
             "ok": call.expect is None or statuses == {call.expect},
             "first_call_ms": round(median(first), 1),
             "import_plus_first_call_ms": round(median(both), 1),
+            # Top-level packages the first call loaded that the import had not (lazy imports).
             "new_packages": timed[0].get("first_call_new_packages", []),
+            "new_modules": timed[0].get("first_call_new_modules"),
         }
     return result
 
 
 def measure_all(first_calls: dict[str, FirstCall | None], runs: int,
                 progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name in function_names():
+    """Children run round-robin (run 1 of every function, then run 2, ...) so a burst of
+    background load on this shared machine spreads over all functions instead of one."""
+    names = function_names()
+    timed: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
+    traces: dict[str, list[list[ImportLine]]] = {n: [] for n in names}
+    for run in range(runs):
         if progress:
-            progress(f"cold start: functions.{name} x{runs} ...")
-        api = is_api_function(name)
-        out[name] = measure_function(name, first_calls.get(name), runs, api)
+            progress(f"cold start: round {run + 1}/{runs} over {len(names)} functions ...")
+        for name in names:
+            timed[name].append(timed_child(name, first_calls.get(name)))
+            traces[name].append(importtime_child(name))
+    out: dict[str, Any] = {}
+    for name in names:
+        out[name] = summarize_function(name, first_calls.get(name), is_api_function(name), timed[name], traces[name])
         if name not in first_calls:
             out[name]["note"] = "no first invocation defined: add one to bench.run.first_calls()"
     return out

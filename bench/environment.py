@@ -8,7 +8,6 @@ because the application reads its settings once and caches them.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import socket
 import subprocess
@@ -16,9 +15,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,16 +75,13 @@ def reset_app_state() -> None:
     tenancy.clear_local_cache()
 
 
-def silence_request_logs() -> None:
-    """Keep formatting the per-request JSON log line (Lambda pays for it) but write it to
-    /dev/null instead of the terminal."""
-    from chalicelib.platform.logging import get_logger
-
-    get_logger()
-    devnull = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
-    for handler in logging.getLogger("huglu").handlers:
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(devnull)
+@contextlib.contextmanager
+def quiet_stdout() -> Any:
+    """The application writes one JSON log line per request to sys.stdout (looked up at emit
+    time).  Lambda pays for formatting and writing it, so the bench keeps both, but sends the
+    lines to /dev/null instead of the terminal."""
+    with open(os.devnull, "w", encoding="utf-8") as devnull, contextlib.redirect_stdout(devnull):
+        yield
 
 
 # -- AWS emulator ------------------------------------------------------------------------------
@@ -150,7 +147,7 @@ class AwsEmulator:
                 self.process.wait(timeout=5)
         self.process = None
 
-    def __enter__(self) -> "AwsEmulator":
+    def __enter__(self) -> AwsEmulator:
         self.start()
         return self
 
@@ -233,8 +230,7 @@ def _tenant_state(slug: str) -> tuple[int | None, int]:
     tenant_id = session.scalar("SELECT id FROM tenants WHERE slug = %s", (slug,))
     if tenant_id is None:
         return None, 0
-    count = session.scalar("SELECT COUNT(*) FROM products WHERE tenant_id = %s AND status = 'active'",
-                           (tenant_id,))
+    count = session.scalar("SELECT COUNT(*) FROM products WHERE tenant_id = %s", (tenant_id,))
     return int(tenant_id), int(count or 0)
 
 
@@ -276,6 +272,8 @@ def _ensure_tenant(url: str, slug: str, name: str, settings: dict[str, Any], pro
     tenant_id, _count = _tenant_state(slug)
     if tenant_id is None:
         created = create_tenant(db, slug=slug, name=name, settings=settings)
+        # A rebuilt database reuses tenant and product ids: drop what Redis cached for them.
+        clear_redis_keys(f"t:{created.tenant_id}:*")
         log(f"seeding {products} products for tenant {slug} (id {created.tenant_id}) ...")
         seconds = _seed(url, created.tenant_id, products)
         report[slug] = {"seeded": True, "seed_seconds": round(seconds, 1)}
@@ -336,6 +334,56 @@ def _pick_category(tenant_id: int) -> tuple[int, int]:
     return int(row["id"]), int(row["n"])
 
 
+META_TABLE = "_bench_meta"
+
+
+def data_fingerprint() -> str:
+    """Hash of what the bench data is made from (the migrations and the catalogue generator):
+    when either changes, the reused database would be stale, so it is rebuilt."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    sources = sorted((REPO_ROOT / "infra" / "migrations" / "versions").glob("*.py"))
+    sources.append(REPO_ROOT / "infra" / "local" / "seed_catalog.py")
+    for path in sources:
+        if path.exists():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def _stored_fingerprint(url: str) -> str | None:
+    import pymysql
+
+    try:
+        conn = _raw_connection(url)
+    except pymysql.err.OperationalError:
+        return None  # no database yet
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
+                        "AND TABLE_NAME = %s", (META_TABLE,))
+            if cur.fetchone()[0] == 0:
+                return None
+            cur.execute(f"SELECT v FROM {META_TABLE} WHERE k = 'fingerprint'")
+            row = cur.fetchone()
+            return str(row[0]) if row else None
+    finally:
+        conn.close()
+
+
+def _store_fingerprint(url: str, value: str) -> None:
+    conn = _raw_connection(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE TABLE IF NOT EXISTS {META_TABLE} (k VARCHAR(64) PRIMARY KEY, v VARCHAR(255)) "
+                        "COMMENT 'bench harness bookkeeping; not part of the schema'")
+            cur.execute(f"REPLACE INTO {META_TABLE} (k, v) VALUES ('fingerprint', %s)", (value,))
+        conn.commit()
+    finally:
+        conn.close()
+
+
 def prepare(quick: bool, progress: Callable[[str], None] = log) -> BenchEnv:
     """Migrate, seed (or reuse) and return the bench fixtures."""
     from chalicelib.platform.db import get_db
@@ -344,18 +392,22 @@ def prepare(quick: bool, progress: Callable[[str], None] = log) -> BenchEnv:
     needed = 1_000 if quick else 10_000
     report: dict[str, Any] = {"database_url": url, "redis_url": os.environ["REDIS_URL"]}
     started = time.perf_counter()
-    progress(f"migrating {url} ...")
-    _migrate(url)
-    reset_app_state()
-
-    # Reuse only a complete catalogue; anything half-made (an interrupted seed) starts over.
-    bench_id, bench_count = _tenant_state(BENCH_SLUG)
-    limited_id, limited_count = _tenant_state(LIMITED_SLUG)
-    incomplete = (bench_id is not None and bench_count < needed) or (
-        limited_id is not None and limited_count < LIMITED_PRODUCTS
-    )
-    if incomplete:
-        progress(f"bench catalogue incomplete ({bench_count} < {needed} products): recreating the database")
+    fingerprint = data_fingerprint()
+    stored = _stored_fingerprint(url)
+    rebuild = stored is not None and stored != fingerprint
+    if not rebuild:
+        progress(f"migrating {url} ...")
+        _migrate(url)
+        reset_app_state()
+        # Reuse only a complete catalogue made from the current migrations and generator;
+        # anything else (an interrupted seed, a changed schema) starts over.
+        bench_id, bench_count = _tenant_state(BENCH_SLUG)
+        limited_id, limited_count = _tenant_state(LIMITED_SLUG)
+        rebuild = (bench_id is not None and (bench_count < needed or stored is None)) or (
+            limited_id is not None and limited_count < LIMITED_PRODUCTS
+        )
+    if rebuild:
+        progress("bench database stale or incomplete: recreating it")
         reset_app_state()
         _drop_database(url)
         _migrate(url)
@@ -365,6 +417,7 @@ def prepare(quick: bool, progress: Callable[[str], None] = log) -> BenchEnv:
     limited_id, limited_key = _ensure_tenant(url, LIMITED_SLUG, "Huğlu Bench (rate limited)", LIMITED_SETTINGS,
                                              LIMITED_PRODUCTS, report)
     user_id = _ensure_user(tenant_id)
+    _store_fingerprint(url, fingerprint)
 
     session = get_db().session()
     ids = [int(r["id"]) for r in session.all(
@@ -372,7 +425,8 @@ def prepare(quick: bool, progress: Callable[[str], None] = log) -> BenchEnv:
     limited_product = session.scalar(
         "SELECT MIN(id) FROM products WHERE tenant_id = %s AND status = 'active'", (limited_id,))
     category_id, category_products = _pick_category(tenant_id)
-    report.update({"products": len(ids), "setup_seconds": round(time.perf_counter() - started, 1)})
+    report.update({"products": len(ids), "setup_seconds": round(time.perf_counter() - started, 1),
+                   "fingerprint": fingerprint})
     progress(f"bench tenant {tenant_id}: {len(ids)} active products; setup {report['setup_seconds']} s")
     return BenchEnv(
         quick=quick,
@@ -390,15 +444,19 @@ def prepare(quick: bool, progress: Callable[[str], None] = log) -> BenchEnv:
     )
 
 
-def clear_rate_counters(tenant_id: int) -> int:
-    """Delete the tenant's rate-limit counters (they outlive a run by two windows)."""
+def clear_redis_keys(pattern: str) -> int:
     from chalicelib.platform.cache import redis_client
 
     client = redis_client()
-    keys = list(client.scan_iter(match=f"rl:{tenant_id}:*", count=1000))
-    if keys:
-        client.delete(*keys)
+    keys = list(client.scan_iter(match=pattern, count=1000))
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start:start + 1000])
     return len(keys)
+
+
+def clear_rate_counters(tenant_id: int) -> int:
+    """Delete the tenant's rate-limit counters (they outlive a run by two windows)."""
+    return clear_redis_keys(f"rl:{tenant_id}:*")
 
 
 @contextlib.contextmanager

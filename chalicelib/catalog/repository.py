@@ -13,13 +13,18 @@ def category_path(session: Session, tenant_id: int, category_id: int) -> str | N
 
 def list_products(session: Session, tenant_id: int, *, category_path: str | None, brand_id: int | None,
                   before_id: int | None, limit: int) -> list[dict[str, Any]]:
-    """Newest first, keyset-paginated on id; the first image comes from a correlated subquery
-    so the page costs one statement whatever its size."""
+    """Newest first, keyset-paginated on id, in one statement whatever the page size.
+
+    The page's ids are chosen first in a derived table that touches only products (walking the
+    (tenant_id, id) order and stopping after `limit` rows); brands and the first image are joined
+    to those few rows only.  Joining before limiting made MySQL sort the whole catalogue:
+    156 ms instead of ~1 ms at 10,000 products (bench: product_list).
+    """
     where = ["p.tenant_id = %s", "p.status = 'active'"]
     params: list[Any] = [tenant_id]
     if category_path is not None:
-        where.append("c.path LIKE %s")
-        params.append(category_path + "%")
+        where.append("p.category_id IN (SELECT c.id FROM categories c WHERE c.tenant_id = %s AND c.path LIKE %s)")
+        params += [tenant_id, category_path + "%"]
     if brand_id is not None:
         where.append("p.brand_id = %s")
         params.append(brand_id)
@@ -33,12 +38,12 @@ def list_products(session: Session, tenant_id: int, *, category_path: str | None
                    (SELECT i.s3_key FROM product_images i
                      WHERE i.tenant_id = p.tenant_id AND i.product_id = p.id
                      ORDER BY i.sort_order, i.id LIMIT 1) AS image
-              FROM products p
-              JOIN categories c ON c.tenant_id = p.tenant_id AND c.id = p.category_id
+              FROM (SELECT p.id FROM products p WHERE {' AND '.join(where)}
+                     ORDER BY p.id DESC LIMIT %s) page
+              JOIN products p ON p.tenant_id = %s AND p.id = page.id
               LEFT JOIN brands b ON b.tenant_id = p.tenant_id AND b.id = p.brand_id
-             WHERE {' AND '.join(where)}
-             ORDER BY p.id DESC LIMIT %s""",
-        params,
+             ORDER BY p.id DESC""",
+        (*params, tenant_id),
     )
 
 

@@ -47,14 +47,26 @@ stats = Stats()
 class Session:
     """Thin helper over one pymysql connection.  Parameters are always passed separately."""
 
-    def __init__(self, conn: pymysql.connections.Connection) -> None:
+    def __init__(self, conn: pymysql.connections.Connection, on_lost: Callable[[], None] | None = None) -> None:
         self.conn = conn
+        self._on_lost = on_lost
 
     def _run(self, sql: str, params: Any = None) -> pymysql.cursors.DictCursor:
         stats.statements += 1
         cur = self.conn.cursor()
-        cur.execute(sql, params)
+        try:
+            cur.execute(sql, params)
+        except (pymysql.err.OperationalError, pymysql.err.InterfaceError) as exc:
+            self._forget_if_lost(exc)
+            raise
         return cur
+
+    def _forget_if_lost(self, exc: BaseException) -> None:
+        """A dead connection is dropped from the container's cache, so this request fails but
+        the next one connects afresh (instead of every request failing until an idle ping)."""
+        errno = exc.args[0] if exc.args else None
+        if (isinstance(exc, pymysql.err.InterfaceError) or errno in CONNECTION_LOST) and self._on_lost:
+            self._on_lost()
 
     def one(self, sql: str, params: Any = None) -> dict[str, Any] | None:
         with self._run(sql, params) as cur:
@@ -82,7 +94,11 @@ class Session:
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
         stats.statements += 1
         with self.conn.cursor() as cur:
-            return cur.executemany(sql, list(rows)) or 0
+            try:
+                return cur.executemany(sql, list(rows)) or 0
+            except (pymysql.err.OperationalError, pymysql.err.InterfaceError) as exc:
+                self._forget_if_lost(exc)
+                raise
 
 
 class UnitOfWork(Session):
@@ -92,8 +108,8 @@ class UnitOfWork(Session):
     and run only after the commit succeeded, never inside the open transaction.
     """
 
-    def __init__(self, conn: pymysql.connections.Connection) -> None:
-        super().__init__(conn)
+    def __init__(self, conn: pymysql.connections.Connection, on_lost: Callable[[], None] | None = None) -> None:
+        super().__init__(conn, on_lost)
         self._after_commit: list[Callable[[], None]] = []
         self.committed = False
 
@@ -159,7 +175,9 @@ class Database:
         entry = cache.get(role)
         if entry is not None:
             conn, last_used = entry
-            if now - last_used > PING_AFTER_IDLE_SECONDS:
+            if not conn.open:
+                conn = self._connect(target)
+            elif now - last_used > PING_AFTER_IDLE_SECONDS:
                 try:
                     conn.ping(reconnect=False)
                 except pymysql.err.Error:
@@ -186,14 +204,14 @@ class Database:
     # -- sessions ---------------------------------------------------------------------------
     def session(self) -> Session:
         """Autocommit session on the writer (read-your-writes)."""
-        return Session(self.connection("writer"))
+        return Session(self.connection("writer"), lambda: self.discard("writer"))
 
     def reader(self) -> Session:
         """Autocommit session on the read replica when DATABASE_READ_URL is set."""
-        return Session(self.connection("reader"))
+        return Session(self.connection("reader"), lambda: self.discard("reader"))
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.connection("writer"))
+        return UnitOfWork(self.connection("writer"), lambda: self.discard("writer"))
 
     def transaction(self, work: Callable[[UnitOfWork], T], *, retries: int = 3) -> T:
         """Run `work(uow)` in a transaction, retrying the whole of it on deadlock / lock wait
@@ -206,8 +224,6 @@ class Database:
                     return work(uow)
             except pymysql.err.MySQLError as exc:  # 1213 is OperationalError, 1205 InternalError
                 errno = exc.args[0] if exc.args else None
-                if errno in CONNECTION_LOST:
-                    self.discard("writer")
                 if errno in RETRYABLE and attempt < retries:
                     attempt += 1
                     time.sleep(0.005 * (2**attempt))

@@ -98,7 +98,7 @@ def _handle(request: Request, ctx: RequestContext, get_response: Callable[[Reque
         return _reshape_chalice_error(get_response(request))
 
     # 1. tenant from the API key: every route, public ones included.
-    ctx.tenant = tenancy.resolve(request.headers.get("x-api-key"))
+    ctx.tenant = tenancy.resolve(request.headers.get("x-api-key"), ctx.client_ip)
     ctx.lang = negotiate(request.headers.get("accept-language"), ctx.tenant.default_language)
 
     # 2. JWT: required for user/admin routes, honoured on public ones when sent.

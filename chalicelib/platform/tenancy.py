@@ -103,7 +103,13 @@ def _to_tenant(entry: dict[str, Any]) -> Tenant | None:
     )
 
 
-def resolve(raw_key: str | None) -> Tenant:
+# Guessing keys: an IP that presented this many bad keys in the window gets 429 before any
+# lookup.  Unknown keys are also cached (as "missing"), so a flood costs Redis, not MySQL.
+BAD_KEY_LIMIT = 50
+BAD_KEY_WINDOW = 900
+
+
+def resolve(raw_key: str | None, client_ip: str = "unknown") -> Tenant:
     """The tenant behind a key, or 401.  Missing, unknown, revoked, expired or suspended: 401."""
     if not raw_key:
         raise Unauthorized("api_key_missing")
@@ -115,14 +121,39 @@ def resolve(raw_key: str | None) -> Tenant:
     if hit is not None and hit[0] > now:
         tenant = hit[1]
     else:
+        _refuse_key_guessers(client_ip)
         entry = cache.get_or_load(
-            _redis_key(key_hash), TENANT_REDIS_TTL, lambda: _load_from_db(get_db().reader(), key_hash)
+            _redis_key(key_hash), TENANT_REDIS_TTL,
+            lambda: _load_from_db(get_db().reader(), key_hash) or {"missing": True},
         )
-        tenant = _to_tenant(entry) if entry else None
+        tenant = _to_tenant(entry) if entry and not entry.get("missing") else None
         _remember(_local, key_hash, (now + settings().tenant_cache_seconds, tenant))
     if tenant is None:
+        _count_bad_key(client_ip)
         raise Unauthorized("api_key_invalid")
     return tenant
+
+
+def _refuse_key_guessers(client_ip: str) -> None:
+    try:
+        count = cache.redis_client().get(f"badkey:{client_ip}")
+    except cache.redis_errors():
+        return
+    if count is not None and int(count) >= BAD_KEY_LIMIT:
+        from .errors import TooManyRequests
+
+        raise TooManyRequests(headers={"Retry-After": str(BAD_KEY_WINDOW)}, params={"retry_after": BAD_KEY_WINDOW},
+                              details={"retry_after": BAD_KEY_WINDOW})
+
+
+def _count_bad_key(client_ip: str) -> None:
+    try:
+        pipe = cache.redis_client().pipeline()
+        pipe.incr(f"badkey:{client_ip}")
+        pipe.expire(f"badkey:{client_ip}", BAD_KEY_WINDOW, nx=True)
+        pipe.execute()
+    except cache.redis_errors():
+        pass
 
 
 def forget_keys(key_hashes: list[str]) -> None:

@@ -32,10 +32,19 @@ def _check_redis() -> None:
     redis_client().ping()
 
 
+AWS_CHECK_SECONDS = 30.0
+_aws_checked_at = 0.0
+
+
 def _check_aws() -> None:
+    """STS is a real, throttled AWS API: a warm container asks it at most every 30 s."""
+    global _aws_checked_at
+    if time.monotonic() - _aws_checked_at < AWS_CHECK_SECONDS:
+        return
     from chalicelib.platform.aws import client
 
     client("sts").get_caller_identity()
+    _aws_checked_at = time.monotonic()
 
 
 def health(db: Database) -> dict[str, Any]:

@@ -183,3 +183,24 @@ def test_large_json_is_gzipped_when_accepted(api: Api):
 def test_small_json_is_not_compressed(api: Api):
     small = api.get("/api/products/424242", headers={"Accept-Encoding": "gzip"})
     assert "Content-Encoding" not in small.headers
+
+
+def test_unknown_keys_are_cached_and_key_guessers_get_429(client, db):
+    from chalicelib.platform import db as dbmod
+    from chalicelib.platform import tenancy
+
+    guesser = Api(client, None)
+    key = "hk_guess-" + "x" * 20
+    guesser.get("/api/products", headers={"X-API-Key": key})
+    tenancy.clear_local_cache()
+    before = dbmod.stats.statements
+    guesser.get("/api/products", headers={"X-API-Key": key})
+    assert dbmod.stats.statements == before  # the miss came from Redis, not MySQL
+    for i in range(tenancy.BAD_KEY_LIMIT):
+        guesser.get("/api/products", headers={"X-API-Key": f"hk_guess-{i:04d}-" + "y" * 16})
+    tenancy.clear_local_cache()
+    limited = guesser.get("/api/products", headers={"X-API-Key": "hk_another-guess-zzzzzzzzzz"})
+    assert_error_shape(limited, 429, "rate_limited")
+    from chalicelib.platform.cache import redis_client
+
+    redis_client().delete("badkey:127.0.0.1")  # other tests share the client IP

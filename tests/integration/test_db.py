@@ -134,3 +134,17 @@ def test_turkish_collation_compares_like_a_turk(db: Database):
         " 'ılık' = 'ilik' COLLATE utf8mb4_turkish_ci AS distinct_letters"
     )
     assert row == {"dotless": 1, "dotted": 1, "distinct_letters": 0}
+
+
+def test_a_connection_killed_mid_traffic_is_replaced_on_the_next_request(db: Database):
+    """No idle ping involved: the failing request discards the dead connection."""
+    conn_id = db.session().scalar("SELECT CONNECTION_ID()")
+    killer = pymysql.connect(host="127.0.0.1", user="root")
+    with killer.cursor() as cur:
+        cur.execute(f"KILL CONNECTION {int(conn_id)}")
+    killer.close()
+    with pytest.raises((pymysql.err.OperationalError, pymysql.err.InterfaceError)):
+        db.session().scalar("SELECT 1")
+    assert db.session().scalar("SELECT 1") == 1
+    with db.uow() as uow:
+        assert uow.scalar("SELECT 1") == 1
