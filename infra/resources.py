@@ -47,13 +47,22 @@ BUCKETS: dict[str, dict[str, bool]] = {
 # read access to the app secret):
 #   "s3":      buckets whose objects it reads and writes
 #   "sqs":     queues it sends to
+#   "ses":     SES sending actions (SES_SEND_ACTIONS), granted on the stack's sender identity only:
+#              the MailFromAddress parameter's address and its domain (also its MAIL_FROM)
 #   "actions": IAM actions that have no resource-level permissions (must be in WILDCARD_ACTIONS)
 # e.g. "catalog": {"s3": ["images"]}, "orders": {"sqs": ["notifications", "events"]}
 ACCESS: dict[str, dict[str, list[str]]] = {
     # The health check's AWS probe.  (STS answers GetCallerIdentity even without this
     # permission; it is listed so the probe keeps working under an SCP that denies by default.)
     "system": {"actions": ["sts:GetCallerIdentity"]},
+    # The notifications consumer: e-mail from the sender identity, SMS straight to phone numbers.
+    "notifications": {"ses": ["ses:SendEmail"], "actions": ["sns:Publish"]},
+    # Verification codes, reset links and security alerts are queued for the consumer above.
+    "accounts": {"sqs": ["notifications"]},
 }
+
+# SES actions an "ses" entry may grant; SES scopes them by identity ARN.
+SES_SEND_ACTIONS = ("ses:SendEmail", "ses:SendRawEmail")
 
 # What a function in a VPC needs to manage its network interfaces (the actions of AWS's
 # AWSLambdaVPCAccessExecutionRole).
@@ -71,6 +80,9 @@ WILDCARD_ACTIONS: dict[str, str] = {
     **{action: "Lambda VPC networking: ENI ids are not known in advance and EC2's Describe* "
        "actions have no resource-level permissions" for action in VPC_ACTIONS},
     "sts:GetCallerIdentity": "STS has no resource ARNs",
+    # A phone number is not an ARN: IAM authorises SMS publishing only on Resource "*" (a topic
+    # ARN would allow publishing to that topic, not to numbers).
+    "sns:Publish": "SMS straight to a phone number has no resource ARN",
 }
 
 # Keys of the Secrets Manager secret huglu/<stage>/app that become environment variables

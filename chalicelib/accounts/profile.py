@@ -3,6 +3,7 @@ account deletion (KVKK / GDPR: personal data erased, orders kept for accounting)
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from typing import Any
 
 from chalicelib.platform import crypto
@@ -83,7 +84,7 @@ def finish_change(db: Database, tenant_id: int, user_id: int, verification_id: s
     if data["user_id"] != user_id:
         raise NotFound()  # another user's verification id
 
-    def work(uow: UnitOfWork) -> str | None:
+    def work(uow: UnitOfWork) -> tuple[str | None, str]:
         old = repo.user_by_id(uow, tenant_id, user_id)
         if purpose == EMAIL_CHANGE:
             if repo.user_by_email(uow, tenant_id, data["email"]) is not None:
@@ -95,12 +96,13 @@ def finish_change(db: Database, tenant_id: int, user_id: int, verification_id: s
                 raise Conflict("identifier_taken")
             repo.set_phone(uow, tenant_id, user_id, crypto.seal(data["phone"], "user.phone"), phone_hash)
         uow.commit()
-        return old["email"] if old else None
+        return (old["email"], old["language"]) if old else (None, "tr")
 
-    old_email = db.transaction(work)
+    old_email, lang = db.transaction(work)
     if purpose == EMAIL_CHANGE and old_email:
-        notify.send(None, tenant_id, channel="email", to=old_email, template="security_alert", lang="tr",
-                    params={"event": "email_changed", "when": ""}, user_id=user_id)
+        # The old address hears about it: the way to notice an account takeover.
+        notify.send(None, tenant_id, channel="email", to=old_email, template="security_alert", lang=lang,
+                    params={"event": "email_changed", "when": datetime.now(timezone.utc)}, user_id=user_id)
     return view(db, tenant_id, user_id)
 
 

@@ -75,7 +75,7 @@ def reset(db: Database, tenant_id: int, token: str, new_password: str) -> None:
     policy.clear_failures(tenant_id, user["email"] or "")
     if user["email"]:
         notify.send(None, tenant_id, channel="email", to=user["email"], template="security_alert",
-                    lang=user["language"], params={"event": "password_changed", "when": _now_text()},
+                    lang=user["language"], params={"event": "password_changed", "when": datetime.now(timezone.utc)},
                     user_id=user["id"])
 
 
@@ -94,9 +94,6 @@ def change(db: Database, tenant_id: int, user_id: int, session_id: str | None, c
     revoke_all_sessions(db, tenant_id, user_id, except_session=session_id)  # this device stays signed in
     if user["email"]:
         notify.send(None, tenant_id, channel="email", to=user["email"], template="security_alert",
-                    lang=user["language"], params={"event": "password_changed", "when": _now_text()},
+                    lang=user["language"], params={"event": "password_changed", "when": datetime.now(timezone.utc)},
                     user_id=user_id)
 
-
-def _now_text() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -74,6 +74,10 @@ class Settings:
     data_keys: str
     data_key_id: str
     data_hash_key: str
+    maps_base_url: str
+    maps_api_key: str
+    mail_from: str
+    sms_sender_id: str
 
     @property
     def is_production(self) -> bool:
@@ -108,6 +112,10 @@ def _load() -> Settings:
         data_keys=env("DATA_KEYS", DEV_DATA_KEYS),
         data_key_id=env("DATA_KEY_ID", "dev1"),
         data_hash_key=env("DATA_HASH_KEY", DEV_DATA_HASH_KEY),
+        maps_base_url=env("MAPS_BASE_URL", "http://127.0.0.1:8765"),
+        maps_api_key=env("MAPS_API_KEY", "dev-key"),
+        mail_from=env("MAIL_FROM", "no-reply@huglu.local"),
+        sms_sender_id=env("SMS_SENDER_ID", "HUGLU"),
     )
     if settings.is_production and settings.bcrypt_rounds < 12:
         raise RuntimeError("BCRYPT_ROUNDS below 12 is for tests only")

@@ -21,6 +21,7 @@ from .logging import get_logger
 log = get_logger("queue")
 _urls: dict[str, str] = {}
 DONE_TTL_SECONDS = 2 * 24 * 3600
+CLAIM_SECONDS = 5 * 60  # longer than any consumer's timeout
 
 
 def queue_name(short: str) -> str:
@@ -57,14 +58,22 @@ def consume(queue: str, event: Any, handle: Callable[[dict[str, Any]], None]) ->
     failures = []
     redis = cache.redis_client()
     for record in records:
+        claim = None
         try:
             message = json.loads(record["body"])
-            done_key = f"q:{queue}:done:{message.get('id') or record['messageId']}"
-            if redis.exists(done_key):
-                continue  # a redelivery of something already handled
+            claim = f"q:{queue}:msg:{message.get('id') or record['messageId']}"
+            # Claim before handling, so two consumers given the same redelivery can't both act.
+            if not redis.set(claim, b"processing", nx=True, ex=CLAIM_SECONDS):
+                if redis.get(claim) == b"done":
+                    claim = None
+                    continue  # a redelivery of something already handled
+                claim = None  # someone else is on it right now: let SQS hand it back later
+                raise RuntimeError("message is being handled by another consumer")
             handle(message)
-            redis.set(done_key, b"1", ex=DONE_TTL_SECONDS)
+            redis.set(claim, b"done", ex=DONE_TTL_SECONDS)
         except Exception:  # noqa: BLE001 - reported per record; SQS retries, then dead-letters
+            if claim is not None:
+                redis.delete(claim)  # free the claim so the retry can run
             log.exception("message failed", extra={"queue": queue, "message_id": record.get("messageId")})
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}

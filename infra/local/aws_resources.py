@@ -1,8 +1,10 @@
 """Create on the emulator the queues (with DLQs and redrive) and buckets the deployed template
-declares (infra/resources.py is the one list of them).  Used by `make dev` and the tests."""
+declares (infra/resources.py is the one list of them), and verify the SES sender identity.
+Used by `make dev` and the tests."""
 from __future__ import annotations
 
 import json
+from email.utils import parseaddr
 
 from chalicelib.platform.aws import client
 from chalicelib.platform.config import settings
@@ -27,4 +29,16 @@ def create_local_resources() -> list[str]:
         except s3.exceptions.BucketAlreadyOwnedByYou:
             pass
         created.append(f"bucket:{name}")
+    created += verify_mail_sender()
     return created
+
+
+def verify_mail_sender() -> list[str]:
+    """SES (and moto, like it) refuses to send from an unverified identity.  In AWS the operator
+    verifies the domain with DNS records; here verifying is one call each (idempotent)."""
+    ses = client("ses")
+    address = parseaddr(settings().mail_from)[1]
+    domain = address.rpartition("@")[2]
+    ses.verify_email_identity(EmailAddress=address)
+    ses.verify_domain_identity(Domain=domain)
+    return [f"ses-identity:{address}", f"ses-identity:{domain}"]

@@ -206,7 +206,31 @@ def test_least_privilege_per_function(template, functions):
         assert sids[:3] == ["Logs", "VpcNetworking", "AppSecret"], fn.name
     assert "sts:GetCallerIdentity" in granted.get("system", set())
     assert "sts:GetCallerIdentity" not in granted.get("catalog", set())
-    assert not any(a.startswith(("s3:", "sqs:")) for a in granted.get("migrate", set()) | granted.get("accounts", set()))
+    assert not any(a.startswith(("s3:", "sqs:")) for a in granted.get("migrate", set()) | granted.get("catalog", set()))
+    # accounts may only *send* to the notifications queue (verification codes, reset links)
+    queue_actions = {a for a in granted.get("accounts", set()) if a.startswith(("s3:", "sqs:"))}
+    assert "sqs:SendMessage" in queue_actions
+    assert queue_actions <= {"sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"}
+
+
+def test_only_the_notifications_function_sends_mail_and_only_as_the_sender_identity(template, functions):
+    notifications = template["Resources"]["NotificationsFunction"]["Properties"]
+    assert [e["Type"] for e in notifications["Events"].values()] == ["SQS"]
+    by_sid = {s["Sid"]: s for s in _statements(template, "NotificationsFunctionRole")}
+    mail = by_sid["MailSend"]
+    assert mail["Action"] == ["ses:SendEmail"]
+    assert "*" not in json.dumps(mail["Resource"])  # the identity ARNs, never every identity
+    assert all("MailFromAddress" in json.dumps(arn) and ":identity/" in json.dumps(arn) for arn in mail["Resource"])
+    assert by_sid["Unscoped"]["Action"] == ["sns:Publish"]  # SMS to a number: no ARN exists
+    assert notifications["Environment"]["Variables"]["MAIL_FROM"] == {"Ref": "MailFromAddress"}
+    assert "MailFromAddress" in template["Parameters"]
+    for fn in functions:
+        if fn.name == "notifications":
+            continue
+        props = template["Resources"][function_id(fn)]["Properties"]
+        assert "MAIL_FROM" not in props["Environment"]["Variables"], fn.name
+        actions = {a for st in _statements(template, props["Role"]["Fn::GetAtt"][0]) for a in _listify(st["Action"])}
+        assert not any(a.startswith(("ses:", "sns:")) for a in actions), fn.name
 
 
 # -- secrets ----------------------------------------------------------------------------------
@@ -231,11 +255,20 @@ def test_no_literal_secrets(template):
 
 
 # -- template logic on made-up functions ------------------------------------------------------
+@pytest.fixture
+def made_up_access(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, list[str]]]:
+    """An ACCESS map naming only the made-up functions below: the real one names every real
+    function (notifications, ...), which check_access_map rightly rejects when they are absent."""
+    access = {"system": R.ACCESS["system"]}
+    monkeypatch.setattr(R, "ACCESS", access)
+    return access
+
+
 def _fn(name: str, **kw: Any) -> Function:
     return Function(name=name, routes=kw.get("routes", ()), schedules=kw.get("schedules", ()), queues=kw.get("queues", ()))
 
 
-def test_a_queue_consumer_gets_its_event_permissions_and_visibility(monkeypatch):
+def test_a_queue_consumer_gets_its_event_permissions_and_visibility(monkeypatch, made_up_access):
     monkeypatch.setitem(R.FUNCTION_OVERRIDES, "feed_worker", {"timeout": 60})
     consumer = _fn("feed_worker", queues=(QueueSource("feed_sync", "feed-sync", 10, 5, None),))
     template = build_template([_fn("system", routes=(("/api/health", "GET"),)), consumer])
@@ -249,12 +282,13 @@ def test_a_queue_consumer_gets_its_event_permissions_and_visibility(monkeypatch)
     assert consume and consume[0]["Resource"] == [{"Fn::GetAtt": ["FeedSyncQueue", "Arn"]}]
 
 
-def test_the_access_map_grants_buckets_and_queues(monkeypatch):
+def test_the_access_map_grants_buckets_and_queues(monkeypatch, made_up_access):
     monkeypatch.setitem(R.ACCESS, "catalog", {"s3": ["images"], "sqs": ["events"]})
     template = build_template([_fn("system", routes=(("/", "GET"),)), _fn("catalog", routes=(("/x", "GET"),))])
     by_sid = {s["Sid"]: s for s in _statements(template, "CatalogFunctionRole")}
     assert by_sid["BucketObjects"]["Resource"] == [{"Fn::Sub": "${ImagesBucket.Arn}/*"}]
     assert by_sid["QueueSend"]["Resource"] == [{"Fn::GetAtt": ["EventsQueue", "Arn"]}]
+    assert "MailFromAddress" not in template["Parameters"]  # asked for only by a function that sends mail
 
 
 @pytest.mark.parametrize(
@@ -263,6 +297,7 @@ def test_the_access_map_grants_buckets_and_queues(monkeypatch):
         ({"catlog": {"s3": ["images"]}}, "not a functions/ module"),
         ({"catalog": {"s3": ["imges"]}}, "bucket 'imges'"),
         ({"catalog": {"actions": ["s3:ListAllMyBuckets"]}}, "wildcard action"),
+        ({"catalog": {"ses": ["ses:DeleteIdentity"]}}, "SES action"),
     ],
 )
 def test_typos_in_the_access_map_fail_the_build(monkeypatch, access, message):
@@ -271,13 +306,13 @@ def test_typos_in_the_access_map_fail_the_build(monkeypatch, access, message):
         build_template([_fn("catalog", routes=(("/x", "GET"),))])
 
 
-def test_a_consumer_of_an_undeclared_queue_fails_the_build():
+def test_a_consumer_of_an_undeclared_queue_fails_the_build(made_up_access):
     with pytest.raises(ValueError, match="declare it in QUEUES"):
         build_template([_fn("system", routes=(("/", "GET"),)),
                         _fn("worker", queues=(QueueSource("w", "nowhere", 1, 0, None),))])
 
 
-def test_schedules_become_eventbridge_schedule_events():
+def test_schedules_become_eventbridge_schedule_events(made_up_access):
     template = build_template([_fn("system", routes=(("/", "GET"),)),
                                _fn("nightly", schedules=(Schedule("nightly", "cron(0 3 * * ? *)", ""),))])
     event = template["Resources"]["NightlyFunction"]["Properties"]["Events"]["NightlySchedule"]

@@ -1,0 +1,239 @@
+"""The transactional templates, in Turkish and English, and their rendering.
+
+Each template declares the parameters it takes; rendering rejects a missing or an unexpected
+one (a typo such as `minute` for `minutes` would otherwise send a broken text).  The texts use
+`str.format` fields, and `_check_catalogue()` proves at import time that every text of a
+template uses exactly its declared parameters, so a template edit cannot drift from them.
+
+Values are substituted, never re-interpreted: a `{` inside a parameter stays a `{`.
+"""
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from .errors import NotificationError
+
+LANGUAGES = ("tr", "en")
+CHANNELS = ("email", "sms")
+MAX_PARAM_LENGTH = 500  # longer than any link or name we send; catches a whole object passed by mistake
+# Turkey has kept UTC+3 all year since 2016 (no DST), so a fixed offset needs no tz database.
+TURKEY = timezone(timedelta(hours=3))
+_WHEN_FORMAT = {"tr": "%d.%m.%Y %H:%M (TSİ)", "en": "%d.%m.%Y %H:%M (Turkey time, UTC+3)"}
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    params: frozenset[str]
+    email: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # lang → (subject, body)
+    sms: Mapping[str, str] = field(default_factory=dict)  # lang → body
+    # Parameters whose value is a code from a fixed set, shown as a localised label.
+    choices: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return tuple(c for c in CHANNELS if getattr(self, c))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str | None  # None for SMS
+    text: str
+
+
+_IGNORE_IF_NOT_YOU = {
+    "tr": "Bu isteği siz yapmadıysanız bu e-postayı dikkate almayın.",
+    "en": "If you did not request this, you can ignore this e-mail.",
+}
+# security_alert's `event`: a code, so callers never pass free text and both languages stay in step.
+_SECURITY_EVENTS = {
+    "new_sign_in": {"tr": "Hesabınızda yeni bir oturum açıldı", "en": "New sign-in to your account"},
+    "password_changed": {"tr": "Şifreniz değiştirildi", "en": "Your password was changed"},
+    "email_changed": {"tr": "E-posta adresiniz değiştirildi", "en": "Your e-mail address was changed"},
+    "two_factor_enabled": {"tr": "İki adımlı doğrulama açıldı", "en": "Two-step verification was turned on"},
+    "two_factor_disabled": {"tr": "İki adımlı doğrulama kapatıldı", "en": "Two-step verification was turned off"},
+    "recovery_codes_regenerated": {"tr": "Kurtarma kodlarınız yenilendi", "en": "Your recovery codes were replaced"},
+    "recovery_code_used": {"tr": "Bir kurtarma kodunuzla oturum açıldı", "en": "A recovery code was used to sign in"},
+    "biometric_key_added": {"tr": "Hesabınıza yeni bir biyometrik anahtar eklendi",
+                            "en": "A new biometric key was added to your account"},
+}
+
+TEMPLATES: dict[str, Template] = {t.name: t for t in (
+    Template(
+        "verification_code",
+        frozenset({"code", "minutes"}),
+        email={
+            "tr": ("Huğlu doğrulama kodunuz",
+                   "Huğlu doğrulama kodunuz: {code}. {minutes} dakika geçerlidir.\n\n"
+                   "Bu kodu kimseyle paylaşmayın; Huğlu çalışanları kodunuzu asla sormaz.\n"
+                   + _IGNORE_IF_NOT_YOU["tr"]),
+            "en": ("Your Huğlu verification code",
+                   "Your Huğlu verification code: {code}. It is valid for {minutes} minutes.\n\n"
+                   "Do not share this code with anyone; Huğlu staff will never ask for it.\n"
+                   + _IGNORE_IF_NOT_YOU["en"]),
+        },
+        sms={
+            "tr": "Huğlu doğrulama kodunuz: {code}. {minutes} dakika geçerlidir.",
+            "en": "Your Huğlu verification code: {code}. It is valid for {minutes} minutes.",
+        },
+    ),
+    Template(
+        "password_reset",
+        frozenset({"link", "minutes"}),
+        sms={  # forgot-password by phone number
+            "tr": "Huğlu şifrenizi sıfırlamak için: {link} ({minutes} dakika geçerlidir)",
+            "en": "Reset your Huğlu password: {link} (valid for {minutes} minutes)",
+        },
+        email={
+            "tr": ("Şifre sıfırlama isteğiniz",
+                   "Huğlu hesabınızın şifresini sıfırlamak için bu bağlantıyı açın:\n{link}\n\n"
+                   "Bağlantı {minutes} dakika geçerlidir. Bu isteği siz yapmadıysanız bu e-postayı "
+                   "dikkate almayın; şifreniz değişmeyecek."),
+            "en": ("Your password reset request",
+                   "Open this link to reset the password of your Huğlu account:\n{link}\n\n"
+                   "The link is valid for {minutes} minutes. If you did not request this, ignore this "
+                   "e-mail; your password will not change."),
+        },
+    ),
+    Template(
+        "email_change",  # sent to the NEW address, to prove the user owns it
+        frozenset({"code", "minutes"}),
+        email={
+            "tr": ("E-posta adresinizi doğrulayın",
+                   "Huğlu hesabınızın e-posta adresini bu adresle değiştirmek için doğrulama kodunuz: "
+                   "{code}. {minutes} dakika geçerlidir.\n\n" + _IGNORE_IF_NOT_YOU["tr"]),
+            "en": ("Confirm your e-mail address",
+                   "Your code to change the e-mail address of your Huğlu account to this address: "
+                   "{code}. It is valid for {minutes} minutes.\n\n" + _IGNORE_IF_NOT_YOU["en"]),
+        },
+    ),
+    Template(
+        "security_alert",
+        frozenset({"event", "when"}),
+        email={
+            "tr": ("Güvenlik uyarısı: {event}",
+                   "Huğlu hesabınızda bir güvenlik olayı gerçekleşti.\n\nOlay: {event}\nZaman: {when}\n\n"
+                   "Bu işlemi siz yaptıysanız bir şey yapmanıza gerek yok. Siz yapmadıysanız hemen "
+                   "şifrenizi değiştirin ve bizimle iletişime geçin."),
+            "en": ("Security alert: {event}",
+                   "Something security-related happened on your Huğlu account.\n\nEvent: {event}\n"
+                   "When: {when}\n\nIf this was you, there is nothing to do. If it was not, change your "
+                   "password now and contact us."),
+        },
+        choices={"event": _SECURITY_EVENTS},
+    ),
+    Template(
+        # Sign-up with an address / number that already has an account: the owner is told, the
+        # sign-up answer stays the same, so the API does not reveal who is registered.
+        "account_exists",
+        frozenset(),
+        email={
+            "tr": ("Huğlu hesabınız zaten var",
+                   "Bu e-posta adresiyle yeni bir Huğlu hesabı açılmak istendi, ancak adresinize bağlı bir "
+                   "hesabınız zaten var. Şifrenizi hatırlamıyorsanız giriş ekranından sıfırlayabilirsiniz.\n\n"
+                   + _IGNORE_IF_NOT_YOU["tr"]),
+            "en": ("You already have a Huğlu account",
+                   "Someone tried to open a new Huğlu account with this e-mail address, but it already "
+                   "belongs to your account. If you forgot your password, reset it on the sign-in screen.\n\n"
+                   + _IGNORE_IF_NOT_YOU["en"]),
+        },
+        sms={
+            "tr": "Bu numarayla zaten bir Huğlu hesabınız var. Şifrenizi unuttuysanız giriş ekranından sıfırlayın.",
+            "en": "You already have a Huğlu account with this number. Forgot your password? Reset it on sign-in.",
+        },
+    ),
+    Template(
+        "account_deleted",
+        frozenset(),
+        email={
+            "tr": ("Huğlu hesabınız silindi",
+                   "Huğlu hesabınız isteğiniz üzerine silindi. Bizi tercih ettiğiniz için teşekkür ederiz.\n\n"
+                   "Bu işlemi siz yapmadıysanız hemen bizimle iletişime geçin."),
+            "en": ("Your Huğlu account was deleted",
+                   "Your Huğlu account was deleted as you asked. Thank you for shopping with us.\n\n"
+                   "If you did not ask for this, contact us right away."),
+        },
+    ),
+)}
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def _check_catalogue() -> None:
+    """Every rendition (template × channel × language) exists and uses exactly the declared
+    parameters; choice parameters are labelled in every language."""
+    for t in TEMPLATES.values():
+        if not t.channels:
+            raise RuntimeError(f"template {t.name} has no channel")
+        renditions = {("email", lang): list(texts) for lang, texts in t.email.items()}
+        renditions.update({("sms", lang): [text] for lang, text in t.sms.items()})
+        for channel in t.channels:
+            for lang in LANGUAGES:
+                texts = renditions.get((channel, lang))
+                if texts is None:
+                    raise RuntimeError(f"template {t.name}: no {lang} text for {channel}")
+                used = set().union(*(_fields(text) for text in texts))
+                if used != t.params:
+                    raise RuntimeError(f"template {t.name} ({channel}, {lang}) uses {sorted(used)}, "
+                                       f"declares {sorted(t.params)}")
+        if len(renditions) != len(t.channels) * len(LANGUAGES):
+            raise RuntimeError(f"template {t.name}: a text in a language other than {LANGUAGES}")
+        for name, labels in t.choices.items():
+            if name not in t.params or any(set(v) != set(LANGUAGES) for v in labels.values()):
+                raise RuntimeError(f"template {t.name}: choice {name} is not a tr/en labelled parameter")
+
+
+_check_catalogue()
+
+
+def get(name: str, channel: str, lang: str) -> Template:
+    """The template `name`, checked to exist for `channel` and `lang`."""
+    template = TEMPLATES.get(name)
+    if template is None:
+        raise NotificationError(f"unknown template {name!r}; known: {sorted(TEMPLATES)}")
+    if channel not in template.channels:
+        raise NotificationError(f"template {name!r} is not available by {channel!r}; use one of {template.channels}")
+    if lang not in LANGUAGES:
+        raise NotificationError(f"unsupported language {lang!r}; use one of {LANGUAGES}")
+    return template
+
+
+def _value(template: Template, key: str, value: object, lang: str) -> str:
+    """One parameter as text: choices localised, datetimes in Turkish time, str/int as given."""
+    if key in template.choices:
+        labels = template.choices[key].get(value) if isinstance(value, str) else None
+        if labels is None:
+            raise NotificationError(f"{template.name}: {key} must be one of {sorted(template.choices[key])}")
+        return labels[lang]
+    if isinstance(value, datetime):
+        # Naive datetimes are UTC, as everywhere in this code base (sessions run at +00:00).
+        aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return aware.astimezone(TURKEY).strftime(_WHEN_FORMAT[lang])
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise NotificationError(f"{template.name}: {key} must be a str or int, not {type(value).__name__}")
+    text = str(value)
+    # One line, printable: a newline in a subject is header injection, and in an SMS it is noise.
+    if not text or len(text) > MAX_PARAM_LENGTH or not text.isprintable():
+        raise NotificationError(f"{template.name}: {key} must be 1-{MAX_PARAM_LENGTH} printable characters on one line")
+    return text
+
+
+def render(name: str, channel: str, lang: str, params: Mapping[str, object]) -> Rendered:
+    """Render template `name` for `channel` in `lang`; NotificationError on any mismatch."""
+    template = get(name, channel, lang)
+    missing, unexpected = template.params - set(params), set(params) - template.params
+    if missing or unexpected:
+        raise NotificationError(
+            f"{name}: missing parameters {sorted(missing)}, unexpected {sorted(unexpected)}; "
+            f"it takes {sorted(template.params)}"
+        )
+    values = {key: _value(template, key, value, lang) for key, value in params.items()}
+    if channel == "sms":
+        return Rendered(None, template.sms[lang].format(**values))
+    subject, body = template.email[lang]
+    return Rendered(subject.format(**values), body.format(**values))
