@@ -5,10 +5,15 @@ deployed functions are built per area from functions/ (README: "Deployment").
 """
 from chalicelib.accounts.profile_routes import router as accounts_profile
 from chalicelib.accounts.routes import router as accounts
+from chalicelib.addresses.routes import router as addresses
+from chalicelib.admin_access.routes import router as admin_access
 from chalicelib.catalog.routes import router as catalog
 from chalicelib.notifications.handlers import bp as notification_jobs
 from chalicelib.platform.app_factory import create_app
 from chalicelib.system.handlers import bp as system_jobs
 from chalicelib.system.routes import router as system
 
-app = create_app("huglu", [system, accounts, accounts_profile, catalog, system_jobs, notification_jobs])
+app = create_app(
+    "huglu",
+    [system, accounts, accounts_profile, addresses, admin_access, catalog, system_jobs, notification_jobs],
+)

@@ -22,6 +22,8 @@ from chalicelib.platform.errors import ApiError, NotFound, Unauthorized
 from . import repository as repo
 from .passwords import hash_password, verify_password
 
+__all__ = ["hash_password"]  # other areas hash a password through this service, before their transaction
+
 
 @dataclass(frozen=True)
 class Client:
@@ -165,12 +167,23 @@ def logout(db: Database, tenant_id: int, user_id: int, session_id: str | None) -
     db.transaction(work)
 
 
+def end_sessions(uow: UnitOfWork, tenant_id: int, user_id: int, *, except_session: str | None = None) -> int:
+    """Inside the caller's transaction: revoke the user's refresh tokens; their Redis sessions
+    (and so their access tokens) end when that transaction commits."""
+    count = repo.revoke_all_sessions(uow, tenant_id, user_id, except_family=except_session)
+
+    def end_redis_sessions() -> None:
+        sessions.revoke_all(tenant_id, user_id, except_sid=except_session)
+
+    uow.on_commit(end_redis_sessions)
+    return count
+
+
 def revoke_all_sessions(db: Database, tenant_id: int, user_id: int, *, except_session: str | None = None) -> int:
     """End every session of a user (password change, disabling, 'sign out other devices')."""
 
     def work(uow: UnitOfWork) -> int:
-        count = repo.revoke_all_sessions(uow, tenant_id, user_id, except_family=except_session)
-        uow.on_commit(lambda: sessions.revoke_all(tenant_id, user_id, except_sid=except_session))
+        count = end_sessions(uow, tenant_id, user_id, except_session=except_session)
         uow.commit()
         return count
 
@@ -189,19 +202,27 @@ def revoke_session(db: Database, tenant_id: int, user_id: int, sid: str) -> None
     logout(db, tenant_id, user_id, sid)
 
 
+def add_user(uow: UnitOfWork, tenant_id: int, *, email: str, password_hash: str, first_name: str = "",
+             last_name: str = "", language: str = "tr", roles: list[str] | None = None) -> int:
+    """Inside the caller's transaction: a customer (no roles) or a staff user (with roles).
+    Hash the password with `hash_password` *before* opening the transaction: bcrypt takes
+    ~250 ms and must not run while rows are locked."""
+    if repo.user_by_email(uow, tenant_id, email.lower()) is not None:
+        raise ApiError("conflict", status=409, details={"email": "taken"})
+    user_id = repo.insert_user(uow, tenant_id, email=email.lower(), password_hash=password_hash,
+                               first_name=first_name, last_name=last_name, language=language, is_staff=bool(roles))
+    repo.grant_roles(uow, tenant_id, user_id, roles or [])
+    return user_id
+
+
 def create_user(db: Database, tenant_id: int, *, email: str, password: str, first_name: str = "",
                 last_name: str = "", language: str = "tr", roles: list[str] | None = None) -> int:
-    """Create a customer (no roles) or a staff user (with roles).  Used by seeding and tests
-    until registration and admin user management arrive."""
+    """Create a user in its own transaction (seeding, the tenants command, tests)."""
     password_hash = hash_password(password)
 
     def work(uow: UnitOfWork) -> int:
-        if repo.user_by_email(uow, tenant_id, email.lower()) is not None:
-            raise ApiError("conflict", status=409, details={"email": "taken"})
-        user_id = repo.insert_user(uow, tenant_id, email=email.lower(), password_hash=password_hash,
-                                   first_name=first_name, last_name=last_name, language=language,
-                                   is_staff=bool(roles))
-        repo.grant_roles(uow, tenant_id, user_id, roles or [])
+        user_id = add_user(uow, tenant_id, email=email, password_hash=password_hash, first_name=first_name,
+                           last_name=last_name, language=language, roles=roles)
         uow.commit()
         return user_id
 
@@ -214,8 +235,7 @@ def set_password(db: Database, tenant_id: int, user_id: int, password: str) -> N
 
     def work(uow: UnitOfWork) -> None:
         repo.update_password(uow, tenant_id, user_id, password_hash)
-        repo.revoke_all_sessions(uow, tenant_id, user_id)
-        uow.on_commit(lambda: sessions.revoke_all(tenant_id, user_id))
+        end_sessions(uow, tenant_id, user_id)
         uow.commit()
 
     db.transaction(work)

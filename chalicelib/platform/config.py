@@ -124,9 +124,10 @@ def _load() -> Settings:
         or settings.api_key_pepper == DEV_API_KEY_PEPPER
         or settings.data_keys == DEV_DATA_KEYS
         or settings.data_hash_key == DEV_DATA_HASH_KEY
+        or settings.maps_api_key == "dev-key"
     ):
         # Refuse to run production with the development secrets baked into this file.
-        raise RuntimeError("JWT_SECRET, API_KEY_PEPPER, DATA_KEYS and DATA_HASH_KEY must be set in production")
+        raise RuntimeError("JWT_SECRET, API_KEY_PEPPER, DATA_KEYS, DATA_HASH_KEY and MAPS_API_KEY must be set in production")
     return settings
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from chalicelib.platform.db import Session
@@ -60,3 +61,35 @@ def insert_origins(session: Session, tenant_id: int, origins: list[str]) -> None
             "INSERT INTO tenant_cors_origins (tenant_id, origin) VALUES (%s, %s)",
             [(tenant_id, o) for o in sorted(set(origins))],
         )
+
+
+# -- API-key administration (chalicelib/admin_access) -----------------------------------------
+_KEY_COLUMNS = "id, name, key_prefix, status, created_by, last_used_at, expires_at, revoked_at, created_at"
+
+
+def insert_expiring_api_key(session: Session, tenant_id: int, *, name: str, prefix: str, key_hash: str,
+                            created_by: int | None, expires_at: datetime | None) -> int:
+    return session.insert(
+        """INSERT INTO api_keys (tenant_id, name, key_prefix, key_hash, created_by, expires_at)
+           VALUES (%s, %s, %s, %s, %s, %s)""",
+        (tenant_id, name, prefix, key_hash, created_by, expires_at),
+    )
+
+
+def list_api_keys(session: Session, tenant_id: int) -> list[dict[str, Any]]:
+    """Every key of the tenant, newest first.  The hash is not selected: it never leaves here."""
+    return session.all(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE tenant_id = %s ORDER BY id DESC", (tenant_id,))
+
+
+def get_api_key(session: Session, tenant_id: int, key_id: int, *, for_update: bool = False) -> dict[str, Any] | None:
+    """One key including its hash (needed to drop cached resolutions after a change)."""
+    return session.one(
+        f"SELECT {_KEY_COLUMNS}, key_hash FROM api_keys WHERE tenant_id = %s AND id = %s"
+        + (" FOR UPDATE" if for_update else ""),
+        (tenant_id, key_id),
+    )
+
+
+def set_api_key_expiry(session: Session, tenant_id: int, key_id: int, expires_at: datetime) -> None:
+    session.execute("UPDATE api_keys SET expires_at = %s WHERE tenant_id = %s AND id = %s",
+                    (expires_at, tenant_id, key_id))

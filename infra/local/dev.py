@@ -83,6 +83,10 @@ def main() -> int:
         ensure_database()
         start_emulator(children)
         ensure_aws_resources()
+        if not os.environ.get("MAPS_BASE_URL"):  # real Google when set; the local fake otherwise
+            children.append(subprocess.Popen([sys.executable, "-m", "infra.local.fakes.google_geocoding",
+                                              "--port", "8765"], cwd=ROOT))
+            _wait_port(8765, "fake Google geocoder")
         from infra.local.seed_demo import CREDENTIALS, seed
 
         credentials = seed()

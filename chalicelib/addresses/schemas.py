@@ -1,0 +1,186 @@
+"""The addresses API contract.
+
+Field validators normalise as they check (phone → E.164, il → its official spelling, VKN /
+TCKN checksums, postcode format), so the service only ever sees clean values.  Rules spanning
+several fields (postcode vs. il, corporate billing needs company data, ...) live in
+`rules.check`, applied by the service to the merged record so updates obey them too.
+
+Every error type raised here has a Turkish text in `errors.FIELD_MESSAGES_TR`; none echoes the
+submitted value (it may be a national id).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
+
+from . import errors as _errors  # noqa: F401 - registers the messages of the error types below
+from . import rules
+from .provinces import find_province
+
+AddressType = Literal["delivery", "billing"]
+BillingKind = Literal["individual", "corporate"]
+GeocodeStatus = Literal["ok", "manual", "not_found", "pending", "failed"]
+
+
+def _phone(value: str) -> str:
+    try:
+        return rules.normalise_phone(value)
+    except ValueError:
+        raise PydanticCustomError("phone_invalid", "Enter a Turkish mobile number, e.g. 0532 123 45 67.") from None
+
+
+def _province(value: str) -> str:
+    province = find_province(value)
+    if province is None:
+        raise PydanticCustomError("province_unknown", "Not one of the 81 provinces of Türkiye.")
+    return province.name
+
+
+def _postcode(value: str) -> str:
+    if not rules.is_valid_postcode(value):
+        raise PydanticCustomError("postcode_invalid", "A postcode has 5 digits.")
+    return value
+
+
+def _tax_number(value: str) -> str:
+    if not rules.is_valid_vkn(value):
+        raise PydanticCustomError("tax_number_invalid", "Not a valid 10-digit tax number (VKN).")
+    return value
+
+
+def _national_id(value: str) -> str:
+    if not rules.is_valid_tckn(value):
+        raise PydanticCustomError("national_id_invalid", "Not a valid 11-digit T.C. kimlik number.")
+    return value
+
+
+def _coordinate(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.000001"))  # the columns are DECIMAL(9,6)
+
+
+def _blank_to_none(value: Any) -> Any:
+    # Forms send "" for an empty optional field; store that as "no value".
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _text(max_length: int, min_length: int = 1) -> Any:
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+
+
+Name = Annotated[str, _text(100)]
+Phone = Annotated[str, _text(40), AfterValidator(_phone)]
+Il = Annotated[str, _text(50, 2), AfterValidator(_province)]
+Ilce = Annotated[str, _text(50, 2)]
+AddressLine = Annotated[str, _text(500, 5)]
+Lat = Annotated[Decimal, Field(ge=-90, le=90, allow_inf_nan=False), AfterValidator(_coordinate)]
+Lng = Annotated[Decimal, Field(ge=-180, le=180, allow_inf_nan=False), AfterValidator(_coordinate)]
+# Optional text: "" counts as absent.
+Title = Annotated[Annotated[str, _text(50)] | None, BeforeValidator(_blank_to_none)]
+Mahalle = Annotated[Annotated[str, _text(100)] | None, BeforeValidator(_blank_to_none)]
+Postcode = Annotated[Annotated[str, _text(10), AfterValidator(_postcode)] | None, BeforeValidator(_blank_to_none)]
+CompanyName = Annotated[Annotated[str, _text(200)] | None, BeforeValidator(_blank_to_none)]
+TaxOffice = Annotated[Annotated[str, _text(100)] | None, BeforeValidator(_blank_to_none)]
+TaxNumber = Annotated[Annotated[str, _text(20), AfterValidator(_tax_number)] | None, BeforeValidator(_blank_to_none)]
+NationalId = Annotated[Annotated[str, _text(20), AfterValidator(_national_id)] | None,
+                       BeforeValidator(_blank_to_none)]
+
+
+class AddressIn(BaseModel):
+    """A new address.  Coordinates are optional: without them the address is geocoded."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: AddressType
+    billing_kind: BillingKind = Field(default="individual", description="billing addresses only")
+    title: Title = Field(default=None, description="e.g. Ev, İş")
+    first_name: Name
+    last_name: Name
+    phone: Phone = Field(description="Turkish mobile, any usual spelling; stored as +905XXXXXXXXX, encrypted")
+    company_name: CompanyName = Field(default=None, description="corporate billing: required")
+    tax_office: TaxOffice = Field(default=None, description="corporate billing: required (vergi dairesi)")
+    tax_number: TaxNumber = Field(default=None, description="corporate billing: required, 10-digit VKN; encrypted")
+    national_id: NationalId = Field(default=None, description="individual billing: optional TCKN; encrypted")
+    il: Il = Field(description="province, one of the 81 (any case)")
+    ilce: Ilce
+    mahalle: Mahalle = None
+    address_line: AddressLine
+    posta_kodu: Postcode = Field(default=None, description="5 digits starting with the province's plate code")
+    lat: Lat | None = Field(default=None, description="picked on the map; send with lng")
+    lng: Lng | None = None
+
+
+class AddressPatch(BaseModel):
+    """Partial update: only the fields sent change; optional fields may be sent as null to
+    clear them, required ones may not (left out, they keep their stored value)."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: AddressType | None = None
+    billing_kind: BillingKind | None = None
+    title: Title = None
+    first_name: Name | None = None
+    last_name: Name | None = None
+    phone: Phone | None = None
+    company_name: CompanyName = None
+    tax_office: TaxOffice = None
+    tax_number: TaxNumber = None
+    national_id: NationalId = None
+    il: Il | None = None
+    ilce: Ilce | None = None
+    mahalle: Mahalle = None
+    address_line: AddressLine | None = None
+    posta_kodu: Postcode = None
+    lat: Lat | None = None
+    lng: Lng | None = None
+
+    # Runs only for fields present in the request (defaults are not validated), so this
+    # refuses an explicit null without touching fields that were left out.
+    @field_validator("type", "billing_kind", "first_name", "last_name", "phone", "il", "ilce", "address_line")
+    @classmethod
+    def _required_fields_stay_set(cls, value: Any) -> Any:
+        if value is None:
+            raise PydanticCustomError("null_not_allowed", "This field cannot be cleared.")
+        return value
+
+
+class AddressListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: AddressType | None = Field(default=None, description="only delivery or only billing addresses")
+
+
+class AddressOut(BaseModel):
+    """An address as its owner sees it.  Phone, tax number and TCKN are shown masked: the owner
+    knows them, and a response cached on a device or shared in a screenshot should not carry
+    them (the order flow reads the full values server-side)."""
+
+    id: int
+    type: AddressType
+    billing_kind: BillingKind
+    is_default: bool
+    title: str | None
+    first_name: str
+    last_name: str
+    phone_masked: str = Field(description="e.g. +90 532 *** ** 67")
+    company_name: str | None
+    tax_office: str | None
+    tax_number_masked: str | None
+    national_id_masked: str | None
+    country_code: str
+    il: str
+    ilce: str
+    mahalle: str | None
+    address_line: str
+    posta_kodu: str | None
+    lat: Decimal | None
+    lng: Decimal | None
+    geocode_status: GeocodeStatus = Field(
+        description="ok / manual (user's pin) / not_found / pending (geocoder unavailable, retried later) / "
+        "failed (geocoder refused, retried after a fix)")
+    created_at: datetime
+    updated_at: datetime
+
+
+class AddressList(BaseModel):
+    items: list[AddressOut]
