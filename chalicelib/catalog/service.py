@@ -85,3 +85,13 @@ def product_detail(db: Database, tenant_id: int, product_id: int) -> dict[str, A
 
 def forget_product(tenant_id: int, product_id: int) -> None:
     cache.invalidate(_detail_key(tenant_id, product_id))
+
+
+def catalog_version_key(tenant_id: int) -> str:
+    return cache.tenant_key(tenant_id, "catalog", "version")
+
+
+def catalog_changed(tenant_id: int) -> None:
+    """Bump the tenant's catalogue version: cached listings, facets and search answers are keyed
+    by it, so every one of them goes stale at once after a write (call from uow.on_commit)."""
+    cache.redis_client().incr(catalog_version_key(tenant_id))
