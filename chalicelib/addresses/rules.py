@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.platform.text import normalise_tr_mobile
+
 from .provinces import Province, find_province
 
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
@@ -32,27 +34,12 @@ LOCATION_FIELDS = ("il", "ilce", "mahalle", "address_line", "posta_kodu")
 
 
 def normalise_phone(raw: str) -> str:
-    """A Turkish mobile number in any usual spelling → E.164 (+905XXXXXXXXX); ValueError otherwise.
-
-    Accepted: +90 5xx…, 0090 5xx…, 90 5xx…, 0 5xx…, 5xx…, with spaces, dashes, dots or
-    parentheses anywhere.  Landlines are refused: the carrier and the SMS notices need a mobile.
-    """
-    compact = _PHONE_SEPARATORS.sub("", raw)
-    if compact.startswith("+"):
-        if not compact.startswith("+90"):
-            raise ValueError("not a Turkish number")
-        national = compact[3:]
-    elif compact.startswith("0090"):
-        national = compact[4:]
-    elif compact.startswith("90") and len(compact) == 12:
-        national = compact[2:]
-    elif compact.startswith("0") and len(compact) == 11:
-        national = compact[1:]
-    else:
-        national = compact
-    if not _MOBILE.fullmatch(national):
+    """A Turkish mobile number in any usual spelling → E.164 (+905XXXXXXXXX); ValueError otherwise
+    (the platform's normaliser, shared with accounts)."""
+    phone = normalise_tr_mobile(raw)
+    if phone is None:
         raise ValueError("not a Turkish mobile number")
-    return "+90" + national
+    return phone
 
 
 def mask_phone(e164: str) -> str:

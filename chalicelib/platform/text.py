@@ -90,11 +90,16 @@ _NON_DIGITS = re.compile(r"[^0-9+]")
 def normalise_tr_mobile(raw: str) -> str | None:
     """A Turkish mobile number in E.164 (+905XXXXXXXXX), or None when it is not one.
 
-    Accepts what people type: "0532 123 45 67", "5321234567", "+90 (532) 123-4567", "905321234567".
+    Accepts what people type: "0532 123 45 67", "5321234567", "+90 (532) 123-4567", "905321234567",
+    "0090 532 ...".  Landlines are refused: the SMS notices need a mobile.
     """
     digits = _NON_DIGITS.sub("", raw or "")
-    if digits.startswith("+90"):
+    if digits.startswith("+"):
+        if not digits.startswith("+90"):
+            return None  # another country's number
         digits = digits[3:]
+    elif digits.startswith("0090"):
+        digits = digits[4:]
     elif digits.startswith("90") and len(digits) == 12:
         digits = digits[2:]
     elif digits.startswith("0") and len(digits) == 11:
