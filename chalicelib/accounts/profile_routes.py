@@ -6,7 +6,15 @@ from chalicelib.platform.db import get_db
 from chalicelib.platform.routing import USER, Call, Router
 
 from . import profile
-from .schemas import DeleteAccountIn, EmailChangeIn, PhoneChangeIn, ProfileOut, ProfileUpdateIn, VerificationOut, VerifyIn
+from .schemas import (
+    DeleteAccountIn,
+    EmailChangeIn,
+    PhoneChangeIn,
+    ProfileOut,
+    ProfileUpdateIn,
+    VerificationOut,
+    VerifyIn,
+)
 
 router = Router(tag="accounts")
 

@@ -5,6 +5,7 @@ so a guessed id from another tenant or user simply matches nothing.  Nothing her
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from chalicelib.platform.db import Session
@@ -22,12 +23,12 @@ def totp_state(session: Session, tenant_id: int, user_id: int, *, for_update: bo
     )
 
 
-def enable_totp(session: Session, tenant_id: int, user_id: int, secret_enc: bytes) -> bool:
+def enable_totp(session: Session, tenant_id: int, user_id: int, secret_enc: bytes, enabled_at: datetime) -> bool:
     """Store the confirmed secret; False when 2FA was switched on meanwhile (a concurrent confirm)."""
     return session.execute(
-        """UPDATE users SET totp_secret_enc = %s, totp_enabled_at = UTC_TIMESTAMP(6)
+        """UPDATE users SET totp_secret_enc = %s, totp_enabled_at = %s
             WHERE tenant_id = %s AND id = %s AND totp_enabled_at IS NULL""",
-        (secret_enc, tenant_id, user_id),
+        (secret_enc, enabled_at, tenant_id, user_id),
     ) == 1
 
 
@@ -144,10 +145,11 @@ def revoke_all_keys(session: Session, tenant_id: int, user_id: int) -> int:
 def active_key_id(session: Session, tenant_id: int, *, key_id: int | None = None, device_id: str | None = None,
                   email: str | None = None) -> int | None:
     """The active key a sign-in names, by id or by (device, e-mail); only for active users."""
+    params: tuple[Any, ...]
     if key_id is not None:
         where, params = "k.id = %s", (key_id,)
     else:
-        where, params = "k.device_id = %s AND u.email = %s", (device_id, email)  # type: ignore[assignment]
+        where, params = "k.device_id = %s AND u.email = %s", (device_id, email)
     value = session.scalar(
         f"""SELECT k.id FROM biometric_keys k
               JOIN users u ON u.tenant_id = k.tenant_id AND u.id = k.user_id

@@ -18,8 +18,6 @@ from chalicelib.platform.text import normalise_tr_mobile
 
 from .provinces import Province, find_province
 
-_PHONE_SEPARATORS = re.compile(r"[\s\-().]")
-_MOBILE = re.compile(r"5[0-9]{9}")
 _TCKN = re.compile(r"[1-9][0-9]{10}")
 _VKN = re.compile(r"[0-9]{10}")
 _POSTCODE = re.compile(r"[0-9]{5}")

@@ -81,6 +81,39 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tr": "Yönetim paneli için iki adımlı doğrulama gerekli.",
         "en": "Two-factor authentication is required for the admin panel.",
     },
+    # -- two-factor and biometric sign-in (accounts/mfa.py, accounts/biometric.py) --
+    "mfa_already_enabled": {
+        "tr": "İki adımlı doğrulama zaten açık.",
+        "en": "Two-factor authentication is already on.",
+    },
+    "mfa_not_enabled": {
+        "tr": "İki adımlı doğrulama açık değil.",
+        "en": "Two-factor authentication is not on.",
+    },
+    "mfa_setup_required": {
+        "tr": "Önce kurulumu başlatın; kurulumun süresi dolmuş olabilir.",
+        "en": "Start the setup first; it may have expired.",
+    },
+    "mfa_code_invalid": {
+        "tr": "Doğrulama kodu hatalı veya daha önce kullanılmış.",
+        "en": "The code is incorrect or has already been used.",
+    },
+    "mfa_token_invalid": {
+        "tr": "Giriş denemesinin süresi doldu; lütfen tekrar giriş yapın.",
+        "en": "This sign-in attempt has expired; please sign in again.",
+    },
+    "biometric_invalid": {
+        "tr": "Biyometrik giriş doğrulanamadı; lütfen şifrenizle giriş yapın.",
+        "en": "Biometric sign-in could not be verified; please sign in with your password.",
+    },
+    "biometric_key_exists": {
+        "tr": "Bu anahtar zaten kayıtlı; cihazda yeni bir anahtar oluşturun.",
+        "en": "This key is already registered; create a new key on the device.",
+    },
+    "biometric_key_limit": {
+        "tr": "Çok fazla cihaz kayıtlı; önce birini kaldırın.",
+        "en": "Too many devices are registered; remove one first.",
+    },
     "weak_password": {
         "tr": "Şifre yeterince güçlü değil.",
         "en": "The password is not strong enough.",
