@@ -64,8 +64,9 @@ def peek(tenant_id: int, purpose: str, verification_id: str) -> dict[str, Any] |
 def consume(tenant_id: int, purpose: str, verification_id: str, code: str) -> dict[str, Any]:
     """The stored data when `code` is right (and the code is spent); 400 otherwise."""
     global _script
-    if _script is None:
-        _script = cache.redis_client().register_script(_CHECK)
+    client = cache.redis_client()
+    if _script is None or _script.registered_client is not client:
+        _script = client.register_script(_CHECK)
     status, raw = _script(keys=[_key(tenant_id, purpose, verification_id)], args=[_hash(code.strip()), MAX_ATTEMPTS])
     if int(status) != 1:
         raise ApiError("code_invalid", status=400, details={"fields": [

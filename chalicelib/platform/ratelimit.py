@@ -67,8 +67,9 @@ def check(limits: list[Limit], now: float | None = None) -> Decision:
     global _script
     if not limits:
         return Decision(True, 0)
-    if _script is None:
-        _script = redis_client().register_script(_LUA)
+    client = redis_client()
+    if _script is None or _script.registered_client is not client:  # a new client (config change)
+        _script = client.register_script(_LUA)
     now_ms = int((now if now is not None else time.time()) * 1000)
     keys: list[str] = []
     args: list[int] = []
