@@ -5,6 +5,7 @@ deployed functions are built per area from functions/ (README: "Deployment").
 """
 from chalicelib.accounts.profile_routes import router as accounts_profile
 from chalicelib.accounts.routes import router as accounts
+from chalicelib.accounts.security_routes import router as accounts_security
 from chalicelib.addresses.routes import router as addresses
 from chalicelib.admin_access.routes import router as admin_access
 from chalicelib.catalog.routes import router as catalog
@@ -15,5 +16,5 @@ from chalicelib.system.routes import router as system
 
 app = create_app(
     "huglu",
-    [system, accounts, accounts_profile, addresses, admin_access, catalog, system_jobs, notification_jobs],
+    [system, accounts, accounts_profile, accounts_security, addresses, admin_access, catalog, system_jobs, notification_jobs],
 )

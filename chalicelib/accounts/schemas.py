@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 
 from . import policy
+from .security_schemas import MfaChallengeOut
 
 Language = Literal["tr", "en"]
 CODE = r"^\s*\d{6}\s*$"
@@ -99,12 +100,6 @@ class TokensOut(BaseModel):
     expires_in: int = Field(description="access token lifetime in seconds")
     refresh_token: str = Field(description="single use; rotate on every refresh")
     user: UserOut
-
-
-class MfaChallengeOut(BaseModel):
-    mfa_required: Literal[True] = True
-    mfa_token: str = Field(description="send with the code to POST /api/auth/2fa/verify")
-    methods: list[str]
 
 
 class LoginOut(RootModel[TokensOut | MfaChallengeOut]):

@@ -236,6 +236,10 @@ def set_password(db: Database, tenant_id: int, user_id: int, password: str) -> N
     def work(uow: UnitOfWork) -> None:
         repo.update_password(uow, tenant_id, user_id, password_hash)
         end_sessions(uow, tenant_id, user_id)
+        # A reset may follow a stolen phone: its device key must not sign in any more either.
+        from .biometric import revoke_all_keys
+
+        revoke_all_keys(uow, tenant_id, user_id)
         uow.commit()
 
     db.transaction(work)
