@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +17,10 @@ from typing import Any
 import pymysql
 import pytest
 
-TEST_DB = os.environ.get("TEST_DATABASE_NAME", "huglu_test")
+# A database of its own per test session (and per xdist worker): migrated from empty each time
+# (~3 s), so the schema is exactly this checkout's migrations whatever the server holds, and
+# concurrent sessions on one machine never share rows.  Dropped at the end of the session.
+TEST_DB = os.environ.get("TEST_DATABASE_NAME", f"huglu_test_{os.getpid()}")
 MYSQL_URL = os.environ.get("TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306")
 os.environ["DATABASE_URL"] = f"{MYSQL_URL}/{TEST_DB}"
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -56,19 +60,34 @@ def aws_emulator() -> Iterator[str]:
         server.stop()
 
 
+def _drop_abandoned_test_databases(conn: pymysql.connections.Connection) -> None:
+    """Databases of test sessions whose process is gone (killed before their clean-up)."""
+    with conn.cursor() as cur:
+        cur.execute("SHOW DATABASES LIKE 'huglu\\_test\\_%'")
+        for (name,) in cur.fetchall():
+            pid = name.rsplit("_", 1)[-1]
+            if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+                cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def database(aws_emulator: str) -> Iterator[str]:
-    """Create and migrate the test database once per session."""
+    """Create and migrate this session's database; drop it afterwards."""
     from chalicelib.platform.config import reset_settings
     from chalicelib.platform.db import reset_db
 
-    conn = pymysql.connect(host="127.0.0.1", user="root", charset="utf8mb4")
+    conn = pymysql.connect(host="127.0.0.1", user="root", charset="utf8mb4", autocommit=True)
+    _drop_abandoned_test_databases(conn)
     with conn.cursor() as cur:
-        cur.execute(f"CREATE DATABASE IF NOT EXISTS `{TEST_DB}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    conn.close()
+        cur.execute(f"DROP DATABASE IF EXISTS `{TEST_DB}`")
+        cur.execute(f"CREATE DATABASE `{TEST_DB}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
     from infra.migrations.runner import upgrade_to_head
 
     upgrade_to_head(os.environ["DATABASE_URL"])
+    with conn.cursor() as cur:
+        # Tenant ids unique across sessions (ms since the epoch), so the tenant-scoped Redis keys
+        # of this session can never meet an earlier session's leftovers in the shared Redis.
+        cur.execute(f"ALTER TABLE `{TEST_DB}`.tenants AUTO_INCREMENT = {int(time.time() * 1000)}")
     reset_settings()
     reset_db()
     from chalicelib.platform.cache import redis_client
@@ -80,6 +99,10 @@ def database(aws_emulator: str) -> Iterator[str]:
     for key in redis.scan_iter(match="badkey:*"):
         redis.delete(key)
     yield os.environ["DATABASE_URL"]
+    reset_db()
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{TEST_DB}`")
+    conn.close()
 
 
 @pytest.fixture(autouse=True)

@@ -72,6 +72,7 @@ GLOBAL_INDEXES = {
     ("idempotency_keys", "ix_expires"),  # purge job over all tenants
     ("outbox_events", "ix_dispatch"),  # outbox relay over all tenants
     ("products", "ft_search"),  # FULLTEXT cannot lead with tenant_id
+    ("products", "ft_terms"),  # FULLTEXT again: each indexed word carries its tenant instead (0005)
 }
 
 MONEY_NAME = re.compile(
@@ -91,7 +92,9 @@ def _scratch_url(name: str) -> str:
 
 
 def _scratch_name(base: str) -> str:
-    return f"{base}_{_WORKER}" if _WORKER else base
+    # The process id keeps concurrent test sessions on one server apart (a shared name made
+    # their DROP DATABASEs wait on each other's metadata locks).
+    return f"{base}_{os.getpid()}"
 
 
 def _server_conn() -> pymysql.connections.Connection:

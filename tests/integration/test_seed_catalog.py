@@ -23,7 +23,7 @@ from infra.local.seed_catalog import CatalogueExists, seed_catalog
 from infra.migrations.runner import DEFAULT_DATABASE_URL, connect_args, upgrade_to_head
 
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-DB_NAME = f"huglu_seed_test_{_WORKER}" if _WORKER else "huglu_seed_test"
+DB_NAME = f"huglu_seed_test_{os.getpid()}"  # apart from concurrent sessions and xdist workers
 TURKISH_LETTERS = re.compile("[şğıİçöüŞĞÇÖÜ]")
 
 
