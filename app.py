@@ -9,6 +9,7 @@ from chalicelib.accounts.security_routes import router as accounts_security
 from chalicelib.addresses.routes import router as addresses
 from chalicelib.admin_access.routes import router as admin_access
 from chalicelib.catalog.routes import router as catalog
+from chalicelib.engagement.routes import router as engagement
 from chalicelib.notifications.handlers import bp as notification_jobs
 from chalicelib.platform.app_factory import create_app
 from chalicelib.system.handlers import bp as system_jobs
@@ -16,5 +17,6 @@ from chalicelib.system.routes import router as system
 
 app = create_app(
     "huglu",
-    [system, accounts, accounts_profile, accounts_security, addresses, admin_access, catalog, system_jobs, notification_jobs],
+    [system, accounts, accounts_profile, accounts_security, addresses, admin_access, catalog, engagement, system_jobs,
+     notification_jobs],
 )

@@ -157,6 +157,22 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
                    "If you did not ask for this, contact us right away."),
         },
     ),
+    Template(
+        # The customer asked to be told when an out-of-stock item returns (engagement area, N4):
+        # sent once per alert, when stock comes back.
+        "back_in_stock",
+        frozenset({"product", "link"}),
+        email={
+            "tr": ("{product} yeniden stokta",
+                   "Beklediğiniz ürün yeniden stokta: {product}\n\nHemen göz atmak için: {link}\n\n"
+                   "Stok sınırlı olabilir. Bu e-postayı, ürün stoğa girdiğinde haber verilmesini istediğiniz "
+                   "için aldınız; bu bildirim bir kez gönderilir."),
+            "en": ("{product} is back in stock",
+                   "Good news: {product} is back in stock.\n\nTake a look: {link}\n\n"
+                   "Stock may be limited. You are receiving this e-mail because you asked to be told when this "
+                   "item returned; we send it only once."),
+        },
+    ),
 )}
 
 

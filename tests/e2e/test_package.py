@@ -229,6 +229,8 @@ def test_api_functions_answer_from_the_package_without_an_api_key(api_calls, pac
 SHARED = {"platform", "adapters"}
 AREA_DEPENDENCIES: dict[str, set[str]] = {
     "admin_access": {"accounts", "tenants"},  # staff users via accounts.service, API keys via tenants
+    "engagement": {"catalog"},  # catalog.service: stock_status of favourites, forget_product after rating changes
+    "media": {"catalog"},  # catalog.service.forget_product after every image change
 }
 
 
@@ -288,3 +290,17 @@ def test_migrate_finds_its_migrations_in_the_package(package):
     for module in imported:
         found = run_in_package(package.unpacked, package.results / f"{module}.json", INSPECT, module, "")
         assert Path(found["file"]).is_relative_to(package.unpacked), found["file"]
+
+
+def test_media_thumbnails_handler_is_importable_from_the_package(package):
+    assert package.functions["media_thumbnails"]["Handler"] == "functions/media_thumbnails.handler"
+    result = run_in_package(package.unpacked, package.results / "thumbs.json", INSPECT,
+                            "functions.media_thumbnails", "handler")
+    assert result["callable"], result["type"]
+    assert chalicelib_packages(result["modules"]) <= {"platform", "media", "catalog"}
+    assert "PIL" in top_level(result["modules"])  # Pillow, from the layer
+    assert not top_level(result["modules"]) & HEAVY
+
+
+def test_the_media_api_does_not_load_pillow(api_calls):
+    assert not top_level(api_calls["media"]["modules"]) & {"PIL", "boto3"}

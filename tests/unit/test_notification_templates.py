@@ -18,6 +18,7 @@ SAMPLE = {
     "link": "https://shop.example.com/sifre-sifirla?token=abc",
     "event": "password_changed",
     "when": datetime(2025, 3, 21, 11, 5, tzinfo=timezone.utc),
+    "product": "Şişme Yatak (Çift Kişilik)",
 }
 
 
@@ -33,6 +34,7 @@ def test_the_catalogue_has_the_issue_3_templates_and_channels():
         "security_alert": ("email",),
         "account_exists": ("email", "sms"),
         "account_deleted": ("email",),
+        "back_in_stock": ("email",),  # issue 4 (engagement, N4)
     }
     assert {name: set(t.params) for name, t in TEMPLATES.items()} == {
         "verification_code": {"code", "minutes"},
@@ -41,6 +43,7 @@ def test_the_catalogue_has_the_issue_3_templates_and_channels():
         "security_alert": {"event", "when"},
         "account_exists": set(),
         "account_deleted": set(),
+        "back_in_stock": {"product", "link"},
     }
 
 
@@ -51,7 +54,7 @@ def test_every_rendition_renders_with_every_parameter_in_it(name, channel, lang)
     rendered = render(name, channel, lang, params_for(name))
     assert "{" not in rendered.text and "}" not in rendered.text
     assert (rendered.subject is None) == (channel == "sms")
-    for key in ("code", "link"):
+    for key in ("code", "link", "product"):
         if key in TEMPLATES[name].params:
             assert str(SAMPLE[key]) in rendered.text
 
