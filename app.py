@@ -8,8 +8,12 @@ from chalicelib.accounts.routes import router as accounts
 from chalicelib.accounts.security_routes import router as accounts_security
 from chalicelib.addresses.routes import router as addresses
 from chalicelib.admin_access.routes import router as admin_access
+from chalicelib.catalog.lookup_routes import router as catalog_lookup
 from chalicelib.catalog.routes import router as catalog
+from chalicelib.catalog_admin.routes import router as catalog_admin
 from chalicelib.engagement.routes import router as engagement
+from chalicelib.media.handlers import bp as media_jobs
+from chalicelib.media.routes import router as media
 from chalicelib.notifications.handlers import bp as notification_jobs
 from chalicelib.platform.app_factory import create_app
 from chalicelib.system.handlers import bp as system_jobs
@@ -17,6 +21,9 @@ from chalicelib.system.routes import router as system
 
 app = create_app(
     "huglu",
-    [system, accounts, accounts_profile, accounts_security, addresses, admin_access, catalog, engagement, system_jobs,
-     notification_jobs],
+    [
+        system, accounts, accounts_profile, accounts_security, addresses, admin_access,
+        catalog, catalog_lookup, catalog_admin, engagement, media,
+        system_jobs, notification_jobs, media_jobs,
+    ],
 )

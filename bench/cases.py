@@ -119,22 +119,141 @@ def product_detail_cache_miss(env: BenchEnv) -> Plan:
 
 @case("product_list", iterations=1000, quick=200, warmup=50)
 def product_list(env: BenchEnv) -> Plan:
-    """GET /api/products: first page (24, newest first), no filter."""
+    """GET /api/products: first page (24, newest first), no filter; answer cached per catalogue version."""
     from functions.catalog import app
 
-    event = api_event("GET", "/api/products", api_key=env.api_key)
-    return Plan(app, lambda: fresh(event), info={"catalogue_products": len_catalogue(env)})
+    return Plan(app, _catalog_rotation([{}], env, cached=True),
+                info={"response_cache": "on", "catalogue_products": len_catalogue(env)})
 
 
 @case("product_list_category", iterations=1000, quick=200, warmup=50)
 def product_list_category(env: BenchEnv) -> Plan:
-    """GET /api/products?category_id=<root>: first page of a root category and its subtree."""
+    """GET /api/products?category_id=<root>: first page of a root category and its subtree (cached)."""
     from functions.catalog import app
 
-    event = api_event("GET", "/api/products", api_key=env.api_key, query={"category_id": str(env.category_id)})
-    return Plan(app, lambda: fresh(event),
-                info={"category_id": env.category_id, "products_in_category": env.category_products})
+    return Plan(app, _catalog_rotation([{"category_id": str(env.category_id)}], env, cached=True),
+                info={"response_cache": "on", "category_id": env.category_id,
+                      "products_in_category": env.category_products})
 
+
+
+# -- listing, facets, search (issue 4) ---------------------------------------------------------------
+# These measure the SQL path: Redis answer caching (chalicelib/catalog/caching.py) is switched off
+# before each call (untimed), so every call runs its statements.  product_list /
+# product_list_category above run as deployed (answers cached per catalogue version), and
+# search_cached shows a repeated search.  The metadata and the search vocabulary stay in process
+# memory in both modes, as in a warm container.
+SEARCHES = ["sisme yatak", "uyku tulumu", "kamp sandalyesi", "termos", "huglu kartal", "av tufegi",
+            "softshell mont", "kafa lambasi", "polar bere", "yari otomatik", "çadır", "dürbün", "kamp",
+            "Av Botu", "matara"]
+TYPOS = ["sisne yatak", "uyku tulmu", "kamp sandalyasi", "termso", "dürbn", "kafa lambsi", "softshel mont",
+         "matra", "yari otomatk", "pişirme seit"]
+SUGGESTS = ["s", "si", "sis", "sism", "sisme y", "kamp s", "ter", "hug", "dür", "kaf", "av", "uyku t"]
+
+
+def _answers_cached(enabled: bool) -> None:
+    from chalicelib.catalog import caching
+
+    caching.responses_enabled = enabled
+
+
+def _catalog_rotation(queries: list[dict[str, Any]], env: BenchEnv, *, cached: bool,
+                      resource: str = "/api/products") -> Callable[[], dict[str, Any]]:
+    events = itertools.cycle([api_event("GET", resource, api_key=env.api_key, query=q) for q in queries])
+
+    def next_event() -> dict[str, Any]:
+        _answers_cached(cached)
+        return fresh(next(events))
+
+    return next_event
+
+
+def _bench_taxonomy(env: BenchEnv) -> tuple[list[int], list[int], list[int]]:
+    """(root categories, mid-level categories, brands) of the bench tenant, most products first."""
+    from chalicelib.platform.db import get_db
+
+    session = get_db().session()
+    cats = session.all("SELECT id, depth FROM categories WHERE tenant_id = %s ORDER BY id", (env.tenant_id,))
+    brands = [int(r["brand_id"]) for r in session.all(
+        """SELECT brand_id, COUNT(*) AS n FROM products WHERE tenant_id = %s AND status = 'active'
+            GROUP BY brand_id ORDER BY n DESC""", (env.tenant_id,))]
+    return ([int(c["id"]) for c in cats if c["depth"] == 0], [int(c["id"]) for c in cats if c["depth"] == 1], brands)
+
+
+@case("product_list_filtered", iterations=1000, quick=200, warmup=50)
+def product_list_filtered(env: BenchEnv) -> Plan:
+    """GET /api/products with filters and sorts (8 combinations in rotation), answers not cached."""
+    from functions.catalog import app
+
+    roots, mids, brands = _bench_taxonomy(env)
+    queries: list[dict[str, Any]] = [
+        {"category_id": str(roots[1]), "sort": "price_asc"},
+        {"category_id": str(mids[0]), "brand_id": [str(brands[0]), str(brands[1])]},
+        {"category_id": str(roots[0]), "min_price": "1000", "max_price": "5000", "in_stock": "true"},
+        {"brand_id": str(brands[2]), "sort": "best_selling"},
+        {"category_id": str(roots[2]), "attr": "renk:Haki", "sort": "newest"},
+        {"in_stock": "true", "sort": "rating"},
+        {"category_id": str(mids[3]), "sort": "price_desc", "limit": "48"},
+        {"min_price": "15000", "sort": "price_asc", "brand_id": str(brands[0])},
+    ]
+    return Plan(app, _catalog_rotation(queries, env, cached=False),
+                info={"response_cache": "off", "combinations": len(queries), "catalogue_products": len_catalogue(env)})
+
+
+@case("product_list_facets", iterations=1000, quick=200, warmup=50)
+def product_list_facets(env: BenchEnv) -> Plan:
+    """GET /api/products?facets=true: a page plus brand/category/price-band/in-stock counts
+    (6 filter sets in rotation: whole shop, root and mid categories, brand, price, stock), not cached."""
+    from functions.catalog import app
+
+    roots, mids, brands = _bench_taxonomy(env)
+    queries: list[dict[str, Any]] = [
+        {"facets": "true"},
+        {"facets": "true", "category_id": str(roots[1])},
+        {"facets": "true", "category_id": str(roots[0]), "brand_id": str(brands[0])},
+        {"facets": "true", "category_id": str(mids[2]), "in_stock": "true"},
+        {"facets": "true", "category_id": str(roots[2]), "min_price": "500", "max_price": "2500"},
+        {"facets": "true", "category_id": str(mids[0]), "sort": "price_asc"},
+    ]
+    return Plan(app, _catalog_rotation(queries, env, cached=False),
+                info={"response_cache": "off", "filter_sets": len(queries), "catalogue_products": len_catalogue(env)})
+
+
+@case("search", iterations=1000, quick=200, warmup=50)
+def search_products(env: BenchEnv) -> Plan:
+    """GET /api/products?q=: 15 shopper queries (Turkish, folded, broad and narrow) by relevance, not cached."""
+    from functions.catalog import app
+
+    return Plan(app, _catalog_rotation([{"q": q} for q in SEARCHES], env, cached=False),
+                info={"response_cache": "off", "queries": SEARCHES})
+
+
+@case("search_typo", iterations=1000, quick=200, warmup=50)
+def search_typo(env: BenchEnv) -> Plan:
+    """GET /api/products?q=: 10 misspelt queries, corrected from the tenant vocabulary, not cached."""
+    from functions.catalog import app
+
+    return Plan(app, _catalog_rotation([{"q": q} for q in TYPOS], env, cached=False),
+                info={"response_cache": "off", "queries": TYPOS})
+
+
+@case("search_cached", iterations=1000, quick=200, warmup=50)
+def search_cached(env: BenchEnv) -> Plan:
+    """The `search` rotation as deployed: answers cached in Redis per catalogue version."""
+    from functions.catalog import app
+
+    return Plan(app, _catalog_rotation([{"q": q} for q in SEARCHES], env, cached=True),
+                info={"response_cache": "on", "queries": SEARCHES})
+
+
+@case("suggest", iterations=2000, quick=400, warmup=100)
+def suggest(env: BenchEnv) -> Plan:
+    """GET /api/products/suggest?q=: 12 prefixes as typed (1-7 letters), not cached."""
+    from functions.catalog import app
+
+    return Plan(app, _catalog_rotation([{"q": q} for q in SUGGESTS], env, cached=False,
+                                       resource="/api/products/suggest"),
+                info={"response_cache": "off", "prefixes": SUGGESTS})
 
 
 # -- tenancy / limiting ------------------------------------------------------------------------

@@ -78,7 +78,8 @@ def write_zip(target: Path, root: Path = ROOT) -> list[str]:
 def _describe(fn: Function) -> str:
     if fn.is_api:
         return f"api    {len(fn.routes):3d} routes  {sorted({p for p, _ in fn.routes})}"
-    triggers = [s.expression for s in fn.schedules] + [f"sqs:{q.queue}" for q in fn.queues]
+    triggers = ([s.expression for s in fn.schedules] + [f"sqs:{q.queue}" for q in fn.queues]
+                + [f"s3:{b.bucket}/{b.prefix or ''}" for b in fn.buckets])
     return f"event  {', '.join(triggers) or 'no trigger (invoked by the pipeline)'}"
 
 

@@ -3,7 +3,7 @@
 Nothing here is a hand-kept list: an API function is a module whose Chalice `app` serves
 routes (read from `app.routes`, OPTIONS preflights included); an event function is a module
 exposing `handler`, with its triggers read from its Chalice app's `event_sources` (schedules,
-SQS queues).  A module with no trigger (migrate) is invoked by hand or by the pipeline.
+SQS queues, S3 bucket notifications).  A module with no trigger (migrate) is invoked by hand or by the pipeline.
 
 Each module is imported in its own interpreter (cwd and PYTHONPATH = the repository root) so
 route registries and blueprints of one function cannot leak into another's answer:
@@ -46,11 +46,26 @@ class QueueSource:
 
 
 @dataclass(frozen=True)
+class BucketSource:
+    name: str
+    bucket: str  # short name, a key of infra/resources.py BUCKETS
+    events: tuple[str, ...]
+    prefix: str | None
+    suffix: str | None
+
+
+@dataclass(frozen=True)
 class Function:
     name: str  # module name under functions/, e.g. "catalog", "purge_expired"
     routes: tuple[tuple[str, str], ...]  # (path, METHOD), sorted
     schedules: tuple[Schedule, ...]
     queues: tuple[QueueSource, ...]
+    buckets: tuple[BucketSource, ...] = ()
+
+    @property
+    def is_async(self) -> bool:
+        """Invoked asynchronously by S3: failed events need a dead-letter queue of their own."""
+        return bool(self.buckets)
 
     @property
     def is_api(self) -> bool:
@@ -125,12 +140,17 @@ def _to_function(name: str, report: dict[str, Any]) -> Function:
             for s in sources
             if s["type"] == "sqs"
         ),
+        buckets=tuple(
+            BucketSource(s["name"], s["bucket"], tuple(s["events"]), s["prefix"], s["suffix"])
+            for s in sources
+            if s["type"] == "s3"
+        ),
     )
 
 
 # -- runs inside the probe interpreter --------------------------------------------------------
 def _describe_source(source: Any) -> dict[str, Any]:
-    from chalice.app import ScheduledEventConfig, SQSEventConfig
+    from chalice.app import S3EventConfig, ScheduledEventConfig, SQSEventConfig
 
     if isinstance(source, ScheduledEventConfig):
         expression = source.schedule_expression
@@ -149,6 +169,16 @@ def _describe_source(source: Any) -> dict[str, Any]:
             "window_s": source.maximum_batching_window_in_seconds,
             "max_concurrency": source.maximum_concurrency,
         }
+    if isinstance(source, S3EventConfig):
+        if ":" in source.bucket or "." in source.bucket:
+            raise DiscoveryError(f"{source.name}: name the bucket by its short name (infra/resources.py BUCKETS)")
+        return {
+            "type": "s3",
+            "bucket": source.bucket,
+            "events": list(source.events),
+            "prefix": source.prefix,
+            "suffix": source.suffix,
+        }
     return {"type": type(source).__name__}
 
 
@@ -164,7 +194,7 @@ def probe(module_name: str) -> dict[str, Any]:
     report["routes"] = [[path, method] for path, methods in app.routes.items() for method in methods]
     for source in app.event_sources:
         described = _describe_source(source)
-        if described["type"] not in ("schedule", "sqs"):
+        if described["type"] not in ("schedule", "sqs", "s3"):
             report["unsupported"].append(f"event source {described['type']}")
             continue
         described["name"] = source.name
@@ -189,6 +219,7 @@ def main(argv: list[str]) -> int:
             "routes": [f"{method} {path}" for path, method in fn.routes],
             "schedules": [s.__dict__ for s in fn.schedules],
             "queues": [q.__dict__ for q in fn.queues],
+            "buckets": [b.__dict__ for b in fn.buckets],
         }
         print(fn.name, json.dumps(described))
     return 0

@@ -7,7 +7,9 @@ resources, IAM statements and outputs; tests/unit/test_template.py checks the re
 Queue *consumers* are not listed here: a function that consumes a queue says so in code
 (`@bp.on_sqs_message(queue="feed-sync")` in its area's handlers.py, registered by its
 functions/ module), and the template gives it the event source mapping and the receive
-permissions from that.
+permissions from that.  Bucket notifications likewise (`@bp.on_s3_event(bucket="images",
+prefix="tenants/")`): the template adds the S3 event to the function, and a dead-letter queue
+for its failed asynchronous invocations; its object access still comes from ACCESS below.
 """
 from __future__ import annotations
 
@@ -23,6 +25,9 @@ TIMEOUT_S = 15
 LOG_RETENTION_DAYS = 30
 FUNCTION_OVERRIDES: dict[str, dict[str, int]] = {
     "migrate": {"timeout": 300},
+    # Decodes up to 40-megapixel images with Pillow (~160 MB per copy as RGBA) and re-encodes
+    # them; Lambda's CPU share grows with memory, so more memory is also more speed.
+    "media_thumbnails": {"memory": 1536, "timeout": 60},
 }
 
 # SQS queues, each with a dead-letter queue.  Visibility timeout is derived: at least six times
@@ -45,7 +50,8 @@ BUCKETS: dict[str, dict[str, bool]] = {
 
 # Per function, beyond the baseline every function gets (its own log group, VPC networking,
 # read access to the app secret):
-#   "s3":      buckets whose objects it reads and writes
+#   "s3":      buckets whose objects it reads, writes and deletes (and lists, so that a missing
+#              key answers 404 rather than 403)
 #   "sqs":     queues it sends to
 #   "ses":     SES sending actions (SES_SEND_ACTIONS), granted on the stack's sender identity only:
 #              the MailFromAddress parameter's address and its domain (also its MAIL_FROM)
@@ -59,6 +65,13 @@ ACCESS: dict[str, dict[str, list[str]]] = {
     "notifications": {"ses": ["ses:SendEmail"], "actions": ["sns:Publish"]},
     # Verification codes, reset links and security alerts are queued for the consumer above.
     "accounts": {"sqs": ["notifications"]},
+    # Back-in-stock e-mails are queued when an admin restocks (engagement.stock_returned).
+    "catalog_admin": {"sqs": ["notifications"]},
+    # Product images: the API signs the upload forms (with its own role's credentials, so it
+    # needs PutObject), checks uploads and deletes images; the S3-event function reads the
+    # originals, writes clean originals and thumbnails, deletes refused files.
+    "media": {"s3": ["images"]},
+    "media_thumbnails": {"s3": ["images"]},
 }
 
 # SES actions an "ses" entry may grant; SES scopes them by identity ARN.

@@ -62,6 +62,22 @@ def bucket_id(bucket: str) -> str:
     return pascal(bucket) + "Bucket"
 
 
+def _bucket_physical(bucket: str) -> str:
+    return f"{R.APP}-${{Stage}}-${{AWS::AccountId}}-${{AWS::Region}}-{bucket}"
+
+
+def bucket_arn(bucket: str, objects: bool = False) -> Json:
+    """The bucket's ARN spelled from its name, not `${XBucket.Arn}`: a bucket that notifies a
+    function depends on that function (SAM adds the notification to the bucket), so the
+    function's role must not depend on the bucket, or CloudFormation finds a cycle."""
+    return _sub(f"arn:${{AWS::Partition}}:s3:::{_bucket_physical(bucket)}" + ("/*" if objects else ""))
+
+
+def failed_events_queue_id(fn: Function) -> str:
+    """Dead-letter queue of an asynchronously invoked function (S3 events)."""
+    return function_id(fn) + "DeadLetterQueue"
+
+
 def timeout_of(fn: Function) -> int:
     return R.FUNCTION_OVERRIDES.get(fn.name, {}).get("timeout", R.TIMEOUT_S)
 
@@ -123,8 +139,10 @@ def _policy_statements(fn: Function, access: dict[str, list[str]], log_group: st
     if access.get("s3"):
         statements.append(_statement(
             "BucketObjects", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-            [_sub(f"${{{bucket_id(b)}.Arn}}/*") for b in access["s3"]],
+            [bucket_arn(b, objects=True) for b in access["s3"]],
         ))
+        # Without it S3 answers 403 instead of 404 for a missing key (HEAD / GET).
+        statements.append(_statement("BucketList", ["s3:ListBucket"], [bucket_arn(b) for b in access["s3"]]))
     if access.get("sqs"):
         statements.append(_statement(
             "QueueSend", ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
@@ -136,6 +154,8 @@ def _policy_statements(fn: Function, access: dict[str, list[str]], log_group: st
             ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
             [_arn(queue_id(q)) for q in sorted({s.queue for s in fn.queues})],
         ))
+    if fn.is_async:
+        statements.append(_statement("FailedEvents", ["sqs:SendMessage"], _arn(failed_events_queue_id(fn))))
     if access.get("ses"):
         statements.append(_statement("MailSend", access["ses"], _mail_identity_arns()))
     if access.get("actions"):
@@ -222,6 +242,15 @@ def _trigger_events(fn: Function) -> Json:
         if source.max_concurrency:
             properties["ScalingConfig"] = {"MaximumConcurrency": source.max_concurrency}
         events[pascal(source.name) + "Messages"] = {"Type": "SQS", "Properties": properties}
+    for bucket_source in fn.buckets:
+        # SAM adds the NotificationConfiguration to the bucket (declared in this template, as
+        # SAM requires) and the permission for S3 to invoke the function.
+        rules = [{"Name": name, "Value": value}
+                 for name, value in (("prefix", bucket_source.prefix), ("suffix", bucket_source.suffix)) if value]
+        properties = {"Bucket": _ref(bucket_id(bucket_source.bucket)), "Events": list(bucket_source.events)}
+        if rules:
+            properties["Filter"] = {"S3Key": {"Rules": rules}}
+        events[pascal(bucket_source.name) + "Objects"] = {"Type": "S3", "Properties": properties}
     return events
 
 
@@ -250,7 +279,21 @@ def _function_resources(fn: Function, access: dict[str, list[str]], code_uri: st
     }
     if events:
         function["Properties"]["Events"] = events
+    extra: Json = {}
+    if fn.is_async:
+        # S3 invokes asynchronously: Lambda retries a failed event twice, then sends it here.
+        dlq = failed_events_queue_id(fn)
+        function["Properties"]["DeadLetterQueue"] = {"Type": "SQS", "TargetArn": _arn(dlq)}
+        extra[dlq] = {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": physical_name(f"{fn.name}-dlq"),
+                "MessageRetentionPeriod": R.DLQ_RETENTION_S,
+                "SqsManagedSseEnabled": True,
+            },
+        }
     return {
+        **extra,
         log_group: {
             "Type": "AWS::Logs::LogGroup",
             "Properties": {
@@ -334,7 +377,7 @@ def _bucket_resources() -> Json:
     for bucket, options in R.BUCKETS.items():
         bid = bucket_id(bucket)
         properties: Json = {
-            "BucketName": _sub(f"{R.APP}-${{Stage}}-${{AWS::AccountId}}-${{AWS::Region}}-{bucket}"),
+            "BucketName": _sub(_bucket_physical(bucket)),
             "BucketEncryption": {"ServerSideEncryptionConfiguration": [{
                 "ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
                 "BucketKeyEnabled": True,
@@ -411,6 +454,10 @@ def check_access_map(functions: list[Function]) -> None:
         for source in fn.queues:
             if source.queue not in R.QUEUES:
                 raise ValueError(f"functions/{fn.name}.py consumes {source.queue!r}; declare it in QUEUES")
+        for bucket_source in fn.buckets:
+            if bucket_source.bucket not in R.BUCKETS:
+                raise ValueError(f"functions/{fn.name}.py handles events of bucket {bucket_source.bucket!r}; "
+                                 "declare it in BUCKETS")
 
 
 def build_template(functions: list[Function], code_uri: str = "package.zip") -> Json:

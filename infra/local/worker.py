@@ -5,6 +5,13 @@ handler objects Lambda would run, with events shaped like AWS's.  SQS handlers m
 `{"batchItemFailures": [...]}`: only the successful messages are deleted, the failed ones come
 back after the visibility timeout and, past the queue's maxReceiveCount, move to its DLQ.
 
+S3 event handlers (`@on_s3_event`): in AWS the bucket invokes the function itself; locally
+nothing would.  So the worker gives each handler a local queue ("<prefix>-s3-<handler>", with a
+DLQ), points the bucket's notifications at it (the emulator, moto or LocalStack, then delivers
+the real S3 event notification - same JSON, same key encoding - for every matching upload,
+presigned POSTs included) and hands each message's event to the handler, as S3 would.  The
+API never learns it runs locally.
+
     python -m infra.local.worker            # run until interrupted
     python -m infra.local.worker --once     # one poll of each queue + each schedule fired once
 """
@@ -12,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import re
 import signal
 import time
@@ -62,11 +70,27 @@ class Schedule:
     next_at: float = 0.0
 
 
+def bucket_name(short: str) -> str:
+    return short if short.startswith(settings().bucket_prefix) else f"{settings().bucket_prefix}-{short}"
+
+
+@dataclass(frozen=True)
+class BucketEvents:
+    """An S3 notification a consumer's queue receives (what the template declares in AWS)."""
+
+    name: str
+    bucket: str
+    events: tuple[str, ...]
+    prefix: str | None
+    suffix: str | None
+
+
 @dataclass
 class Consumer:
     queue: str
     handler: Any
     batch_size: int
+    bucket_events: BucketEvents | None = None
 
 
 def discover(app: Any) -> tuple[list[Schedule], list[Consumer]]:
@@ -80,7 +104,62 @@ def discover(app: Any) -> tuple[list[Schedule], list[Consumer]]:
             # Handlers name queues by their short name ("notifications"); the stage prefix is config.
             name = source.queue if source.queue.startswith(settings().queue_prefix) else queue_name(source.queue)
             consumers.append(Consumer(name, _handler(source.handler_string), source.batch_size or 10))
+        elif kind == "S3EventConfig":
+            consumers.append(s3_consumer(source))
     return schedules, consumers
+
+
+def s3_consumer(source: Any) -> Consumer:
+    events = BucketEvents(source.name, bucket_name(source.bucket), tuple(source.events or ("s3:ObjectCreated:*",)),
+                          source.prefix, source.suffix)
+    return Consumer(queue_name("s3-" + source.name.replace("_", "-")), s3_relay(_handler(source.handler_string)),
+                    10, events)
+
+
+def s3_relay(handler: Any) -> Any:
+    """An SQS consumer whose messages are S3 event notifications: each one goes to `handler`
+    exactly as S3 would invoke it.  A handler that raises gets its message back later."""
+
+    def relay(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        failures = []
+        for record in event["Records"]:
+            try:
+                notification = json.loads(record["body"])
+                if notification.get("Records"):  # not the s3:TestEvent sent on configuration
+                    handler(notification, context)
+            except Exception:  # noqa: BLE001 - like a failed async invocation: retried, then DLQ
+                log.exception("S3 event handler failed", extra={"message_id": record["messageId"]})
+                failures.append({"itemIdentifier": record["messageId"]})
+        return {"batchItemFailures": failures}
+
+    return relay
+
+
+def wire_bucket_notifications(consumers: list[Consumer]) -> list[str]:
+    """Create the S3 consumers' queues (with DLQs) and point each bucket's notifications at
+    them.  Replaces the bucket's notification configuration: locally, the worker owns it."""
+    sqs, s3 = client("sqs"), client("s3")
+    by_bucket: dict[str, list[dict[str, Any]]] = {}
+    for consumer in consumers:
+        source = consumer.bucket_events
+        if source is None:
+            continue
+        dlq_url = sqs.create_queue(QueueName=consumer.queue + "-dlq")["QueueUrl"]
+        redrive = json.dumps({"deadLetterTargetArn": _queue_arn(dlq_url), "maxReceiveCount": "5"})
+        url = sqs.create_queue(QueueName=consumer.queue, Attributes={"RedrivePolicy": redrive})["QueueUrl"]
+        config: dict[str, Any] = {"Id": f"local-{source.name}", "QueueArn": _queue_arn(url), "Events": list(source.events)}
+        rules = [{"Name": n, "Value": v} for n, v in (("prefix", source.prefix), ("suffix", source.suffix)) if v]
+        if rules:
+            config["Filter"] = {"Key": {"FilterRules": rules}}
+        by_bucket.setdefault(source.bucket, []).append(config)
+    for bucket, configs in by_bucket.items():
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": configs})
+    return sorted(by_bucket)
+
+
+def _queue_arn(url: str) -> str:
+    attributes = client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    return str(attributes["QueueArn"])
 
 
 def poll(consumer: Consumer, wait_seconds: int = 1) -> int:
@@ -118,6 +197,10 @@ def fire(schedule: Schedule) -> Any:
 
 def run(app: Any, *, once: bool = False) -> None:
     schedules, consumers = discover(app)
+    try:
+        wire_bucket_notifications(consumers)
+    except Exception:  # noqa: BLE001 - queues and schedules still work without it
+        log.exception("could not wire S3 notifications to local queues")
     log.info("worker started", extra={"schedules": [s.name for s in schedules], "queues": [c.queue for c in consumers]})
     if once:
         for consumer in consumers:

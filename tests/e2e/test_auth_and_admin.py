@@ -137,8 +137,8 @@ def test_admin_logs_are_tenant_scoped_and_paginated(client, admin_api: Api, othe
 
 
 def test_admin_writes_only_touch_their_own_tenant(client, admin_api: Api, other_tenant: TenantInfo):
-    from chalicelib.system.service import get_settings
     from chalicelib.platform.db import get_db
+    from chalicelib.system.service import get_settings
 
     before = get_settings(get_db(), other_tenant.id)
     assert admin_api.put("/api/admin/settings", {"name": "Sadece Benim Mağazam"}).status_code == 200

@@ -231,6 +231,9 @@ AREA_DEPENDENCIES: dict[str, set[str]] = {
     "admin_access": {"accounts", "tenants"},  # staff users via accounts.service, API keys via tenants
     "engagement": {"catalog"},  # catalog.service: stock_status of favourites, forget_product after rating changes
     "media": {"catalog"},  # catalog.service.forget_product after every image change
+    # catalog.service (forget_product / catalog_changed) and engagement.service.stock_returned
+    # (which queues its e-mails through notifications), all after commit, imported on first use
+    "catalog_admin": {"catalog", "engagement", "notifications"},
 }
 
 

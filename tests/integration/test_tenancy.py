@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.catalog import listing_repository as listing_repo
 from chalicelib.catalog import repository as catalog_repo
 from chalicelib.platform import tenancy
 from chalicelib.platform.db import Database
@@ -44,5 +45,5 @@ def test_repository_never_returns_another_tenants_rows(db: Database, tenant: Ten
     assert catalog_repo.product(session, tenant.id, theirs) is None
     assert catalog_repo.variations(session, tenant.id, theirs) == []
     assert catalog_repo.images(session, tenant.id, theirs) == []
-    listed = catalog_repo.list_products(session, tenant.id, category_path=None, brand_id=None, before_id=None, limit=50)
+    listed = listing_repo.page(session, listing_repo.Filters(tenant.id), "newest", None, 50)
     assert [p["id"] for p in listed] == [mine]

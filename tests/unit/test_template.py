@@ -20,8 +20,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from infra import resources as R  # noqa: E402
-from infra.functions import Function, QueueSource, Schedule, discover, run_probe  # noqa: E402
-from infra.template import build_template, function_id, queue_id  # noqa: E402
+from infra.functions import BucketSource, Function, QueueSource, Schedule, discover, run_probe  # noqa: E402
+from infra.template import bucket_id, build_template, function_id, queue_id  # noqa: E402
 
 SAM_FUNCTION = "AWS::Serverless::Function"
 
@@ -79,9 +79,12 @@ def test_every_event_source_of_the_app_is_deployed(template, whole_app):
     assert not whole_app["unsupported"], whole_app["unsupported"]
     schedules = {e["Schedule"] for _, e in events_of(template, "Schedule")}
     queues = {e["Queue"]["Fn::GetAtt"][0] for _, e in events_of(template, "SQS")}
+    buckets = {(e["Bucket"]["Ref"], tuple(e["Events"])) for _, e in events_of(template, "S3")}
     for source in whole_app["sources"]:
         if source["type"] == "schedule":
             assert source["expression"] in schedules, f"schedule {source['name']} is not deployed"
+        elif source["type"] == "s3":
+            assert (bucket_id(source["bucket"]), tuple(source["events"])) in buckets, f"{source['name']} is not deployed"
         else:
             assert queue_id(source["queue"]) in queues, f"consumer {source['name']} of {source['queue']} is not deployed"
 
@@ -94,9 +97,11 @@ def test_functions_handlers_and_sizes(template, functions):
         props = by_handler[f"functions/{fn.name}.{'app' if fn.routes else 'handler'}"]
         assert props["Runtime"] == "python3.11"
         assert props["CodeUri"] == "package.zip"
-        assert props["MemorySize"] == 512
-        assert props["Timeout"] == (300 if fn.name == "migrate" else 15)
+        overrides = R.FUNCTION_OVERRIDES.get(fn.name, {})
+        assert props["MemorySize"] == overrides.get("memory", 512)
+        assert props["Timeout"] == overrides.get("timeout", 15)
         assert "VpcConfig" in props
+    assert R.FUNCTION_OVERRIDES["migrate"] == {"timeout": 300}
 
 
 def test_purge_expired_runs_hourly_and_migrate_has_no_trigger(template):
@@ -130,6 +135,9 @@ def test_every_queue_has_a_dead_letter_queue_with_redrive(template):
         assert redrive["maxReceiveCount"] == 5
         assert queues[dlq]["Properties"]["MessageRetentionPeriod"] > queue["Properties"]["MessageRetentionPeriod"]
         targets[dlq] += 1
+    for fn in resources_of(template, SAM_FUNCTION).values():  # asynchronously invoked functions' own DLQs
+        if "DeadLetterQueue" in fn["Properties"]:
+            targets[fn["Properties"]["DeadLetterQueue"]["TargetArn"]["Fn::GetAtt"][0]] += 1
     dlqs = {qid for qid, q in queues.items() if "RedrivePolicy" not in q["Properties"]}
     assert dlqs == set(targets), f"queues without a DLQ, or DLQs nobody uses: {dlqs ^ set(targets)}"
     assert all(n == 1 for n in targets.values())
@@ -265,7 +273,8 @@ def made_up_access(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, list[
 
 
 def _fn(name: str, **kw: Any) -> Function:
-    return Function(name=name, routes=kw.get("routes", ()), schedules=kw.get("schedules", ()), queues=kw.get("queues", ()))
+    return Function(name=name, routes=kw.get("routes", ()), schedules=kw.get("schedules", ()), queues=kw.get("queues", ()),
+                    buckets=kw.get("buckets", ()))
 
 
 def test_a_queue_consumer_gets_its_event_permissions_and_visibility(monkeypatch, made_up_access):
@@ -286,7 +295,12 @@ def test_the_access_map_grants_buckets_and_queues(monkeypatch, made_up_access):
     monkeypatch.setitem(R.ACCESS, "catalog", {"s3": ["images"], "sqs": ["events"]})
     template = build_template([_fn("system", routes=(("/", "GET"),)), _fn("catalog", routes=(("/x", "GET"),))])
     by_sid = {s["Sid"]: s for s in _statements(template, "CatalogFunctionRole")}
-    assert by_sid["BucketObjects"]["Resource"] == [{"Fn::Sub": "${ImagesBucket.Arn}/*"}]
+    images = "arn:${AWS::Partition}:s3:::huglu-${Stage}-${AWS::AccountId}-${AWS::Region}-images"
+    assert by_sid["BucketObjects"]["Resource"] == [{"Fn::Sub": images + "/*"}]
+    assert by_sid["BucketList"] == {"Sid": "BucketList", "Effect": "Allow", "Action": ["s3:ListBucket"],
+                                    "Resource": [{"Fn::Sub": images}]}  # a missing key: 404, not 403
+    bucket_name = template["Resources"]["ImagesBucket"]["Properties"]["BucketName"]["Fn::Sub"]
+    assert images.endswith(":::" + bucket_name)
     assert by_sid["QueueSend"]["Resource"] == [{"Fn::GetAtt": ["EventsQueue", "Arn"]}]
     assert "MailFromAddress" not in template["Parameters"]  # asked for only by a function that sends mail
 
@@ -317,6 +331,54 @@ def test_schedules_become_eventbridge_schedule_events(made_up_access):
                                _fn("nightly", schedules=(Schedule("nightly", "cron(0 3 * * ? *)", ""),))])
     event = template["Resources"]["NightlyFunction"]["Properties"]["Events"]["NightlySchedule"]
     assert event["Type"] == "Schedule" and event["Properties"]["Schedule"] == "cron(0 3 * * ? *)"
+
+
+def test_an_s3_event_source_becomes_a_bucket_notification_with_a_dead_letter_queue(monkeypatch, made_up_access):
+    monkeypatch.setitem(R.ACCESS, "thumbs", {"s3": ["images"]})
+    source = BucketSource("make_thumbs", "images", ("s3:ObjectCreated:*",), "tenants/", ".jpg")
+    template = build_template([_fn("system", routes=(("/", "GET"),)), _fn("thumbs", buckets=(source,))])
+    props = template["Resources"]["ThumbsFunction"]["Properties"]
+    assert props["Handler"] == "functions/thumbs.handler"
+    assert props["Events"] == {"MakeThumbsObjects": {"Type": "S3", "Properties": {
+        "Bucket": {"Ref": "ImagesBucket"},  # SAM: a bucket of this template; it adds the notification
+        "Events": ["s3:ObjectCreated:*"],
+        "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": "tenants/"}, {"Name": "suffix", "Value": ".jpg"}]}},
+    }}}
+    # S3 invokes asynchronously: failed events end in the function's own dead-letter queue.
+    dlq = props["DeadLetterQueue"]
+    assert dlq == {"Type": "SQS", "TargetArn": {"Fn::GetAtt": ["ThumbsFunctionDeadLetterQueue", "Arn"]}}
+    queue = template["Resources"]["ThumbsFunctionDeadLetterQueue"]
+    assert queue["Type"] == "AWS::SQS::Queue" and queue["Properties"]["QueueName"] == {"Fn::Sub": "huglu-${Stage}-thumbs-dlq"}
+    by_sid = {s["Sid"]: s for s in _statements(template, "ThumbsFunctionRole")}
+    assert by_sid["FailedEvents"]["Action"] == ["sqs:SendMessage"] and by_sid["FailedEvents"]["Resource"] == dlq["TargetArn"]
+    # The bucket depends on the function once SAM adds the notification: nothing the function
+    # depends on may point back at the bucket resource, or CloudFormation finds a cycle.
+    for resource in ("ThumbsFunction", "ThumbsFunctionRole", "ThumbsFunctionLogGroup", "ThumbsFunctionDeadLetterQueue"):
+        assert "ImagesBucket" not in json.dumps(template["Resources"][resource]).replace('"Ref": "ImagesBucket"', "")
+    assert "DeadLetterQueue" not in template["Resources"]["SystemFunction"]["Properties"]
+
+
+def test_events_of_an_undeclared_bucket_fail_the_build(made_up_access):
+    source = BucketSource("x", "uploads", ("s3:ObjectCreated:*",), None, None)
+    with pytest.raises(ValueError, match="declare it in BUCKETS"):
+        build_template([_fn("system", routes=(("/", "GET"),)), _fn("thumbs", buckets=(source,))])
+
+
+def test_the_thumbnails_function_is_triggered_by_new_originals_only_and_sized_for_pillow(template, functions):
+    by_name = {fn.name: fn for fn in functions}
+    assert by_name["media_thumbnails"].buckets == (
+        BucketSource("generate_thumbnails", "images", ("s3:ObjectCreated:*",), "tenants/", None),)
+    props = template["Resources"]["MediaThumbnailsFunction"]["Properties"]
+    assert (props["MemorySize"], props["Timeout"]) == (1536, 60)
+    (event,) = props["Events"].values()
+    assert event["Properties"]["Filter"] == {"S3Key": {"Rules": [{"Name": "prefix", "Value": "tenants/"}]}}
+    assert "DeadLetterQueue" in props
+    for name in ("media", "media_thumbnails"):  # the images bucket's objects, nothing else
+        statements = _statements(template, function_id(by_name[name]) + "Role")
+        s3_actions = {a for st in statements for a in _listify(st["Action"]) if a.startswith("s3:")}
+        assert s3_actions == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket"}, name
+        resources = json.dumps([st["Resource"] for st in statements if st["Sid"].startswith("Bucket")])
+        assert "-images" in resources and "-invoices" not in resources and "-backups" not in resources
 
 
 # -- cfn-lint ---------------------------------------------------------------------------------

@@ -1,0 +1,138 @@
+"""The public listing (filters, sorts, keyset pages, facets), search and suggestions.
+
+One request = the catalogue version (one Redis GET), the metadata and vocabulary from process
+memory, then at most one SQL statement for the page and one for the facet cube — each answer
+cached in Redis under the version (catalog.caching) — whatever the page size.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.platform.db import Database
+
+from . import cursor as cursors
+from . import facets as facet_math
+from . import listing_repository as sql
+from . import search
+from .caching import RESPONSE_TTL, SUGGEST_TTL, cached, current_version
+from .errors import UnknownFilterValue
+from .meta import CatalogMeta
+from .state import catalog_meta, stock_status, vocabulary
+
+SUGGEST_LIMIT = 8
+SUGGEST_CATEGORIES = 3
+
+
+def list_products(db: Database, tenant_id: int, query: Any) -> dict[str, Any]:
+    version = current_version(tenant_id)
+    meta = catalog_meta(db, tenant_id, version)
+    category_ids = _category_filter(meta, query.category_id)
+    brand_ids = _brand_filter(meta, query.brand_id or [])
+    sort = query.sort or ("relevance" if query.q else "newest")
+    text_query = search.analyse(query.q, vocabulary(db, tenant_id, version)) if query.q else None
+    if text_query is not None and not text_query.groups:
+        text_query = None
+    base = sql.Filters(tenant_id, category_ids, brand_ids, query.min_price, query.max_price, bool(query.in_stock),
+                       tuple(query.attributes()))
+    params = _normalised(query, sort, text_query)
+
+    def load_page() -> dict[str, Any]:
+        text = _plan(text_query, tenant_id, meta, limit=query.limit, ranked=sort == "relevance")
+        filters = replace(base, text=text)
+        rows = sql.page(db.reader(), filters, sort, query.after, query.limit + 1)
+        more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        return {"items": [_item(r) for r in rows],
+                "next_cursor": cursors.encode(sort, rows[-1]) if more and rows else None}
+
+    answer = cached(tenant_id, version, "page", params, RESPONSE_TTL, load_page)
+    if text_query is not None:
+        answer["did_you_mean"] = text_query.did_you_mean
+    if query.facets:
+        answer["facets"] = _facets(db, tenant_id, version, meta, base, query, text_query, params)
+    return answer
+
+
+def _facets(db: Database, tenant_id: int, version: int | None, meta: CatalogMeta, base: sql.Filters, query: Any,
+            text_query: search.TextQuery | None, params: dict[str, Any]) -> dict[str, Any]:
+    shared = {k: params[k] for k in ("category", "q", "attributes", "min_price", "max_price")}
+
+    def load_cube() -> list[list[int]]:
+        text = _plan(text_query, tenant_id, meta, limit=None, ranked=False)
+        filters = replace(base, text=text)
+        return facet_math.to_json(facet_math.cells(sql.facet_cube(db.reader(), filters)))
+
+    cube = facet_math.from_json(cached(tenant_id, version, "facets", shared, RESPONSE_TTL, load_cube))
+    return facet_math.compute(cube, meta, category_id=query.category_id, brand_ids=base.brand_ids,
+                              in_stock=base.in_stock)
+
+
+def suggest(db: Database, tenant_id: int, q: str) -> dict[str, Any]:
+    """Up to 8 suggestions for the search box: matching categories first (at most 3), then
+    products, for the words typed so far (the last one still being typed)."""
+    version = current_version(tenant_id)
+    meta = catalog_meta(db, tenant_id, version)
+    text_query = search.analyse(q, vocabulary(db, tenant_id, version))
+    if not text_query.groups:
+        return {"items": [], "did_you_mean": None}
+
+    def load() -> dict[str, Any]:
+        words = [g.prefixes for g in text_query.groups]
+        categories = [{"type": "category", **c} for c in meta.matching_categories(words, SUGGEST_CATEGORIES)]
+        limit = SUGGEST_LIMIT - len(categories)
+        text = _plan(text_query, tenant_id, meta, limit=limit, ranked=False)
+        rows = sql.suggestions(db.reader(), sql.Filters(tenant_id, text=text), limit) if limit else []
+        products = [{"type": "product", "id": r["id"], "name": r["name"], "slug": r["slug"],
+                     "category_id": r["category_id"]} for r in rows]
+        return {"items": categories + products, "did_you_mean": text_query.did_you_mean}
+
+    return cached(tenant_id, version, "suggest", text_query.folded, SUGGEST_TTL, load)
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def _category_filter(meta: CatalogMeta, category_id: int | None) -> tuple[int, ...] | None:
+    if category_id is None:
+        return None
+    if category_id not in meta.categories:
+        raise UnknownFilterValue("category_id", category_id)
+    return meta.subtree(category_id)
+
+
+def _brand_filter(meta: CatalogMeta, brand_ids: list[int]) -> tuple[int, ...]:
+    for brand_id in brand_ids:
+        if brand_id not in meta.brands:
+            raise UnknownFilterValue("brand_id", brand_id)
+    return tuple(sorted(set(brand_ids)))
+
+
+def _plan(text_query: search.TextQuery | None, tenant_id: int, meta: CatalogMeta, *, limit: int | None,
+          ranked: bool) -> search.TextPlan | None:
+    if text_query is None:
+        return None
+    return search.plan(text_query, tenant_id, catalogue_size=meta.total, limit=limit, ranked=ranked)
+
+
+def _normalised(query: Any, sort: str, text_query: search.TextQuery | None) -> dict[str, Any]:
+    """The request as a cache key: equal requests, however spelled, share one entry."""
+    return {
+        "category": query.category_id, "brands": sorted(set(query.brand_id or [])),
+        "min_price": _dec(query.min_price), "max_price": _dec(query.max_price), "in_stock": bool(query.in_stock),
+        "attributes": [[k, list(v)] for k, v in query.attributes()],
+        "q": text_query.folded if text_query else None, "sort": sort, "limit": query.limit,
+        "cursor": query.cursor,
+    }
+
+
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else str(value.normalize())
+
+
+def _item(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": r["id"], "name": r["name"], "slug": r["slug"], "brand": r["brand"], "category_id": r["category_id"],
+        "price": r["base_price"], "compare_at_price": r["compare_at_price"], "currency": r["currency"],
+        "stock_status": stock_status(r["total_stock"]), "rating_avg": r["rating_avg"],
+        "rating_count": r["rating_count"], "image": r["image"],
+    }

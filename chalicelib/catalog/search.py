@@ -1,0 +1,137 @@
+"""Turkish product search: what a query means, and how to run it cheaply.  Pure functions.
+
+1. **Folding.**  The query is folded exactly like `products.search_text` (platform.text.fold:
+   ı/I/i/İ → i, ş → s, ğ → g, ç → c, ö → o, ü → u, lower case, punctuation to spaces), so
+   "ŞİŞME", "şişme" and "sisme" are one word.
+2. **Terms.**  Every word is matched as a word *beginning* (`t42_sisme*` in the FULLTEXT index,
+   see migration 0005): shoppers type stems and Turkish adds suffixes ("sandalye" must find
+   "sandalyesi").  A word ending in k/p/t also tries its softened stem (tüfek → tüfeği,
+   yatak → yatağı, dolap → dolabı) when the vocabulary knows it.  A word that begins no known
+   word is a typo: its nearest known beginnings are added (catalog.vocabulary), the word itself
+   stays (so a product added a moment ago is still found) and `did_you_mean` tells the shopper.
+   All words are required.
+3. **Plan.**  InnoDB evaluates every word of a MATCH over all of its postings, so a broad word
+   ("kamp": a third of an outdoor shop) costs ~8 µs per matching product whatever the page size.
+   With the vocabulary's document frequencies the planner
+   - puts only the narrowest word(s) into MATCH and checks the broad ones with a LIKE on the
+     already-fetched row (`' ' + search_text LIKE '% kamp%'`, the same word-prefix semantics);
+   - for a sort other than relevance, when even the narrowest word is broad, skips MATCH and
+     walks the sort's index with the LIKE filters: with df matches spread over N products,
+     a page of `limit` needs ~limit·N/df rows, cheaper than df postings once df² > limit·N·4.
+   Relevance always uses MATCH: InnoDB's score (TF-IDF) for the MATCH words, scaled to an
+   integer, plus a large boost when the product name starts with the query.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.platform.text import fold
+
+from .vocabulary import Vocabulary
+
+MAX_TERMS = 8
+MAX_TERM_LENGTH = 40
+CHEAP_DF = 300  # a word matching at most this many products is cheap enough to MATCH as well
+WALK_FACTOR = 4  # scan-walk only when clearly cheaper than the FULLTEXT postings
+NAME_PREFIX_BOOST = 100_000  # MATCH scores are ~0.1-20, scaled by 1000
+_SOFTENING = {"k": "g", "p": "b", "t": "d"}
+
+
+def terms(query: str) -> list[str]:
+    """The folded, distinct words of a query (at most MAX_TERMS, each cut to MAX_TERM_LENGTH)."""
+    seen: list[str] = []
+    for word in fold(query).split():
+        word = word[:MAX_TERM_LENGTH]
+        if word not in seen:
+            seen.append(word)
+    return seen[:MAX_TERMS]
+
+
+def search_text(name: str, brand: str | None, category_names: list[str]) -> str:
+    """What products.search_text must hold for search to find a product (catalog_admin.naming
+    and the seed build it this way): the folded name, brand and category path."""
+    return fold(" ".join([name, brand or "", *category_names]))
+
+
+@dataclass(frozen=True)
+class TermGroup:
+    term: str  # as typed, folded
+    prefixes: tuple[str, ...]  # word beginnings that satisfy it (the term first)
+    correction: str | None  # best known beginning when the term itself is unknown
+    df: int  # at most this many products match (from the vocabulary)
+
+
+@dataclass(frozen=True)
+class TextQuery:
+    groups: tuple[TermGroup, ...]
+
+    @property
+    def folded(self) -> str:
+        return " ".join(g.term for g in self.groups)
+
+    @property
+    def did_you_mean(self) -> str | None:
+        if not any(g.correction for g in self.groups):
+            return None
+        return " ".join(g.correction or g.term for g in self.groups)
+
+
+def analyse(query: str, vocabulary: Vocabulary | None) -> TextQuery:
+    return TextQuery(tuple(_group(term, vocabulary) for term in terms(query)))
+
+
+def _group(term: str, vocabulary: Vocabulary | None) -> TermGroup:
+    if vocabulary is None:
+        return TermGroup(term, (term,), None, 0)
+    prefixes = [term]
+    correction = None
+    if vocabulary.has_prefix(term):
+        softened = _softened(term)
+        if softened and vocabulary.has_prefix(softened):
+            prefixes.append(softened)
+    else:
+        fixes = vocabulary.corrections(term)
+        prefixes += fixes
+        correction = fixes[0] if fixes else None
+    df = sum(vocabulary.prefix_df(p) for p in prefixes)
+    return TermGroup(term, tuple(prefixes), correction, df)
+
+
+def _softened(term: str) -> str | None:
+    if len(term) >= 4 and term[-1] in _SOFTENING:
+        return term[:-1] + _SOFTENING[term[-1]]
+    return None
+
+
+@dataclass(frozen=True)
+class TextPlan:
+    """How SQL matches a TextQuery: `against` (boolean-mode MATCH over search_terms, None when
+    the planner walks an index instead) and LIKE groups checked on each candidate row."""
+
+    against: str | None
+    like_groups: tuple[tuple[str, ...], ...]
+    phrase: str  # the folded query, for the name-prefix boost
+
+    @property
+    def ranks(self) -> bool:
+        return self.against is not None
+
+
+def plan(query: TextQuery, tenant_id: int, *, catalogue_size: int, limit: int | None,
+         ranked: bool) -> TextPlan | None:
+    """`limit` None: every match is needed (facet counts).  `ranked`: sorted by relevance."""
+    if not query.groups:
+        return None
+    narrowest = min(g.df for g in query.groups)
+    if not ranked and limit is not None and narrowest * narrowest >= WALK_FACTOR * limit * max(catalogue_size, 1):
+        return TextPlan(None, tuple(g.prefixes for g in query.groups), query.folded)
+    cheap = max(narrowest, CHEAP_DF)
+    matched = [g for g in query.groups if g.df <= cheap]
+    rest = [g for g in query.groups if g.df > cheap]
+    return TextPlan(boolean_query(matched, tenant_id), tuple(g.prefixes for g in rest), query.folded)
+
+
+def boolean_query(groups: list[TermGroup], tenant_id: int) -> str:
+    """'+(t42_sisme*) +(t42_yatak* t42_yatag*)': every group required, any of its beginnings.
+    Words are [a-z0-9] only after folding, so nothing in them is a boolean-mode operator."""
+    return " ".join("+(" + " ".join(f"t{tenant_id}_{p}*" for p in g.prefixes) + ")" for g in groups)
