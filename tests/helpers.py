@@ -1,8 +1,11 @@
 """Small row builders for tests (straight SQL, so tests do not depend on admin routes)."""
 from __future__ import annotations
 
+import threading
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from chalicelib.platform.db import Database
 
@@ -39,3 +42,21 @@ def insert_product(db: Database, tenant_id: int, name: str, *, price: str = "124
         (tenant_id, product_id, f"tenants/{tenant_id}/products/{product_id}/1.jpg", name),
     )
     return product_id
+
+
+def simultaneously(*calls: Callable[[], Any]) -> list[Any]:
+    """Run the calls on threads released together by a barrier; their results in call order.
+    Used by the concurrency tests (defaults, ratings, alerts) over real connections."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        barrier.wait()
+        results[index] = call()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results

@@ -17,32 +17,15 @@ from chalicelib.platform.db import get_db
 from chalicelib.platform.routing import PUBLIC, Call, Router
 
 from . import lookup
+from .schemas import ProductSummary, StockStatus
 
 router = Router(tag="catalog")
-
-StockStatus = Literal["in_stock", "low_stock", "out_of_stock"]
-
 
 class LookupQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     barcode: str | None = Field(default=None, max_length=32, description="EAN-13, or UPC-A (12 digits)")
     sku: str | None = Field(default=None, max_length=64)
     nfc: str | None = Field(default=None, max_length=64, description="NFC tag UID: 4-10 bytes of hex, ':' allowed")
-
-
-class LookupProduct(BaseModel):
-    id: int
-    name: str
-    slug: str
-    brand: str | None
-    category_id: int
-    price: Decimal
-    compare_at_price: Decimal | None
-    currency: str
-    stock_status: StockStatus
-    rating_avg: Decimal
-    rating_count: int
-    image: str | None
 
 
 class LookupVariation(BaseModel):
@@ -58,7 +41,7 @@ class LookupVariation(BaseModel):
 
 class LookupResult(BaseModel):
     matched_by: Literal["barcode", "sku", "nfc"]
-    product: LookupProduct
+    product: ProductSummary
     variation: LookupVariation
 
 

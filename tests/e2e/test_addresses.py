@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -19,6 +18,7 @@ from chalicelib.platform.db import get_db
 from infra.local.fakes import google_geocoding
 from tests.conftest import Api, TenantInfo, login, make_user
 from tests.e2e.test_pipeline import assert_error_shape
+from tests.helpers import simultaneously
 
 DELIVERY = {
     "type": "delivery", "title": "Ev", "first_name": "Ayşe", "last_name": "Yılmaz", "phone": "0532 123 45 67",
@@ -361,33 +361,19 @@ def test_geocoder_failure_saves_the_address_without_coordinates(me: Customer, mo
 
 
 # -- concurrency --------------------------------------------------------------------------------
-def _simultaneously(*calls):
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call) -> None:
-        barrier.wait()
-        results[index] = call()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def test_two_simultaneous_make_default_calls_leave_exactly_one_default(me: Customer):
     ids = [create(me, DELIVERY, title=f"Adres {n}", lat="41.0", lng="29.0")["id"] for n in range(4)]
     for a, b in [(ids[1], ids[2]), (ids[3], ids[0]), (ids[2], ids[3]), (ids[0], ids[1]), (ids[1], ids[3])]:
-        first, second = _simultaneously(lambda a=a: me.post(f"/api/addresses/{a}/default"),
+        first, second = simultaneously(lambda a=a: me.post(f"/api/addresses/{a}/default"),
                                          lambda b=b: me.post(f"/api/addresses/{b}/default"))
         assert (first.status_code, second.status_code) == (200, 200), (first.body, second.body)
         assert len(winner := defaults(me.user_id, "delivery")) == 1 and winner[0] in (a, b)
 
 
 def test_simultaneous_first_addresses_make_exactly_one_default(me: Customer):
-    results = _simultaneously(*[lambda n=n: me.post("/api/addresses", {**DELIVERY, "title": f"E{n}", "lat": "41",
+    results = simultaneously(*[lambda n=n: me.post("/api/addresses", {**DELIVERY, "title": f"E{n}", "lat": "41",
                                                                         "lng": "29"}) for n in range(3)])
     assert [r.status_code for r in results] == [201, 201, 201]
     assert sum(r.json["is_default"] for r in results) == 1

@@ -3,7 +3,6 @@ admin stock code calls when stock comes back: one e-mail per waiting customer, i
 language, never twice (called again or concurrently)."""
 from __future__ import annotations
 
-import threading
 import uuid
 from typing import Any
 
@@ -23,7 +22,7 @@ from tests.engagement_fixtures import (
     sign_in,
     variation_ids,
 )
-from tests.helpers import insert_product
+from tests.helpers import insert_product, simultaneously
 from tests.notifications_outbox import drain_notifications, sent_emails
 
 # The one app of these tests (engagement + accounts + catalogue routers): see tests/engagement_fixtures.py.
@@ -166,7 +165,7 @@ def test_an_alert_is_accepted_only_while_out_of_stock_and_is_idempotent(me, tent
 
 
 def test_simultaneous_product_alerts_leave_one(me, sold_out, tenant):
-    results = _simultaneously(*[lambda: me.api.post(f"/api/products/{sold_out}/stock-alerts", {})] * 3)
+    results = simultaneously(*[lambda: me.api.post(f"/api/products/{sold_out}/stock-alerts", {})] * 3)
     assert [r.status_code for r in results] == [201] * 3
     assert len({r.json["id"] for r in results}) == 1 and len(alert_rows(tenant.id)) == 1
 
@@ -257,7 +256,7 @@ def test_concurrent_calls_still_send_one_email_each(engagement_client, tenant, s
     for person in people:
         person.api.post(f"/api/products/{sold_out}/stock-alerts", {"variation_id": variation})
     set_stock(tenant.id, variation, 3)
-    results = _simultaneously(*[lambda: stock_returned(tenant.id, [variation])] * 3)
+    results = simultaneously(*[lambda: stock_returned(tenant.id, [variation])] * 3)
     assert sum(results) == 4, results
     drain_notifications()
     assert all(len(sent_emails(to=p.email)) == 1 for p in people)
@@ -316,20 +315,6 @@ def test_a_notified_alert_can_be_armed_again(me, tenant, sold_out):
     assert len(sent_emails(to=me.email)) == 2
 
 
-def _simultaneously(*calls: Any) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Any) -> None:
-        barrier.wait()
-        results[index] = call()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def test_stock_returned_runs_from_another_transactions_after_commit_hook(engagement_client, tenant, sold_out):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +20,7 @@ from tests.engagement_fixtures import (
     rows,
     sign_in,
 )
-from tests.helpers import insert_product
+from tests.helpers import insert_product, simultaneously
 
 # The one app of these tests (engagement + accounts + catalogue routers): see tests/engagement_fixtures.py.
 engagement_app, engagement_client = engagement_fixtures.engagement_app, engagement_fixtures.engagement_client
@@ -222,7 +221,7 @@ def test_one_review_per_customer_and_product(buyer, product, tenant):
 
 
 def test_simultaneous_first_reviews_leave_one(buyer, product, tenant):
-    results = _simultaneously(*[lambda: buyer.api.post(f"/api/products/{product}/reviews", GOOD)] * 3)
+    results = simultaneously(*[lambda: buyer.api.post(f"/api/products/{product}/reviews", GOOD)] * 3)
     assert sorted(r.status_code for r in results) == [201, 409, 409], [r.body for r in results]
     assert len(review_rows(tenant.id)) == 1
 
@@ -425,20 +424,6 @@ def test_the_moderation_queue_pages_oldest_first_and_filters(engagement_client, 
 
 
 # -- concurrency --------------------------------------------------------------------------------------
-def _simultaneously(*calls: Any) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Any) -> None:
-        barrier.wait()
-        results[index] = call()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def test_concurrent_approvals_leave_a_correct_summary(engagement_client, tenant, product, moderator, public):
@@ -446,7 +431,7 @@ def test_concurrent_approvals_leave_a_correct_summary(engagement_client, tenant,
     pending = [reviewed(engagement_client, tenant, product, rating) for rating in (5, 2, 4, 1, 3, 3)]
     public.get(f"/api/products/{product}")  # cached before: every approval must drop it
     for a, b in zip(pending[::2], pending[1::2], strict=True):
-        first, second = _simultaneously(
+        first, second = simultaneously(
             lambda a=a: moderator.api.post(f"/api/admin/reviews/{a}/approve"),
             lambda b=b: second_moderator.api.post(f"/api/admin/reviews/{b}/approve"),
         )
@@ -456,7 +441,7 @@ def test_concurrent_approvals_leave_a_correct_summary(engagement_client, tenant,
     assert (detail["rating_avg"], detail["rating_count"]) == ("3.00", 6)
 
     # Two moderators taking down two reviews at once: still exact.
-    first, second = _simultaneously(
+    first, second = simultaneously(
         lambda: moderator.api.post(f"/api/admin/reviews/{pending[0]}/reject", {"reason": "Spam"}),
         lambda: second_moderator.api.post(f"/api/admin/reviews/{pending[1]}/reject", {"reason": "Reklam"}),
     )
