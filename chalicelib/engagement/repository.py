@@ -199,3 +199,15 @@ def reviews_for_moderation(session: Session, tenant_id: int, *, status: str, pro
              WHERE {' AND '.join(where)} ORDER BY r.created_at, r.id LIMIT %s""",
         params,
     )
+
+
+# -- erasure (KVKK account deletion) ------------------------------------------------------------
+def reviewed_product_ids(session: Session, tenant_id: int, user_id: int) -> list[int]:
+    rows = session.all("SELECT DISTINCT product_id FROM reviews WHERE tenant_id = %s AND user_id = %s ORDER BY product_id",
+                       (tenant_id, user_id))
+    return [int(r["product_id"]) for r in rows]
+
+
+def delete_user_engagement(session: Session, tenant_id: int, user_id: int) -> None:
+    for table in ("reviews", "favorites", "back_in_stock_subscriptions"):
+        session.execute(f"DELETE FROM {table} WHERE tenant_id = %s AND user_id = %s", (tenant_id, user_id))

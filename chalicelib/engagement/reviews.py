@@ -203,3 +203,16 @@ def own_view(row: dict[str, Any]) -> dict[str, Any]:
 def admin_view(row: dict[str, Any]) -> dict[str, Any]:
     return {**own_view(row), "user_id": row["user_id"], "product_name": row["product_name"],
             "order_id": row["order_id"], "moderated_by": row["moderated_by"], "moderated_at": row["moderated_at"]}
+
+
+def erase_user_data(uow: UnitOfWork, tenant_id: int, user_id: int) -> None:
+    """KVKK account deletion, inside the caller's transaction: the user's reviews, favourites and
+    stock alerts go, and the rating summary of every product they reviewed is recomputed (the
+    products locked first, in id order, like every other rating change)."""
+    product_ids = repo.reviewed_product_ids(uow, tenant_id, user_id)
+    for product_id in product_ids:
+        repo.lock_product(uow, tenant_id, product_id)
+    repo.delete_user_engagement(uow, tenant_id, user_id)
+    for product_id in product_ids:
+        if repo.recompute_rating(uow, tenant_id, product_id):
+            uow.on_commit(lambda product_id=product_id: _forget_product(tenant_id, product_id))

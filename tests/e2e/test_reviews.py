@@ -448,3 +448,20 @@ def test_concurrent_approvals_leave_a_correct_summary(engagement_client, tenant,
     assert (first.status_code, second.status_code) == (200, 200)
     assert product_rating(tenant.id, product) == (Decimal("2.75"), 4)
     assert public.get(f"/api/products/{product}/reviews").json["summary"]["average"] == "2.75"
+
+
+def test_account_deletion_erases_reviews_and_fixes_the_rating(engagement_client, tenant, product, moderator, public):
+    """KVKK: a deleted account's review leaves the product's rating summary with it."""
+    from chalicelib.engagement import repository as engagement_repo
+
+    buyer = sign_in(engagement_client, tenant)
+    insert_order(tenant.id, buyer.user_id, [product])
+    review = buyer.api.post(f"/api/products/{product}/reviews", GOOD).json
+    assert moderator.api.post(f"/api/admin/reviews/{review['id']}/approve").status_code == 200
+    assert public.get(f"/api/products/{product}").json["rating"]["count"] == 1
+    assert buyer.api.put(f"/api/favorites/{product}").status_code in (200, 201)
+    # make_user's default password (tests/conftest.py)
+    assert buyer.api.request("DELETE", "/api/users/profile", {"password": "Parola-1234"}).status_code == 204
+    assert public.get(f"/api/products/{product}").json["rating"]["count"] == 0
+    assert engagement_repo.reviewed_product_ids(get_db().session(), tenant.id, buyer.user_id) == []
+    assert rows("SELECT 1 FROM favorites WHERE tenant_id = %s AND user_id = %s", (tenant.id, buyer.user_id)) == []
