@@ -213,6 +213,10 @@ def erase_user_data(uow: UnitOfWork, tenant_id: int, user_id: int) -> None:
     for product_id in product_ids:
         repo.lock_product(uow, tenant_id, product_id)
     repo.delete_user_engagement(uow, tenant_id, user_id)
-    for product_id in product_ids:
-        if repo.recompute_rating(uow, tenant_id, product_id):
-            uow.on_commit(lambda product_id=product_id: _forget_product(tenant_id, product_id))
+    changed = [p for p in product_ids if repo.recompute_rating(uow, tenant_id, p)]
+
+    def forget_changed() -> None:
+        for product_id in changed:
+            _forget_product(tenant_id, product_id)
+
+    uow.on_commit(forget_changed)
