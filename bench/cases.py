@@ -262,8 +262,14 @@ def unknown_api_key_401(env: BenchEnv) -> Plan:
     """GET /api/products with a fresh, well-formed but unknown key each call (Redis miss + DB)."""
     from functions.catalog import app
 
+    counter = iter(range(10**9))
+
     def next_event() -> dict[str, Any]:
-        return api_event("GET", "/api/products", api_key="hk_" + secrets.token_urlsafe(32))
+        # A different client address per call (TEST-NET-2 strings, no traffic is sent), so the
+        # per-IP guesser throttle does not turn the measured 401 path into 429s.
+        n = next(counter)
+        return api_event("GET", "/api/products", api_key="hk_" + secrets.token_urlsafe(32),
+                         source_ip=f"198.51.{100 + (n // 250) % 100}.{n % 250 + 1}")
 
     return Plan(app, next_event, expect=401)
 

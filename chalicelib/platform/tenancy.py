@@ -103,8 +103,11 @@ def _to_tenant(entry: dict[str, Any]) -> Tenant | None:
     )
 
 
-# Guessing keys: an IP that presented this many bad keys in the window gets 429 before any
-# lookup.  Unknown keys are also cached (as "missing"), so a flood costs Redis, not MySQL.
+# Guessing keys: an IP that presented BAD_KEY_LIMIT *different* unknown keys within the window
+# gets 429 (with Retry-After) instead of 401 for its bad keys.  A valid key is never refused,
+# so customers sharing a carrier-NAT address with a guesser are not locked out, and one
+# misconfigured client repeating the same wrong key is not a guesser.  Unknown keys are cached
+# as "missing", so a repeated key costs Redis, not MySQL.
 BAD_KEY_LIMIT = 50
 BAD_KEY_WINDOW = 900
 
@@ -121,7 +124,6 @@ def resolve(raw_key: str | None, client_ip: str = "unknown") -> Tenant:
     if hit is not None and hit[0] > now:
         tenant = hit[1]
     else:
-        _refuse_key_guessers(client_ip)
         entry = cache.get_or_load(
             _redis_key(key_hash), TENANT_REDIS_TTL,
             lambda: _load_from_db(get_db().reader(), key_hash) or {"missing": True},
@@ -129,31 +131,26 @@ def resolve(raw_key: str | None, client_ip: str = "unknown") -> Tenant:
         tenant = _to_tenant(entry) if entry and not entry.get("missing") else None
         _remember(_local, key_hash, (now + settings().tenant_cache_seconds, tenant))
     if tenant is None:
-        _count_bad_key(client_ip)
+        _refuse_key_guessers(client_ip, key_hash)
         raise Unauthorized("api_key_invalid")
     return tenant
 
 
-def _refuse_key_guessers(client_ip: str) -> None:
+def _refuse_key_guessers(client_ip: str, key_hash: str) -> None:
+    """Count this bad key for the IP (a HyperLogLog of distinct keys); 429 past the limit."""
     try:
-        count = cache.redis_client().get(f"badkey:{client_ip}")
+        pipe = cache.redis_client().pipeline()
+        pipe.pfadd(f"badkey:{client_ip}", key_hash)
+        pipe.expire(f"badkey:{client_ip}", BAD_KEY_WINDOW, nx=True)
+        pipe.pfcount(f"badkey:{client_ip}")
+        distinct = pipe.execute()[2]
     except cache.redis_errors():
         return
-    if count is not None and int(count) >= BAD_KEY_LIMIT:
+    if int(distinct) > BAD_KEY_LIMIT:
         from .errors import TooManyRequests
 
         raise TooManyRequests(headers={"Retry-After": str(BAD_KEY_WINDOW)}, params={"retry_after": BAD_KEY_WINDOW},
                               details={"retry_after": BAD_KEY_WINDOW})
-
-
-def _count_bad_key(client_ip: str) -> None:
-    try:
-        pipe = cache.redis_client().pipeline()
-        pipe.incr(f"badkey:{client_ip}")
-        pipe.expire(f"badkey:{client_ip}", BAD_KEY_WINDOW, nx=True)
-        pipe.execute()
-    except cache.redis_errors():
-        pass
 
 
 def forget_keys(key_hashes: list[str]) -> None:
