@@ -35,11 +35,9 @@ def engagement_app() -> Iterator[Any]:
 
 
 @pytest.fixture
-def engagement_client(engagement_app: Any) -> Iterator[Any]:
-    from chalice.test import Client
-
-    with Client(engagement_app) as c:
-        yield c
+def engagement_client(client: Any) -> Iterator[Any]:
+    """conftest's client of app.py (one Client per test, not a second one)."""
+    yield client
 
 
 @dataclass

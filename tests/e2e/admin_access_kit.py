@@ -1,12 +1,4 @@
-"""Fixtures and helpers shared by the admin-access tests (test_admin_access*.py).
-
-app.py does not register the admin-access router yet, so these tests build their own app from
-that router plus the accounts router (for signing in).  Importing the router also puts its
-routes into the process-wide route registry, which the middleware reads and which the
-OpenAPI test compares with the committed document built from app.py; `admin_app` therefore
-restores the registry when the test module ends.  At integration (router in app.py) the
-`admin_app` fixture becomes `from app import app` and the restore goes away.
-"""
+"""Fixtures and helpers shared by the admin-access tests (test_admin_access*.py), over app.py."""
 from __future__ import annotations
 
 import json
@@ -19,8 +11,6 @@ import pytest
 from chalicelib.platform.db import get_db
 from tests.conftest import Api, TenantInfo, login, make_user
 
-_OUR_ROUTES: dict[Any, Any] = {}
-
 
 @pytest.fixture(scope="module")
 def admin_app() -> Iterator[Any]:
@@ -30,11 +20,9 @@ def admin_app() -> Iterator[Any]:
 
 
 @pytest.fixture
-def aa_client(admin_app: Any) -> Iterator[Any]:
-    from chalice.test import Client
-
-    with Client(admin_app) as c:
-        yield c
+def aa_client(client: Any) -> Iterator[Any]:
+    """conftest's client of app.py (one Client per test, not a second one)."""
+    yield client
 
 
 @dataclass
