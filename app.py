@@ -8,15 +8,26 @@ from chalicelib.accounts.routes import router as accounts
 from chalicelib.accounts.security_routes import router as accounts_security
 from chalicelib.addresses.routes import router as addresses
 from chalicelib.admin_access.routes import router as admin_access
+from chalicelib.cart.routes import router as cart
 from chalicelib.catalog.lookup_routes import router as catalog_lookup
 from chalicelib.catalog.routes import router as catalog
 from chalicelib.catalog_admin.routes import router as catalog_admin
 from chalicelib.engagement.routes import router as engagement
+from chalicelib.invoices.handlers import bp as invoice_jobs
+from chalicelib.invoices.routes import router as invoices
 from chalicelib.media.handlers import bp as media_jobs
 from chalicelib.media.routes import router as media
 from chalicelib.notifications.handlers import bp as notification_jobs
+from chalicelib.orders.handlers import events_bp as order_events
+from chalicelib.orders.handlers import reservations_bp as reservation_jobs
+from chalicelib.orders.routes import router as orders
+from chalicelib.orders_admin.routes import router as orders_admin
 from chalicelib.platform.app_factory import create_app
+from chalicelib.returns.routes import router as returns
+from chalicelib.shipping.handlers import bp as shipping_jobs
+from chalicelib.shipping.routes import router as shipping
 from chalicelib.system.handlers import bp as system_jobs
+from chalicelib.system.handlers import relay_bp as outbox_relay
 from chalicelib.system.routes import router as system
 
 app = create_app(
@@ -24,6 +35,8 @@ app = create_app(
     [
         system, accounts, accounts_profile, accounts_security, addresses, admin_access,
         catalog, catalog_lookup, catalog_admin, engagement, media,
-        system_jobs, notification_jobs, media_jobs,
+        cart, orders, orders_admin, returns, shipping, invoices,
+        system_jobs, notification_jobs, media_jobs, order_events, reservation_jobs, outbox_relay,
+        shipping_jobs, invoice_jobs,
     ],
 )

@@ -36,6 +36,8 @@ QUEUES: dict[str, dict[str, int]] = {
     "notifications": {},  # e-mail / SMS / push deliveries
     "events": {},  # analytics and ML events (the ML service consumes them)
     "feed-sync": {},  # XML product-feed batches
+    "order-events": {},  # order placed / status changed (outbox): customer notifications
+    "invoices": {},  # order paid (outbox): issue, render and e-mail the invoice
 }
 MAX_RECEIVE_COUNT = 5  # deliveries before a message goes to the DLQ
 QUEUE_RETENTION_S = 4 * 24 * 3600
@@ -46,6 +48,7 @@ BUCKETS: dict[str, dict[str, bool]] = {
     "images": {"versioned": False},
     "invoices": {"versioned": True},
     "backups": {"versioned": True},
+    "uploads": {"versioned": False},  # customers' private uploads (return photos)
 }
 
 # Per function, beyond the baseline every function gets (its own log group, VPC networking,
@@ -72,6 +75,13 @@ ACCESS: dict[str, dict[str, list[str]]] = {
     # originals, writes clean originals and thumbnails, deletes refused files.
     "media": {"s3": ["images"]},
     "media_thumbnails": {"s3": ["images"]},
+    # Checkout and cancel publish their outbox events after commit (order-events; invoices when
+    # paid) and may queue back-in-stock e-mails (engagement.stock_returned → notifications).
+    "orders": {"sqs": ["order-events", "invoices", "notifications"]},
+    "order_events": {"sqs": ["notifications"]},
+    "release_reservations": {"sqs": ["order-events", "notifications"]},
+    # The relay publishes to every queue an outbox event may name.
+    "outbox_relay": {"sqs": ["order-events", "invoices"]},
 }
 
 # SES actions an "ses" entry may grant; SES scopes them by identity ARN.

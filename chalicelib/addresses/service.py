@@ -13,6 +13,8 @@ are kept as they are ("manual") and never sent to the geocoder.
 """
 from __future__ import annotations
 
+import base64
+
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -69,6 +71,25 @@ def list_addresses(db: Database, tenant_id: int, user_id: int, address_type: str
 
 def get_address(db: Database, tenant_id: int, user_id: int, address_id: int) -> dict[str, Any]:
     return view(_owned(db.session(), tenant_id, user_id, address_id))
+
+
+def order_snapshot(session: Session, tenant_id: int, user_id: int, address_id: int) -> dict[str, Any]:
+    """What an order keeps of an address (orders.shipping_address / billing_address): the
+    address as it is now, so later edits or deletion don't rewrite history.  Phone, VKN and TCKN
+    stay sealed (base64 of the AES-GCM blob, same field names as here); the masked forms are
+    alongside for display.  Another user's or tenant's id → 404."""
+    row = _owned(session, tenant_id, user_id, address_id)
+    shown = view(row)
+    return {
+        "address_id": row["id"], "type": row["address_type"], "billing_kind": row["entity_type"],
+        **{name: row[name] for name in _PLAIN},
+        "country_code": row["country_code"],
+        "phone_masked": shown["phone_masked"], "tax_number_masked": shown["tax_number_masked"],
+        "national_id_masked": shown["national_id_masked"],
+        "sealed": {name: base64.b64encode(row[column]).decode() for name, column in
+                   (("phone", "phone_enc"), ("tax_number", "tax_number_enc"), ("national_id", "national_id_enc"))
+                   if row[column] is not None},
+    }
 
 
 # -- writes ---------------------------------------------------------------------------------

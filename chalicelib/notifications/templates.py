@@ -61,6 +61,18 @@ _SECURITY_EVENTS = {
                             "en": "A new biometric key was added to your account"},
 }
 
+# Order statuses as the customer reads them (orders.lifecycle; "order_status" template).
+_ORDER_STATUSES = {
+    "paid": {"tr": "Ödemeniz alındı, siparişiniz onaylandı", "en": "Payment received, your order is confirmed"},
+    "preparing": {"tr": "Siparişiniz hazırlanıyor", "en": "Your order is being prepared"},
+    "shipped": {"tr": "Siparişiniz kargoya verildi", "en": "Your order has shipped"},
+    "delivered": {"tr": "Siparişiniz teslim edildi", "en": "Your order was delivered"},
+    "cancelled": {"tr": "Siparişiniz iptal edildi", "en": "Your order was cancelled"},
+    "return_requested": {"tr": "İade talebiniz alındı", "en": "We received your return request"},
+    "returned": {"tr": "İade ettiğiniz ürünler bize ulaştı", "en": "Your returned items have arrived"},
+    "refunded": {"tr": "İadeniz tamamlandı", "en": "Your refund is complete"},
+}
+
 TEMPLATES: dict[str, Template] = {t.name: t for t in (
     Template(
         "verification_code",
@@ -156,6 +168,33 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
                    "Your Huğlu account was deleted as you asked. Thank you for shopping with us.\n\n"
                    "If you did not ask for this, contact us right away."),
         },
+    ),
+    Template(
+        # Order placed, not yet paid (orders.notify on OrderPlaced).
+        "order_placed",
+        frozenset({"order_number", "total", "pay_until", "link"}),
+        email={
+            "tr": ("Siparişiniz alındı: {order_number}",
+                   "Siparişiniz alındı. Sipariş numaranız: {order_number}\nToplam: {total}\n\n"
+                   "Ürünleriniz {pay_until} saatine kadar sizin için ayrıldı; ödemeniz bu süre içinde "
+                   "tamamlanmazsa sipariş iptal edilir.\n\nSiparişinizi takip etmek için: {link}"),
+            "en": ("We received your order {order_number}",
+                   "We received your order. Order number: {order_number}\nTotal: {total}\n\n"
+                   "Your items are held for you until {pay_until}; if payment is not completed by then the "
+                   "order is cancelled.\n\nFollow your order: {link}"),
+        },
+    ),
+    Template(
+        # Every later status change of an order (orders.notify on OrderStatusChanged).
+        "order_status",
+        frozenset({"order_number", "status", "link"}),
+        email={
+            "tr": ("{order_number}: {status}",
+                   "{status}.\n\nSipariş numarası: {order_number}\nAyrıntılar ve takip: {link}"),
+            "en": ("{order_number}: {status}",
+                   "{status}.\n\nOrder number: {order_number}\nDetails and tracking: {link}"),
+        },
+        choices={"status": _ORDER_STATUSES},
     ),
     Template(
         # The customer asked to be told when an out-of-stock item returns (engagement area, N4):

@@ -28,7 +28,7 @@ def queue_name(short: str) -> str:
     return f"{settings().queue_prefix}-{short}"
 
 
-def _url(short: str) -> str:
+def queue_url(short: str) -> str:
     if short not in _urls:
         from .aws import client
 
@@ -43,7 +43,7 @@ def send(queue: str, message: dict[str, Any], *, uow: UnitOfWork | None = None, 
     def _send() -> None:
         from .aws import client
 
-        client("sqs").send_message(QueueUrl=_url(queue), MessageBody=cache.dumps(body), DelaySeconds=delay_seconds)
+        client("sqs").send_message(QueueUrl=queue_url(queue), MessageBody=cache.dumps(body), DelaySeconds=delay_seconds)
 
     if uow is not None:
         uow.on_commit(_send)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from decimal import ROUND_HALF_UP, Decimal
 
 __all__ = ["fold", "slugify", "ean13_check_digit", "is_valid_ean13", "normalise_tr_mobile"]
 
@@ -107,3 +108,10 @@ def normalise_tr_mobile(raw: str) -> str | None:
     if len(digits) != 10 or not digits.isdigit() or digits[0] != "5":
         return None
     return "+90" + digits
+
+
+def format_try(amount: Decimal, currency: str = "TRY") -> str:
+    """Turkish money notation: Decimal("1249.9") → "1.249,90 TL" (dot thousands, comma kuruş)."""
+    grouped = f"{amount.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
+    text = grouped.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return f"{text} {'TL' if currency == 'TRY' else currency}"

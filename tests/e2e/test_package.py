@@ -234,6 +234,10 @@ AREA_DEPENDENCIES: dict[str, set[str]] = {
     # catalog.service (forget_product / catalog_changed) and engagement.service.stock_returned
     # (which queues its e-mails through notifications), all after commit, imported on first use
     "catalog_admin": {"catalog", "engagement", "notifications"},
+    # cart.checkout/totals/shipping (the cart it turns into an order), addresses.order_snapshot,
+    # catalog.service cache invalidation and engagement.stock_returned after stock moves
+    # (which queues through notifications) - the last three imported after commit, on first use.
+    "orders": {"cart", "addresses", "catalog", "engagement", "notifications"},
 }
 
 

@@ -73,6 +73,7 @@ GLOBAL_INDEXES = {
     ("outbox_events", "ix_dispatch"),  # outbox relay over all tenants
     ("products", "ft_search"),  # FULLTEXT cannot lead with tenant_id
     ("products", "ft_terms"),  # FULLTEXT again: each indexed word carries its tenant instead (0005)
+    ("orders", "ix_expiry"),  # reservation sweeper over all tenants (0006)
 }
 
 MONEY_NAME = re.compile(

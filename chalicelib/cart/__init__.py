@@ -1,0 +1,1 @@
+"""Cart area (issue 5 item 1)."""

@@ -1,0 +1,61 @@
+"""What the checkout (chalicelib.orders.checkout) takes from the cart, inside its transaction.
+
+The cart area owns carts and cart_items; the checkout reads a user's cart through here, with
+the cart row locked (FOR UPDATE) so two checkouts of one cart - a double tap with two keys -
+run one after the other and the second finds the cart empty.  Each line carries the live
+product data the order snapshots: price, VAT rate, names, SKU, barcode, first image.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.platform.db import UnitOfWork
+
+
+@dataclass
+class CheckoutLine:
+    variation_id: int
+    product_id: int
+    quantity: int
+    unit_price: Decimal  # live price, VAT included
+    vat_rate: Decimal
+    name: str
+    variation_name: str | None
+    sku: str
+    barcode: str | None
+    options: Any
+    image_key: str | None
+    sellable: bool  # product active and variation active
+
+
+def lock_user_cart(uow: UnitOfWork, tenant_id: int, user_id: int) -> tuple[int | None, list[CheckoutLine]]:
+    """(cart id, lines in variation-id order) of the user's cart, the cart row locked; (None, []) without one."""
+    cart = uow.one("SELECT id FROM carts WHERE tenant_id = %s AND user_id = %s FOR UPDATE", (tenant_id, user_id))
+    if cart is None:
+        return None, []
+    rows = uow.all(
+        """SELECT ci.variation_id, ci.product_id, ci.quantity, v.price, v.sku, v.barcode, v.name AS variation_name,
+                  v.options, v.is_active, p.name, p.status, p.vat_rate,
+                  (SELECT COALESCE(i.thumb_key, i.s3_key) FROM product_images i
+                    WHERE i.tenant_id = p.tenant_id AND i.product_id = p.id ORDER BY i.sort_order, i.id LIMIT 1) AS image_key
+             FROM cart_items ci
+             JOIN product_variations v ON v.tenant_id = ci.tenant_id AND v.id = ci.variation_id
+             JOIN products p ON p.tenant_id = ci.tenant_id AND p.id = ci.product_id
+            WHERE ci.tenant_id = %s AND ci.cart_id = %s
+            ORDER BY ci.variation_id""", (tenant_id, cart["id"]))
+    return cart["id"], [
+        CheckoutLine(
+            variation_id=r["variation_id"], product_id=r["product_id"], quantity=r["quantity"],
+            unit_price=r["price"], vat_rate=r["vat_rate"], name=r["name"], variation_name=r["variation_name"],
+            sku=r["sku"], barcode=r["barcode"],
+            options=json.loads(r["options"]) if isinstance(r["options"], (str, bytes)) else r["options"],
+            image_key=r["image_key"], sellable=r["status"] == "active" and bool(r["is_active"]))
+        for r in rows]
+
+
+def empty_cart(uow: UnitOfWork, tenant_id: int, cart_id: int) -> None:
+    """The cart's lines became an order: remove them (the cart row stays for next time)."""
+    uow.execute("DELETE FROM cart_items WHERE tenant_id = %s AND cart_id = %s", (tenant_id, cart_id))

@@ -1,0 +1,1 @@
+"""invoices area (issue 5)."""

@@ -1,0 +1,1 @@
+"""orders area (issue 5)."""

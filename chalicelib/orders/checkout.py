@@ -1,0 +1,171 @@
+"""POST /api/orders: the cart becomes an order, in one transaction (issue 5 item 2).
+
+    1. lock the user's cart row (a second checkout of the same cart waits, then finds it empty)
+    2. Idempotency-Key: an order already made with this key is answered again (same request)
+       or refused (409, a different request reusing the key) - read after the lock, so two
+       concurrent requests with one key cannot both pass
+    3. live prices → cart.totals.compute (the very function the cart view shows totals with);
+       the optional expected_total guards against a price change since the customer looked
+    4. order, items (price/name/VAT snapshot), first timeline entry + OrderPlaced outbox event
+    5. reserve stock last, in variation-id order (conditional UPDATE; short → 409 and the whole
+       transaction rolls back), so hot rows stay locked for the shortest time
+    6. empty the cart, commit; caches of the touched products are dropped after the commit.
+
+A concurrent duplicate that still collides on ux_idempotency (possible only without a cart row
+to lock) is answered with the winner's order.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import pymysql
+
+from chalicelib.cart import shipping
+from chalicelib.cart.checkout import empty_cart, lock_user_cart
+from chalicelib.cart.totals import Line, compute
+from chalicelib.platform import cache
+from chalicelib.platform.db import Database, UnitOfWork
+from chalicelib.platform.errors import BadRequest, Conflict, NotFound
+
+from . import lifecycle
+from . import repository as repo
+from . import stock
+
+DEFAULT_RESERVATION_MINUTES = 30
+MAX_KEY_LENGTH = 100
+_NUMBER_ALPHABET = "ACDEFHJKLMNPRTUVWXY34679"  # no 0/O, 1/I, 2/Z, 5/S, 8/B look-alikes
+
+
+@dataclass
+class Placed:
+    order_id: int
+    replayed: bool
+
+
+def place_order(db: Database, tenant: Any, user_id: int, body: Any, idempotency_key: str | None,
+                *, ip: str | None = None, user_agent: str | None = None) -> Placed:
+    key = _key(user_id, idempotency_key)
+    request_hash = hashlib.sha256(cache.dumps(body.model_dump(mode="json")).encode()).hexdigest()
+
+    def work(uow: UnitOfWork) -> Placed:
+        cart_id, lines = lock_user_cart(uow, tenant.id, user_id)
+        existing = repo.by_idempotency_key(uow, tenant.id, key)
+        if existing is not None:
+            return _replay(existing, user_id, request_hash)
+        if not lines:
+            raise Conflict("cart_empty")
+        unsellable = [line.variation_id for line in lines if not line.sellable]
+        if unsellable:
+            raise Conflict("cart_item_unavailable", details={"variation_ids": unsellable})
+
+        method = shipping.method(tenant.settings, body.shipping_method)
+        totals = compute([Line(line.variation_id, line.product_id, line.quantity, line.unit_price, line.vat_rate)
+                          for line in lines], shipping=method)
+        if body.expected_total is not None and body.expected_total != totals.grand_total:
+            raise Conflict("price_changed", details={"expected_total": body.expected_total,
+                                                     "grand_total": totals.grand_total})
+        ship_to = _address(uow, tenant.id, user_id, body.shipping_address_id, "shipping_address_id")
+        bill_to = ship_to if body.billing_address_id in (None, body.shipping_address_id) else \
+            _address(uow, tenant.id, user_id, body.billing_address_id, "billing_address_id")
+        contact = repo.user_contact(uow, tenant.id, user_id) or {}
+        minutes = int(((tenant.settings or {}).get("orders") or {}).get("reservation_minutes",
+                                                                          DEFAULT_RESERVATION_MINUTES))
+        fields = {
+            "tenant_id": tenant.id, "order_number": _order_number(), "user_id": user_id,
+            "payment_method": body.payment_method, "currency": "TRY",
+            "subtotal": totals.subtotal, "discount_total": totals.discount_total,
+            "shipping_total": totals.shipping_total, "shipping_method": method.code, "vat_total": totals.vat_total,
+            "grand_total": totals.grand_total,
+            "discounts": json.dumps([{"code": a.code, "label": a.label, "amount": str(a.amount)}
+                                     for a in totals.discounts]) if totals.discounts else None,
+            "shipping_address_id": body.shipping_address_id,
+            "billing_address_id": body.billing_address_id or body.shipping_address_id,
+            "shipping_address": json.dumps(ship_to, ensure_ascii=False),
+            "billing_address": json.dumps(bill_to, ensure_ascii=False),
+            "contact_email": contact.get("email"), "customer_note": body.customer_note,
+            "idempotency_key": key, "request_hash": request_hash,
+            "reserved_until": _utcnow() + dt.timedelta(minutes=minutes),
+            "source": body.source, "ip": ip, "user_agent": (user_agent or "")[:255] or None,
+        }
+        order_id = _insert(uow, fields)
+        by_variation = {line.variation_id: line for line in lines}
+        repo.insert_items(uow, [
+            (tenant.id, order_id, t.product_id, t.variation_id, by_variation[t.variation_id].name,
+             by_variation[t.variation_id].variation_name, by_variation[t.variation_id].sku,
+             by_variation[t.variation_id].barcode,
+             json.dumps(by_variation[t.variation_id].options, ensure_ascii=False)
+             if by_variation[t.variation_id].options is not None else None,
+             by_variation[t.variation_id].image_key, t.unit_price, t.vat_rate, t.quantity, t.discount_amount,
+             t.vat_amount, t.line_total)
+            for t in totals.lines])
+        order = {"id": order_id, "tenant_id": tenant.id, "order_number": fields["order_number"], "user_id": user_id}
+        lifecycle.record(uow, order, None, lifecycle.PENDING_PAYMENT, lifecycle.Actor.customer(user_id),
+                         event={"grand_total": totals.grand_total, "currency": "TRY"})
+        effects = stock.Effects(tenant.id)
+        stock.reserve(uow, tenant.id, order_id, [(line.variation_id, line.product_id, line.quantity, line.name)
+                                                 for line in lines], user_id, effects)
+        assert cart_id is not None
+        empty_cart(uow, tenant.id, cart_id)
+        effects.schedule(uow)
+        uow.commit()
+        return Placed(order_id, replayed=False)
+
+    try:
+        return db.transaction(work)
+    except pymysql.err.IntegrityError as exc:
+        if exc.args and exc.args[0] == 1062 and "ux_idempotency" in str(exc):
+            existing = repo.by_idempotency_key(db.session(), tenant.id, key)
+            if existing is not None:
+                return _replay(existing, user_id, request_hash)
+        raise
+
+
+def _key(user_id: int, idempotency_key: str | None) -> str:
+    """Keys are the client's, scoped per user: two customers' apps may pick the same UUID."""
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise BadRequest("idempotency_key_required")
+    return f"{user_id}:{key}"
+
+
+def _replay(existing: dict[str, Any], user_id: int, request_hash: str) -> Placed:
+    if existing["user_id"] != user_id or existing["request_hash"] != request_hash:
+        raise Conflict("idempotency_key_reused")
+    return Placed(existing["id"], replayed=True)
+
+
+def _address(uow: UnitOfWork, tenant_id: int, user_id: int, address_id: int, field: str) -> dict[str, Any]:
+    from chalicelib.addresses.service import order_snapshot
+
+    try:
+        return order_snapshot(uow, tenant_id, user_id, address_id)
+    except NotFound:
+        raise NotFound("address_not_found", details={"field": field, "id": address_id}) from None
+
+
+def _order_number() -> str:
+    """S + UTC date + 6 random characters (24^6 ≈ 191 million per day): unguessable, short enough
+    to read out on the phone; a collision (ux_order_number) is retried in _insert."""
+    suffix = "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(6))
+    return f"S{_utcnow():%y%m%d}-{suffix}"
+
+
+def _insert(uow: UnitOfWork, fields: dict[str, Any]) -> int:
+    for _ in range(5):
+        try:
+            return repo.insert_order(uow, fields)
+        except pymysql.err.IntegrityError as exc:
+            if "ux_order_number" not in str(exc):
+                raise
+            fields["order_number"] = _order_number()
+    raise RuntimeError("could not allocate an order number")
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+

@@ -1,0 +1,173 @@
+"""What the payment side (issue: Payments, Wallet) calls on an order.  The order owns its
+status and stock; a payment provider integration only reports what happened:
+
+    amount_due(...)        what to charge and the basket lines to send (iyzico wants both)
+    mark_paid(...)         money arrived: reservation → sale, status paid, OrderPaid → invoices
+    payment_failed(...)    a try failed: the order stays payable until its hold expires
+    request_refund(...)    money must go back (cancel after payment, approved return):
+                           payment_refunds rows 'requested', RefundRequested event
+    refund_succeeded(...)  the provider confirmed a refund: refunded_total, payment_status
+
+Each takes the caller's unit of work, so the payment row and the order change commit together.
+`mark_paid` on an order that is already paid is a no-op (providers call back more than once);
+on a cancelled order it raises 409 illegal_transition so the caller refunds the late payment.
+"""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.platform import outbox
+from chalicelib.platform.db import Session, UnitOfWork
+from chalicelib.platform.errors import Conflict
+
+from . import lifecycle
+from . import repository as repo
+from . import stock
+from .lifecycle import Actor
+
+INVOICES_QUEUE = "invoices"
+
+
+def amount_due(session: Session, tenant_id: int, order_id: int) -> dict[str, Any]:
+    order = repo.get_order(session, tenant_id, order_id)
+    if order is None:
+        raise Conflict("order_not_found")
+    items = repo.items_of(session, tenant_id, [order_id])
+    return {
+        "order_id": order_id, "order_number": order["order_number"], "status": order["status"],
+        "currency": order["currency"], "grand_total": order["grand_total"],
+        "amount_due": max(order["grand_total"] - order["paid_total"], Decimal("0.00")),
+        "lines": [{"order_item_id": i["id"], "name": i["name"], "sku": i["sku"], "quantity": i["quantity"],
+                   "line_total": i["line_total"]} for i in items],
+        "shipping_total": order["shipping_total"],
+    }
+
+
+def mark_paid(uow: UnitOfWork, tenant_id: int, order_id: int, *, amount: Decimal, method: str,
+              actor: Actor = lifecycle.SYSTEM, note: str | None = None) -> dict[str, Any]:
+    """The order is paid in full.  Idempotent; the amount must equal what was due."""
+    order = lifecycle.lock_order(uow, tenant_id, order_id)
+    if order["payment_status"] == "paid" and order["status"] != lifecycle.PENDING_PAYMENT:
+        return order
+    lifecycle.check(order["status"], lifecycle.PAID, actor)  # before touching stock
+    due = order["grand_total"] - order["paid_total"]
+    if amount != due:
+        raise Conflict("amount_mismatch", details={"amount": amount, "amount_due": due})
+    effects = stock.Effects(tenant_id)
+    stock.sell(uow, tenant_id, order_id, repo.items_of(uow, tenant_id, [order_id]), effects)
+    updated = lifecycle.transition(uow, order, lifecycle.PAID, actor, note=note, extra={
+        "payment_status": "paid", "payment_method": method, "paid_total": order["paid_total"] + amount,
+        "reserved_until": None})
+    outbox.add(uow, tenant_id, "OrderPaid", {"order_id": order_id, "order_number": order["order_number"],
+                                             "user_id": order["user_id"], "amount": amount},
+               queue=INVOICES_QUEUE, aggregate_type="order", aggregate_id=order_id)
+    effects.schedule(uow)
+    return updated
+
+
+def payment_failed(uow: UnitOfWork, tenant_id: int, order_id: int, *, reason: str) -> None:
+    """A payment attempt failed; the customer may try again until the reservation runs out."""
+    order = lifecycle.lock_order(uow, tenant_id, order_id)
+    if order["status"] == lifecycle.PENDING_PAYMENT:
+        uow.execute("UPDATE orders FORCE INDEX (PRIMARY) SET payment_status = 'failed' WHERE tenant_id = %s AND id = %s",
+                    (tenant_id, order_id))
+        uow.execute("""INSERT INTO order_status_history (tenant_id, order_id, from_status, to_status, actor_type, note)
+                       VALUES (%s, %s, %s, %s, 'system', %s)""",
+                    (tenant_id, order_id, order["status"], order["status"], f"payment failed: {reason}"[:1000]))
+
+
+def request_refund(uow: UnitOfWork, order: dict[str, Any], amount: Decimal, *, reason: str,
+                   return_id: int | None = None, requested_by: int | None = None,
+                   method: str = "original") -> list[int]:
+    """Ask for `amount` back on a locked order: one payment_refunds row per successful payment,
+    newest payment first, never more than a payment has left.  Payments recorded without a
+    provider (marked paid by an admin) get a row too: staff pays those back by hand and confirms
+    with refund_succeeded.  Returns the refund row ids."""
+    tenant_id = order["tenant_id"]
+    refundable = order["paid_total"] - order["refunded_total"]
+    amount = min(amount, refundable)
+    if amount <= 0:
+        return []
+    payments = uow.all("""SELECT id, amount, refunded_amount, currency FROM payments FORCE INDEX (ix_order)
+                           WHERE tenant_id = %s AND order_id = %s AND status IN ('succeeded', 'partially_refunded')
+                           ORDER BY id DESC FOR UPDATE""", (tenant_id, order["id"]))
+    pending = uow.all("""SELECT r.payment_id, COALESCE(SUM(r.amount), 0) AS amount FROM payment_refunds r
+                          JOIN payments p ON p.tenant_id = r.tenant_id AND p.id = r.payment_id
+                         WHERE r.tenant_id = %s AND p.order_id = %s AND r.status = 'requested'
+                         GROUP BY r.payment_id""", (tenant_id, order["id"]))
+    held = {row["payment_id"]: row["amount"] for row in pending}
+    ids: list[int] = []
+    left = amount
+    for payment in payments:
+        room = payment["amount"] - payment["refunded_amount"] - held.get(payment["id"], Decimal("0"))
+        part = min(room, left)
+        if part <= 0:
+            continue
+        ids.append(uow.insert(
+            """INSERT INTO payment_refunds (tenant_id, payment_id, return_id, amount, currency, reason, requested_by)
+               VALUES (%s, %s, %s, %s, %s, %s, %s)""",
+            (tenant_id, payment["id"], return_id, part, payment["currency"], reason[:255], requested_by)))
+        left -= part
+        if left <= 0:
+            break
+    uow.execute("UPDATE orders FORCE INDEX (PRIMARY) SET payment_status = 'refund_pending' WHERE tenant_id = %s AND id = %s",
+                (tenant_id, order["id"]))
+    outbox.add(uow, tenant_id, "RefundRequested", {
+        "order_id": order["id"], "order_number": order["order_number"], "user_id": order["user_id"],
+        "amount": amount - left, "refund_ids": ids, "return_id": return_id, "method": method, "reason": reason,
+    }, queue=lifecycle.ORDER_EVENTS_QUEUE, aggregate_type="order", aggregate_id=order["id"])
+    return ids
+
+
+def refund_succeeded(uow: UnitOfWork, tenant_id: int, refund_id: int, *, provider_refund_id: str | None = None
+                     ) -> dict[str, Any]:
+    """A requested refund went through: payment and order totals follow.  Idempotent."""
+    refund = uow.one("SELECT * FROM payment_refunds FORCE INDEX (PRIMARY) WHERE tenant_id = %s AND id = %s FOR UPDATE",
+                     (tenant_id, refund_id))
+    if refund is None:
+        raise Conflict("refund_not_found")
+    payment = uow.one("SELECT id, order_id, amount, refunded_amount FROM payments FORCE INDEX (PRIMARY) "
+                      "WHERE tenant_id = %s AND id = %s FOR UPDATE", (tenant_id, refund["payment_id"]))
+    order = lifecycle.lock_order(uow, tenant_id, payment["order_id"])
+    if refund["status"] == "succeeded":
+        return order
+    uow.execute("UPDATE payment_refunds FORCE INDEX (PRIMARY) SET status = 'succeeded', provider_refund_id = %s "
+                "WHERE tenant_id = %s AND id = %s", (provider_refund_id, tenant_id, refund_id))
+    refunded_amount = payment["refunded_amount"] + refund["amount"]
+    uow.execute("UPDATE payments FORCE INDEX (PRIMARY) SET refunded_amount = %s, status = %s WHERE tenant_id = %s AND id = %s",
+                (refunded_amount, "refunded" if refunded_amount >= payment["amount"] else "partially_refunded",
+                 tenant_id, payment["id"]))
+    refunded_total = order["refunded_total"] + refund["amount"]
+    still_pending = uow.scalar("""SELECT COUNT(*) FROM payment_refunds r JOIN payments p
+                                     ON p.tenant_id = r.tenant_id AND p.id = r.payment_id
+                                  WHERE r.tenant_id = %s AND p.order_id = %s AND r.status = 'requested'""",
+                               (tenant_id, order["id"]))
+    payment_status = ("refund_pending" if still_pending else
+                      "refunded" if refunded_total >= order["paid_total"] else "partially_refunded")
+    uow.execute("UPDATE orders FORCE INDEX (PRIMARY) SET refunded_total = %s, payment_status = %s "
+                "WHERE tenant_id = %s AND id = %s", (refunded_total, payment_status, tenant_id, order["id"]))
+    order = {**order, "refunded_total": refunded_total, "payment_status": payment_status}
+    if order["status"] == lifecycle.RETURNED and not still_pending:
+        order = lifecycle.transition(uow, order, lifecycle.REFUNDED, lifecycle.SYSTEM,
+                                     note=f"refund {refund_id} completed")
+    return order
+
+
+def record_manual_payment(uow: UnitOfWork, tenant_id: int, order_id: int, *, method: str, reference: str | None,
+                          actor: Actor) -> dict[str, Any]:
+    """Staff confirms money that arrived outside a provider (EFT / havale seen on the bank
+    statement, cash at the store): a 'manual' payment row for the amount due, then mark_paid.
+    Calling it again for a paid order changes nothing."""
+    order = lifecycle.lock_order(uow, tenant_id, order_id)
+    if order["status"] != lifecycle.PENDING_PAYMENT:
+        lifecycle.check(order["status"], lifecycle.PAID, actor)  # 409 unless it is still payable
+    due = order["grand_total"] - order["paid_total"]
+    uow.insert("""INSERT INTO payments (tenant_id, order_id, user_id, purpose, provider, method, status, amount,
+                                        currency, raw_response, paid_at)
+                  VALUES (%s, %s, %s, 'order', 'manual', %s, 'succeeded', %s, %s, %s, UTC_TIMESTAMP(6))""",
+               (tenant_id, order_id, order["user_id"], method, due, order["currency"],
+                json.dumps({"reference": reference, "confirmed_by": actor.user_id})))
+    return mark_paid(uow, tenant_id, order_id, amount=due, method=method, actor=actor,
+                     note=f"{method} payment confirmed" + (f" ({reference})" if reference else ""))

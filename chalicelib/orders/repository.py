@@ -1,0 +1,179 @@
+"""SQL of the orders area: orders, their items, timeline, reservations and stock moves.
+
+Every statement names the tenant.  Writes to rows by id name the primary key
+(FORCE INDEX (PRIMARY), see catalog_admin.product_repository.BY_ID): under READ COMMITTED
+MariaDB lost concurrent updates made through a secondary index.  Stock rows are always touched
+in variation-id order (callers sort), so two orders sharing products cannot deadlock.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from chalicelib.platform.db import Session, UnitOfWork
+
+BY_ID = "FORCE INDEX (PRIMARY)"
+
+ORDER_COLUMNS = (
+    "id, tenant_id, order_number, user_id, status, payment_status, payment_method, currency, subtotal, discount_total, "
+    "shipping_total, shipping_method, vat_total, grand_total, paid_total, refunded_total, coupon_code, discounts, "
+    "shipping_address, billing_address, contact_email, customer_note, reserved_until, source, placed_at, "
+    "paid_at, shipped_at, delivered_at, cancelled_at, cancel_reason, version, created_at, updated_at"
+)
+ITEM_COLUMNS = (
+    "id, product_id, variation_id, name, variation_name, sku, barcode, options, image_key, unit_price, vat_rate, "
+    "quantity, discount_amount, vat_amount, line_total, returned_quantity"
+)
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+# -- checkout ---------------------------------------------------------------------------------
+def by_idempotency_key(session: Session, tenant_id: int, key: str) -> dict[str, Any] | None:
+    return session.one("SELECT id, user_id, request_hash FROM orders WHERE tenant_id = %s AND idempotency_key = %s",
+                       (tenant_id, key))
+
+
+def user_contact(session: Session, tenant_id: int, user_id: int) -> dict[str, Any] | None:
+    """The customer's e-mail and language for the order's contact snapshot (read-only use of
+    accounts' users table: the orders Lambda should not load the accounts area for two columns)."""
+    return session.one("SELECT email, language FROM users WHERE tenant_id = %s AND id = %s", (tenant_id, user_id))
+
+
+def insert_order(uow: UnitOfWork, fields: dict[str, Any]) -> int:
+    return uow.insert(f"INSERT INTO orders ({', '.join(fields)}) VALUES ({_marks(list(fields))})",
+                      list(fields.values()))
+
+
+def insert_items(uow: UnitOfWork, rows: list[tuple[Any, ...]]) -> None:
+    uow.executemany(
+        """INSERT INTO order_items (tenant_id, order_id, product_id, variation_id, name, variation_name, sku, barcode,
+                                    options, image_key, unit_price, vat_rate, quantity, discount_amount, vat_amount,
+                                    line_total) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+        rows)
+
+
+# -- stock: reserve at checkout, sell at payment, release / restock at cancel -------------------
+def reserve(uow: UnitOfWork, tenant_id: int, variation_id: int, quantity: int) -> bool:
+    """Hold `quantity` for an unpaid order, only if that many are free.  The condition is
+    checked on the locked row, so concurrent checkouts of the last units can't both pass."""
+    return uow.execute(
+        f"""UPDATE product_variations {BY_ID} SET reserved = reserved + %s
+             WHERE tenant_id = %s AND id = %s AND is_active = 1 AND stock - reserved >= %s""",
+        (quantity, tenant_id, variation_id, quantity)) == 1
+
+
+def available(session: Session, tenant_id: int, variation_ids: list[int]) -> dict[int, int]:
+    rows = session.all(f"SELECT id, GREATEST(stock - reserved, 0) AS available FROM product_variations {BY_ID} "
+                       f"WHERE tenant_id = %s AND id IN ({_marks(variation_ids)})", (tenant_id, *variation_ids))
+    return {r["id"]: int(r["available"]) for r in rows}
+
+
+def release(uow: UnitOfWork, tenant_id: int, variation_id: int, quantity: int) -> None:
+    """Give a reservation back (unpaid order cancelled or expired)."""
+    uow.execute(f"UPDATE product_variations {BY_ID} SET reserved = GREATEST(reserved - %s, 0) "
+                "WHERE tenant_id = %s AND id = %s", (quantity, tenant_id, variation_id))
+
+
+def sell(uow: UnitOfWork, tenant_id: int, variation_id: int, quantity: int) -> int:
+    """Payment arrived: the reserved units leave stock.  Returns the stock left."""
+    uow.execute(f"""UPDATE product_variations {BY_ID}
+                      SET stock = stock - %s, reserved = GREATEST(reserved - %s, 0), version = version + 1
+                    WHERE tenant_id = %s AND id = %s""", (quantity, quantity, tenant_id, variation_id))
+    return int(uow.scalar(f"SELECT stock FROM product_variations {BY_ID} WHERE tenant_id = %s AND id = %s",
+                          (tenant_id, variation_id)))
+
+
+def restock(uow: UnitOfWork, tenant_id: int, variation_id: int, quantity: int) -> tuple[int, int]:
+    """Units come back on the shelf (paid order cancelled, return received).
+    Returns (available before, available after)."""
+    row = uow.one(f"SELECT stock, reserved FROM product_variations {BY_ID} WHERE tenant_id = %s AND id = %s FOR UPDATE",
+                  (tenant_id, variation_id))
+    if row is None:
+        return 0, 0
+    uow.execute(f"UPDATE product_variations {BY_ID} SET stock = stock + %s, version = version + 1 "
+                "WHERE tenant_id = %s AND id = %s", (quantity, tenant_id, variation_id))
+    before = row["stock"] - row["reserved"]
+    return before, before + quantity
+
+
+def add_product_counters(uow: UnitOfWork, tenant_id: int, deltas: dict[int, tuple[int, int]]) -> list[int]:
+    """products.total_stock += stock delta, sold_count += sold delta, in id order.  Returns the
+    products whose total stock crossed zero (their listing's in-stock flag changed)."""
+    crossed = []
+    for product_id in sorted(deltas):
+        stock_delta, sold_delta = deltas[product_id]
+        before = uow.scalar(f"SELECT total_stock FROM products {BY_ID} WHERE tenant_id = %s AND id = %s FOR UPDATE",
+                            (tenant_id, product_id))
+        uow.execute(f"""UPDATE products {BY_ID} SET total_stock = GREATEST(total_stock + %s, 0),
+                               sold_count = GREATEST(sold_count + %s, 0) WHERE tenant_id = %s AND id = %s""",
+                    (stock_delta, sold_delta, tenant_id, product_id))
+        if before is not None and (before > 0) != (before + stock_delta > 0):
+            crossed.append(product_id)
+    return crossed
+
+
+def insert_movements(uow: UnitOfWork, rows: list[tuple[Any, ...]]) -> None:
+    """rows: (tenant_id, product_id, variation_id, delta, reserved_delta, reason, order_id, actor_user_id)."""
+    if rows:
+        uow.executemany(
+            """INSERT INTO stock_movements (tenant_id, product_id, variation_id, delta, reserved_delta, reason,
+                                            reference_type, reference_id, actor_user_id)
+               VALUES (%s, %s, %s, %s, %s, %s, 'order', %s, %s)""", rows)
+
+
+# -- reads -------------------------------------------------------------------------------------
+def get_order(session: Session, tenant_id: int, order_id: int) -> dict[str, Any] | None:
+    return session.one(f"SELECT {ORDER_COLUMNS} FROM orders WHERE tenant_id = %s AND id = %s", (tenant_id, order_id))
+
+
+def items_of(session: Session, tenant_id: int, order_ids: list[int]) -> list[dict[str, Any]]:
+    if not order_ids:
+        return []
+    return session.all(f"SELECT order_id, {ITEM_COLUMNS} FROM order_items WHERE tenant_id = %s "
+                       f"AND order_id IN ({_marks(order_ids)}) ORDER BY order_id, id", (tenant_id, *order_ids))
+
+
+def history_of(session: Session, tenant_id: int, order_id: int) -> list[dict[str, Any]]:
+    return session.all("""SELECT from_status, to_status, actor_type, actor_user_id, note, created_at
+                            FROM order_status_history WHERE tenant_id = %s AND order_id = %s ORDER BY id""",
+                       (tenant_id, order_id))
+
+
+def payments_of(session: Session, tenant_id: int, order_id: int) -> list[dict[str, Any]]:
+    return session.all("""SELECT id, provider, method, status, amount, refunded_amount, currency, installment,
+                                 card_last4, card_brand, paid_at, created_at
+                            FROM payments WHERE tenant_id = %s AND order_id = %s ORDER BY id""", (tenant_id, order_id))
+
+
+def shipments_of(session: Session, tenant_id: int, order_id: int) -> list[dict[str, Any]]:
+    """Summary for the order page (the shipping area serves the full tracking history)."""
+    return session.all("""SELECT id, carrier, tracking_number, tracking_url, status, shipped_at, delivered_at,
+                                 estimated_delivery_at FROM shipments WHERE tenant_id = %s AND order_id = %s ORDER BY id""",
+                       (tenant_id, order_id))
+
+
+def list_for_user(session: Session, tenant_id: int, user_id: int, *, statuses: list[str] | None,
+                  before_id: int | None, limit: int) -> list[dict[str, Any]]:
+    where, params = ["tenant_id = %s", "user_id = %s"], [tenant_id, user_id]
+    if statuses:
+        where.append(f"status IN ({_marks(statuses)})")
+        params.extend(statuses)
+    if before_id is not None:
+        where.append("id < %s")
+        params.append(before_id)
+    return session.all(f"""SELECT id, order_number, status, payment_status, currency, grand_total, placed_at,
+                                  (SELECT COALESCE(SUM(quantity), 0) FROM order_items i
+                                    WHERE i.tenant_id = o.tenant_id AND i.order_id = o.id) AS item_count
+                             FROM orders o WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT %s""", (*params, limit))
+
+
+# -- reservations that ran out -----------------------------------------------------------------
+def expired_reservations(session: Session, now: datetime, limit: int) -> list[dict[str, Any]]:
+    """Unpaid orders past their hold, all tenants (ix_expiry, global on purpose)."""
+    return session.all("""SELECT tenant_id, id FROM orders FORCE INDEX (ix_expiry)
+                           WHERE status = 'pending_payment' AND reserved_until < %s
+                           ORDER BY reserved_until LIMIT %s""", (now, limit))

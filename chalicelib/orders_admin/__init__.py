@@ -1,0 +1,1 @@
+"""orders_admin area (issue 5)."""

@@ -1,0 +1,122 @@
+"""Transactional outbox: events that must not be lost are written with the change they report.
+
+`add(uow, ...)` inserts an outbox_events row inside the caller's transaction, so the event
+exists exactly when the change does (an order placed, paid, cancelled).  After the commit the
+events are published to their SQS queue at once and marked sent; should the process die (or
+SQS fail) in between, `relay()` (a scheduled function, every minute) publishes what is still
+pending after a grace period.  The SQS message id is "outbox-<row id>", and `queue.consume`
+skips ids it has handled, so a row published twice (commit callback and relay racing) is
+acted on once.
+
+`queue.send(..., uow=)` stays the tool for messages whose loss is harmless (a verification
+code the user can request again); this is for the ones an order's customer or the ledger
+depends on.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from . import cache
+from .db import Database, Session, UnitOfWork
+from .logging import get_logger
+
+log = get_logger("outbox")
+RELAY_GRACE_SECONDS = 60  # the commit callback normally publishes within milliseconds
+RELAY_BATCH = 100
+MAX_ATTEMPTS = 20  # then the row stays 'failed' for an operator to look at
+
+
+def add(uow: UnitOfWork, tenant_id: int, event_type: str, payload: dict[str, Any], *, queue: str,
+        aggregate_type: str | None = None, aggregate_id: Any = None) -> int:
+    """Record an event in the open transaction; it is published after the commit."""
+    event_id = uow.insert(
+        """INSERT INTO outbox_events (tenant_id, queue, event_type, aggregate_type, aggregate_id, payload)
+           VALUES (%s, %s, %s, %s, %s, %s)""",
+        (tenant_id, queue, event_type, aggregate_type,
+         None if aggregate_id is None else str(aggregate_id), cache.dumps(payload)))
+    pending: list[dict[str, Any]] | None = getattr(uow, "_outbox", None)
+    if pending is None:
+        pending = []
+        setattr(uow, "_outbox", pending)
+        uow.on_commit(lambda: _publish_after_commit(uow, pending))
+    pending.append({"id": event_id, "tenant_id": tenant_id, "queue": queue, "event_type": event_type,
+                    "aggregate_type": aggregate_type, "aggregate_id": aggregate_id, "payload": payload})
+    return event_id
+
+
+def message(event: dict[str, Any]) -> dict[str, Any]:
+    """The SQS body of an outbox event (what consumers receive)."""
+    return {"id": f"outbox-{event['id']}", "type": event["event_type"], "tenant_id": event["tenant_id"],
+            "aggregate_type": event["aggregate_type"], "aggregate_id": event["aggregate_id"],
+            "payload": event["payload"]}
+
+
+def _publish_after_commit(session: Session, events: list[dict[str, Any]]) -> None:
+    try:
+        sent = _publish(events)
+        _mark_sent(session, sent)
+    except Exception:  # noqa: BLE001 - the change is committed; the relay publishes later
+        log.exception("outbox publish failed; the relay will retry", extra={"events": [e["id"] for e in events]})
+
+
+def _publish(events: list[dict[str, Any]]) -> list[int]:
+    """Send events to their queues in batches of 10; returns the ids SQS accepted."""
+    from .aws import client
+    from .queue import queue_url
+
+    sqs = client("sqs")
+    sent: list[int] = []
+    by_queue: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        by_queue.setdefault(event["queue"], []).append(event)
+    for queue, items in by_queue.items():
+        for start in range(0, len(items), 10):
+            batch = items[start:start + 10]
+            answer = sqs.send_message_batch(QueueUrl=queue_url(queue), Entries=[
+                {"Id": str(e["id"]), "MessageBody": cache.dumps(message(e))} for e in batch])
+            sent.extend(int(ok["Id"]) for ok in answer.get("Successful", []))
+            for failed in answer.get("Failed", []):
+                log.warning("outbox event refused by SQS", extra={"event": failed.get("Id"), "code": failed.get("Code")})
+    return sent
+
+
+def _mark_sent(session: Session, ids: list[int]) -> None:
+    if ids:
+        marks = ", ".join(["%s"] * len(ids))
+        session.execute(f"UPDATE outbox_events SET status = 'sent', sent_at = UTC_TIMESTAMP(6), "
+                        f"attempts = attempts + 1 WHERE id IN ({marks})", ids)
+
+
+def relay(db: Database, *, grace_seconds: int = RELAY_GRACE_SECONDS, limit: int = RELAY_BATCH) -> dict[str, int]:
+    """Publish events still pending after the grace period (all tenants, oldest first).
+
+    Rows are claimed with FOR UPDATE SKIP LOCKED so two relays never send the same batch."""
+    cutoff = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(seconds=grace_seconds)
+    with db.uow() as uow:
+        rows = uow.all(
+            """SELECT id, tenant_id, queue, event_type, aggregate_type, aggregate_id, payload, attempts
+                 FROM outbox_events WHERE status = 'pending' AND available_at <= %s
+                ORDER BY available_at, id LIMIT %s FOR UPDATE SKIP LOCKED""", (cutoff, limit))
+        if not rows:
+            uow.commit()
+            return {"published": 0, "failed": 0}
+        events = [{**row, "payload": cache.loads(row["payload"])} for row in rows]
+        try:
+            sent = _publish(events)
+            error = None
+        except Exception as exc:  # noqa: BLE001 - counted and retried with backoff
+            sent, error = [], str(exc)[:1000]
+        _mark_sent(uow, sent)
+        unsent = [row for row in rows if row["id"] not in set(sent)]
+        for row in unsent:
+            attempts = row["attempts"] + 1
+            uow.execute(
+                """UPDATE outbox_events SET attempts = %s, last_error = %s,
+                          status = IF(%s >= %s, 'failed', 'pending'),
+                          available_at = UTC_TIMESTAMP(6) + INTERVAL %s SECOND WHERE id = %s""",
+                (attempts, error or "refused by SQS", attempts, MAX_ATTEMPTS, min(2 ** attempts, 3600), row["id"]))
+        uow.commit()
+    if unsent:
+        log.warning("outbox relay could not publish", extra={"events": [r["id"] for r in unsent]})
+    return {"published": len(sent), "failed": len(unsent)}

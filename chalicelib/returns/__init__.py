@@ -1,0 +1,1 @@
+"""returns area (issue 5)."""

@@ -1,0 +1,1 @@
+"""shipping area (issue 5)."""

@@ -1,0 +1,6 @@
+"""Queue consumers and scheduled jobs of the shipping area."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+bp = Blueprint(__name__)

@@ -1,0 +1,214 @@
+"""Checkout (POST /api/orders): totals, snapshot, reservation, idempotency, never overselling."""
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from chalicelib.platform.db import get_db
+from tests.conftest import make_tenant
+from tests.e2e.test_pipeline import assert_error_shape
+from tests.helpers import simultaneously
+from tests.orders_kit import checkout, fill_cart, pay, product, shopper, variation_stock
+
+
+@pytest.fixture
+def db():
+    return get_db()
+
+
+def counts(db, tenant_id: int) -> dict[str, int]:
+    s = db.session()
+    return {t: s.scalar(f"SELECT COUNT(*) FROM {t} WHERE tenant_id = %s", (tenant_id,))
+            for t in ("orders", "order_items", "order_status_history", "stock_movements")}
+
+
+def test_checkout_snapshots_prices_computes_vat_reserves_stock_and_empties_the_cart(client, tenant, db):
+    who = shopper(client, tenant)
+    p1, v1 = product(db, tenant.id, price="1249.90", stock=5)
+    p2, v2 = product(db, tenant.id, price="100.00", stock=3, name="Çadır Kazığı", vat_rate="10.00")
+    fill_cart(db, tenant.id, who.user_id, [(p1, v1, 2), (p2, v2, 1)])
+
+    response = checkout(who, shipping_method="standard", customer_note="Kapıya bırakın")
+    assert response.status_code == 201, response.body
+    order = response.json
+    assert order["status"] == "pending_payment" and order["payment_status"] == "unpaid"
+    assert Decimal(order["subtotal"]) == Decimal("2599.80")
+    assert Decimal(order["shipping_total"]) == Decimal("0.00")  # over the 750 TL free-shipping line
+    assert Decimal(order["grand_total"]) == Decimal("2599.80")
+    # VAT inside VAT-inclusive prices: 2499.80 at 20 % → 416.63; 100.00 at 10 % → 9.09
+    assert Decimal(order["vat_total"]) == Decimal("416.63") + Decimal("9.09")
+    lines = {i["variation_id"]: i for i in order["items"]}
+    assert lines[v1]["name"] == "Şişme Yatak" and lines[v1]["quantity"] == 2
+    assert Decimal(lines[v1]["line_total"]) == Decimal("2499.80")
+    assert order["shipping_address"]["first_name"] == "Ayşe" and "sealed" not in order["shipping_address"]
+    assert order["timeline"][0]["to_status"] == "pending_payment" and order["can_cancel"] is True
+    assert order["order_number"].startswith("S") and order["reserved_until"]
+
+    assert variation_stock(db, tenant.id, v1) == (5, 2) and variation_stock(db, tenant.id, v2) == (3, 1)
+    assert db.session().scalar("SELECT COUNT(*) FROM cart_items WHERE tenant_id = %s", (tenant.id,)) == 0
+    # the price the customer pays is frozen: a later price change does not touch the order
+    db.session().execute("UPDATE product_variations SET price = 1 WHERE tenant_id = %s AND id = %s", (tenant.id, v1))
+    again = who.api.get(f"/api/orders/{order['id']}").json
+    assert Decimal(again["items"][0]["unit_price"]) in (Decimal("1249.90"), Decimal("100.00"))
+    assert Decimal(again["grand_total"]) == Decimal("2599.80")
+    event = db.session().one("SELECT queue, event_type, status FROM outbox_events WHERE tenant_id = %s", (tenant.id,))
+    assert event == {"queue": "order-events", "event_type": "OrderPlaced", "status": "sent"}
+
+
+def test_shipping_fee_applies_below_the_free_shipping_line(client, tenant, db):
+    who = shopper(client, tenant)
+    p, v = product(db, tenant.id, price="100.00")
+    fill_cart(db, tenant.id, who.user_id, [(p, v, 1)])
+    order = checkout(who, shipping_method="express").json
+    assert Decimal(order["shipping_total"]) == Decimal("99.90") and order["shipping_method"] == "express"
+    assert Decimal(order["grand_total"]) == Decimal("199.90")
+    assert Decimal(order["vat_total"]) == Decimal("16.67") + Decimal("16.65")  # goods + cargo, both 20 %
+
+
+def test_the_same_idempotency_key_answers_the_same_order_and_reserves_nothing_more(client, tenant, db):
+    who = shopper(client, tenant)
+    p, v = product(db, tenant.id, stock=5)
+    fill_cart(db, tenant.id, who.user_id, [(p, v, 2)])
+    key = uuid.uuid4().hex
+    first = checkout(who, key)
+    fill_cart(db, tenant.id, who.user_id, [(p, v, 1)])  # even with a new cart, the key means "that order"
+    second = checkout(who, key)
+    assert first.status_code == second.status_code == 201
+    assert second.json["id"] == first.json["id"] and second.headers.get("Idempotent-Replayed") == "true"
+    assert variation_stock(db, tenant.id, v) == (5, 2)
+    assert counts(db, tenant.id)["orders"] == 1
+
+
+def test_concurrent_replays_of_one_key_make_one_order(client, tenant, db):
+    who = shopper(client, tenant)
+    p, v = product(db, tenant.id, stock=5)
+    fill_cart(db, tenant.id, who.user_id, [(p, v, 1)])
+    key = uuid.uuid4().hex
+    answers = simultaneously(*[lambda: checkout(who, key) for _ in range(6)])
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.json["id"] for a in answers}) == 1
+    assert variation_stock(db, tenant.id, v) == (5, 1)
+
+
+def test_a_key_reused_for_a_different_request_is_409_and_changes_nothing(client, tenant, db):
+    who = shopper(client, tenant)
+    p, v = product(db, tenant.id)
+    fill_cart(db, tenant.id, who.user_id, [(p, v, 1)])
+    key = uuid.uuid4().hex
+    assert checkout(who, key).status_code == 201
+    fill_cart(db, tenant.id, who.user_id, [(p, v, 1)])
+    before = counts(db, tenant.id)
+    response = checkout(who, key, customer_note="farklı")
+    assert_error_shape(response, 409, "idempotency_key_reused")
+    assert counts(db, tenant.id) == before
+
+
+@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": ""}, {"Idempotency-Key": "x" * 101}])
+def test_checkout_without_a_usable_key_is_400(client, tenant, db, headers):
+    who = shopper(client, tenant)
+    p, v = product(db, tenant.id)
+    fill_cart(db, tenant.id, who.user_id, [(p, v, 1)])
+    response = who.api.post("/api/orders", {"shipping_address_id": who.address_id}, headers=headers)
+    assert_error_shape(response, 400, "idempotency_key_required")
+    assert counts(db, tenant.id)["orders"] == 0 and variation_stock(db, tenant.id, v) == (10, 0)
+
+
+@pytest.mark.parametrize("body,status,code", [
+    ({"shipping_address_id": "abc"}, 400, "validation_failed"),
+    ({"shipping_address_id": 1, "surprise": 1}, 400, "validation_failed"),
+    ({"shipping_method": "drone"}, 400, "unknown_shipping_method"),
+    ({"expected_total": "-1"}, 400, "validation_failed"),
+    ({"customer_note": "x" * 1001}, 400, "validation_failed"),
+])
+def test_bad_checkout_input_is_refused_and_nothing_changes(client, tenant, db, body, status, code):
+    who = shopper(client, tenant)
+    p, v = product(db, tenant.id)
+    fill_cart(db, tenant.id, who.user_id, [(p, v, 1)])
+    response = who.api.post("/api/orders", {"shipping_address_id": who.address_id, **body},
+                            headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert_error_shape(response, status, code)
+    assert counts(db, tenant.id)["orders"] == 0 and variation_stock(db, tenant.id, v) == (10, 0)
+
+
+def test_empty_cart_is_409(client, tenant, db):
+    who = shopper(client, tenant)
+    assert_error_shape(checkout(who), 409, "cart_empty")
+
+
+def test_a_short_line_refuses_the_whole_order_and_holds_nothing(client, tenant, db):
+    who = shopper(client, tenant)
+    p1, v1 = product(db, tenant.id, stock=5)
+    p2, v2 = product(db, tenant.id, stock=1, name="Kamp Ocağı")
+    fill_cart(db, tenant.id, who.user_id, [(p1, v1, 2), (p2, v2, 3)])
+    response = checkout(who)
+    assert_error_shape(response, 409, "insufficient_stock")
+    assert response.json["error"]["details"] == {"variation_id": v2, "requested": 3, "available": 1}
+    assert "Kamp Ocağı" in response.json["error"]["message"]
+    assert variation_stock(db, tenant.id, v1) == (5, 0) and variation_stock(db, tenant.id, v2) == (1, 0)
+    assert counts(db, tenant.id)["orders"] == 0
+    assert db.session().scalar("SELECT COUNT(*) FROM cart_items WHERE tenant_id = %s", (tenant.id,)) == 2
+
+
+def test_an_item_taken_off_sale_is_409(client, tenant, db):
+    who = shopper(client, tenant)
+    p, v = product(db, tenant.id)
+    fill_cart(db, tenant.id, who.user_id, [(p, v, 1)])
+    db.session().execute("UPDATE products SET status = 'archived' WHERE tenant_id = %s AND id = %s", (tenant.id, p))
+    response = checkout(who)
+    assert_error_shape(response, 409, "cart_item_unavailable")
+    assert response.json["error"]["details"] == {"variation_ids": [v]}
+
+
+def test_a_changed_total_is_409_price_changed_with_the_new_total(client, tenant, db):
+    who = shopper(client, tenant)
+    p, v = product(db, tenant.id, price="1000.00")
+    fill_cart(db, tenant.id, who.user_id, [(p, v, 1)])
+    response = checkout(who, expected_total="999.00")
+    assert_error_shape(response, 409, "price_changed")
+    assert Decimal(response.json["error"]["details"]["grand_total"]) == Decimal("1000.00")
+    assert checkout(who, expected_total="1000.00").status_code == 201
+
+
+def test_another_users_or_tenants_address_is_404(client, tenant, db):
+    who, other = shopper(client, tenant), shopper(client, tenant)
+    p, v = product(db, tenant.id)
+    fill_cart(db, tenant.id, who.user_id, [(p, v, 1)])
+    response = who.api.post("/api/orders", {"shipping_address_id": other.address_id},
+                            headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert_error_shape(response, 404, "address_not_found")
+    foreign = shopper(client, make_tenant())
+    response = who.api.post("/api/orders", {"shipping_address_id": who.address_id,
+                                            "billing_address_id": foreign.address_id},
+                            headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert_error_shape(response, 404, "address_not_found")
+    assert counts(db, tenant.id)["orders"] == 0 and variation_stock(db, tenant.id, v) == (10, 0)
+
+
+def test_another_tenants_token_cannot_check_out_here(client, tenant, db):
+    foreign = shopper(client, make_tenant())
+    foreign.api.api_key = tenant.api_key
+    response = checkout(foreign)
+    assert response.status_code == 401
+
+
+def test_hundred_simultaneous_checkouts_for_ten_units_sell_exactly_ten(client, tenant, db):
+    p, v = product(db, tenant.id, stock=10)
+    shoppers = [shopper(client, tenant) for _ in range(100)]
+    for who in shoppers:
+        fill_cart(db, tenant.id, who.user_id, [(p, v, 1)])
+    answers = simultaneously(*[lambda who=who: checkout(who) for who in shoppers])
+    won = [a for a in answers if a.status_code == 201]
+    lost = [a for a in answers if a.status_code != 201]
+    assert len(won) == 10
+    for answer in lost:
+        assert_error_shape(answer, 409, "insufficient_stock")
+        assert answer.json["error"]["details"]["available"] == 0
+    assert variation_stock(db, tenant.id, v) == (10, 10)
+    for answer in won:
+        pay(db, tenant.id, answer.json["id"])
+    assert variation_stock(db, tenant.id, v) == (0, 0)
+    row = db.session().one("SELECT total_stock, sold_count FROM products WHERE tenant_id = %s AND id = %s",
+                           (tenant.id, p))
+    assert row == {"total_stock": 0, "sold_count": 10}
