@@ -18,8 +18,8 @@ from chalicelib.invoices.routes import router as invoices
 from chalicelib.media.handlers import bp as media_jobs
 from chalicelib.media.routes import router as media
 from chalicelib.notifications.handlers import bp as notification_jobs
-from chalicelib.orders.handlers import events_bp as order_events
-from chalicelib.orders.handlers import reservations_bp as reservation_jobs
+from chalicelib.orders.events import bp as order_events
+from chalicelib.orders.handlers import bp as reservation_jobs
 from chalicelib.orders.routes import router as orders
 from chalicelib.orders_admin.routes import router as orders_admin
 from chalicelib.platform.app_factory import create_app
@@ -27,7 +27,7 @@ from chalicelib.returns.routes import router as returns
 from chalicelib.shipping.handlers import bp as shipping_jobs
 from chalicelib.shipping.routes import router as shipping
 from chalicelib.system.handlers import bp as system_jobs
-from chalicelib.system.handlers import relay_bp as outbox_relay
+from chalicelib.system.relay import bp as outbox_relay
 from chalicelib.system.routes import router as system
 
 app = create_app(

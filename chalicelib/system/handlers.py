@@ -11,7 +11,6 @@ from chalicelib.platform.logging import get_logger
 from . import service
 
 bp = Blueprint(__name__)
-relay_bp = Blueprint(f"{__name__}.relay")
 log = get_logger("jobs.purge")
 
 
@@ -22,13 +21,3 @@ def purge_expired(event: Any) -> dict[str, int]:
     log.info("purged expired rows", extra={"removed": removed})
     return removed
 
-
-@relay_bp.schedule("rate(1 minute)", name="outbox_relay")
-def outbox_relay(event: Any) -> dict[str, int]:
-    """Publish outbox events whose after-commit publish did not happen (platform/outbox.py)."""
-    from chalicelib.platform import outbox
-
-    result = outbox.relay(get_db())
-    if result["published"] or result["failed"]:
-        log.info("outbox relay", extra=result)
-    return result
