@@ -19,6 +19,10 @@ SAMPLE = {
     "event": "password_changed",
     "when": datetime(2025, 3, 21, 11, 5, tzinfo=timezone.utc),
     "product": "Şişme Yatak (Çift Kişilik)",
+    "order_number": "S261125-K7M3XQ",
+    "total": "1.249,90 TL",
+    "pay_until": datetime(2026, 11, 25, 18, 30, tzinfo=timezone.utc),
+    "status": "shipped",
 }
 
 
@@ -35,6 +39,8 @@ def test_the_catalogue_has_the_issue_3_templates_and_channels():
         "account_exists": ("email", "sms"),
         "account_deleted": ("email",),
         "back_in_stock": ("email",),  # issue 4 (engagement, N4)
+        "order_placed": ("email",),  # issue 5 (orders.notify)
+        "order_status": ("email",),
     }
     assert {name: set(t.params) for name, t in TEMPLATES.items()} == {
         "verification_code": {"code", "minutes"},
@@ -44,6 +50,8 @@ def test_the_catalogue_has_the_issue_3_templates_and_channels():
         "account_exists": set(),
         "account_deleted": set(),
         "back_in_stock": {"product", "link"},
+        "order_placed": {"order_number", "total", "pay_until", "link"},
+        "order_status": {"order_number", "status", "link"},
     }
 
 
@@ -54,7 +62,7 @@ def test_every_rendition_renders_with_every_parameter_in_it(name, channel, lang)
     rendered = render(name, channel, lang, params_for(name))
     assert "{" not in rendered.text and "}" not in rendered.text
     assert (rendered.subject is None) == (channel == "sms")
-    for key in ("code", "link", "product"):
+    for key in ("code", "link", "product", "order_number", "total"):
         if key in TEMPLATES[name].params:
             assert str(SAMPLE[key]) in rendered.text
 
@@ -177,3 +185,10 @@ def test_catalogue_check_catches_a_template_that_drifts_from_its_parameters(monk
     monkeypatch.setitem(TEMPLATES, "broken", broken)
     with pytest.raises(RuntimeError, match=r"broken \(sms, tr\) uses \['kod'\]"):
         templates._check_catalogue()
+
+
+def test_order_mails_show_the_status_in_words_and_the_hold_in_turkish_time():
+    shipped = render("order_status", "email", "tr", params_for("order_status"))
+    assert shipped.subject == "S261125-K7M3XQ: Siparişiniz kargoya verildi"
+    placed = render("order_placed", "email", "tr", params_for("order_placed"))
+    assert "25.11.2026 21:30 (TSİ)" in placed.text and "1.249,90 TL" in placed.text

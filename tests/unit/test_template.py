@@ -359,7 +359,7 @@ def test_an_s3_event_source_becomes_a_bucket_notification_with_a_dead_letter_que
 
 
 def test_events_of_an_undeclared_bucket_fail_the_build(made_up_access):
-    source = BucketSource("x", "uploads", ("s3:ObjectCreated:*",), None, None)
+    source = BucketSource("x", "not-a-bucket", ("s3:ObjectCreated:*",), None, None)
     with pytest.raises(ValueError, match="declare it in BUCKETS"):
         build_template([_fn("system", routes=(("/", "GET"),)), _fn("thumbs", buckets=(source,))])
 
