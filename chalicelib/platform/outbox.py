@@ -4,7 +4,7 @@
 exists exactly when the change does (an order placed, paid, cancelled).  After the commit the
 events are published to their SQS queue at once and marked sent; should the process die (or
 SQS fail) in between, `relay()` (a scheduled function, every minute) publishes what is still
-pending after a grace period.  The SQS message id is "outbox-<row id>", and `queue.consume`
+pending after a grace period.  The SQS message id is "outbox-<tenant>-<row id>", and `queue.consume`
 skips ids it has handled, so a row published twice (commit callback and relay racing) is
 acted on once.
 
@@ -47,7 +47,9 @@ def add(uow: UnitOfWork, tenant_id: int, event_type: str, payload: dict[str, Any
 
 def message(event: dict[str, Any]) -> dict[str, Any]:
     """The SQS body of an outbox event (what consumers receive)."""
-    return {"id": f"outbox-{event['id']}", "type": event["event_type"], "tenant_id": event["tenant_id"],
+    # The tenant in the id too: ids restart when a database is rebuilt (tests, a restore) while
+    # Redis may still remember handled ids for two days.
+    return {"id": f"outbox-{event['tenant_id']}-{event['id']}", "type": event["event_type"], "tenant_id": event["tenant_id"],
             "aggregate_type": event["aggregate_type"], "aggregate_id": event["aggregate_id"],
             "payload": event["payload"]}
 
