@@ -3,7 +3,8 @@
 The cart area owns carts and cart_items; the checkout reads a user's cart through here, with
 the cart row locked (FOR UPDATE) so two checkouts of one cart - a double tap with two keys -
 run one after the other and the second finds the cart empty.  Each line carries the live
-product data the order snapshots: price, VAT rate, names, SKU, barcode, first image.
+product data the order snapshots: price, VAT rate, names, SKU, barcode, and the image the cart
+shows (the variation's own first, else the product's first).
 """
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ def lock_user_cart(uow: UnitOfWork, tenant_id: int, user_id: int) -> tuple[int |
         """SELECT ci.variation_id, ci.product_id, ci.quantity, v.price, v.sku, v.barcode, v.name AS variation_name,
                   v.options, v.is_active, p.name, p.status, p.vat_rate,
                   (SELECT COALESCE(i.thumb_key, i.s3_key) FROM product_images i
-                    WHERE i.tenant_id = p.tenant_id AND i.product_id = p.id ORDER BY i.sort_order, i.id LIMIT 1) AS image_key
+                    WHERE i.tenant_id = p.tenant_id AND i.product_id = p.id
+                    ORDER BY i.variation_id <=> ci.variation_id DESC, i.sort_order, i.id LIMIT 1) AS image_key
              FROM cart_items ci
              JOIN product_variations v ON v.tenant_id = ci.tenant_id AND v.id = ci.variation_id
              JOIN products p ON p.tenant_id = ci.tenant_id AND p.id = ci.product_id

@@ -110,8 +110,7 @@ def compute(lines: Sequence[Line], *, shipping: ShippingMethod | None = None,
             discounts: Sequence[Discount] = ()) -> Totals:
     lines = list(lines)
     subtotal = sum((line.gross for line in lines), ZERO)
-    applied = _applied(lines, subtotal, discounts)
-    _allocate(lines, applied)
+    applied = _allocate(lines, _applied(lines, subtotal, discounts))
     discount_total = sum((line.discount_amount for line in lines), ZERO)
     merchandise = subtotal - discount_total
     shipping_total = shipping.fee(merchandise) if shipping is not None and lines else ZERO
@@ -145,28 +144,37 @@ def _applied(lines: list[Line], subtotal: Decimal, discounts: Sequence[Discount]
     return applied
 
 
-def _allocate(lines: list[Line], applied: list[Adjustment]) -> None:
+def _allocate(lines: list[Line], applied: list[Adjustment]) -> list[Adjustment]:
     """Put every adjustment on lines: a line-level one on its line (capped at what the line has
-    left), an order-level one spread by line value, the rounding remainder on the largest line."""
+    left), an order-level one spread by line value, the rounding remainder on the largest line.
+    Returns the adjustments with the amounts that actually landed (a line-level discount larger
+    than its line shrinks to the line), so the listed discounts add up to discount_total."""
     for line in lines:
         line.discount_amount = ZERO
+    landed: list[Adjustment] = []
     for adj in applied:
+        given = ZERO
         if adj.variation_id is not None:
             for line in lines:
                 if line.variation_id == adj.variation_id:
-                    line.discount_amount += min(adj.amount, line.gross - line.discount_amount)
-            continue
-        open_lines = [line for line in lines if line.gross - line.discount_amount > 0]
-        base = sum((line.gross - line.discount_amount for line in open_lines), ZERO)
-        if base <= 0:
-            continue
-        amount = min(adj.amount, base)
-        shares = [money(amount * (line.gross - line.discount_amount) / base) for line in open_lines]
-        remainder = amount - sum(shares, ZERO)
-        largest = max(range(len(open_lines)), key=lambda i: open_lines[i].gross - open_lines[i].discount_amount)
-        shares[largest] += remainder
-        for line, share in zip(open_lines, shares):
-            line.discount_amount += min(share, line.gross - line.discount_amount)
+                    part = min(adj.amount - given, line.gross - line.discount_amount)
+                    line.discount_amount += part
+                    given += part
+        else:
+            open_lines = [line for line in lines if line.gross - line.discount_amount > 0]
+            base = sum((line.gross - line.discount_amount for line in open_lines), ZERO)
+            if base > 0:
+                amount = min(adj.amount, base)
+                shares = [money(amount * (line.gross - line.discount_amount) / base) for line in open_lines]
+                shares[max(range(len(open_lines)), key=lambda i: open_lines[i].gross - open_lines[i].discount_amount)] \
+                    += amount - sum(shares, ZERO)
+                for line, share in zip(open_lines, shares, strict=True):
+                    part = min(share, line.gross - line.discount_amount)
+                    line.discount_amount += part
+                    given += part
+        if given > 0:
+            landed.append(Adjustment(adj.code, adj.label, given, adj.variation_id))
+    return landed
 
 
 def _add(breakdown: dict[str, dict[str, Decimal]], rate: Decimal, gross: Decimal, vat: Decimal) -> None:

@@ -123,7 +123,12 @@ def admin_logs(db: Database, tenant_id: int, query: Any) -> dict[str, Any]:
 
 
 def purge_expired(db: Database) -> dict[str, int]:
-    return repo.purge_expired(db.session())
+    removed = repo.purge_expired(db.session())
+    # Imported here: the system Lambda's API cold start should not load the cart area.
+    from chalicelib.cart.service import purge_expired_guest_carts
+
+    removed["guest_carts"] = purge_expired_guest_carts(db, 5000)
+    return removed
 
 
 def openapi_document_path() -> str:

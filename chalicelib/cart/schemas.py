@@ -1,0 +1,123 @@
+"""The cart API contract.  Money is Decimal, serialised as a string ("1249.90") like every
+other amount of the API (pydantic's JSON mode); quantities are integers."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .lines import MAX_LINE_QUANTITY
+
+LineStatus = Literal["ok", "insufficient_stock", "unavailable"]
+StockStatus = Literal["in_stock", "low_stock", "out_of_stock"]
+
+
+# -- requests -------------------------------------------------------------------------------------
+class AddItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    variation_id: int = Field(ge=1, strict=True)
+    quantity: int = Field(default=1, ge=1, le=MAX_LINE_QUANTITY, strict=True,
+                          description=f"added to what is already in the cart; 1 to {MAX_LINE_QUANTITY}")
+
+
+class QuantityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY, strict=True,
+                          description=f"the line's new quantity, 1 to {MAX_LINE_QUANTITY} (remove with DELETE)")
+
+
+class CartQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    shipping_method: str | None = Field(default=None, max_length=32, pattern=r"^[A-Za-z0-9_-]+$",
+                                        description="quote this method (GET /api/cart/shipping-methods); "
+                                        "default: the shop's first method")
+
+
+# -- responses ------------------------------------------------------------------------------------
+class _Out(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+
+class CartItemOut(_Out):
+    id: int
+    product_id: int
+    variation_id: int
+    product_name: str
+    product_slug: str
+    variation_name: str | None
+    options: dict[str, Any] | None
+    sku: str
+    image: str | None = Field(description="S3 key of the thumbnail (the original while none is made yet)")
+    quantity: int
+    unit_price: Decimal = Field(description="live price, VAT included")
+    added_price: Decimal | None = Field(description="the price when the customer last added or changed the line")
+    price_changed: bool
+    vat_rate: Decimal
+    line_total: Decimal | None = Field(description="quantity × unit price − discount; null when unavailable "
+                                       "(left out of the totals)")
+    discount_amount: Decimal | None
+    vat_amount: Decimal | None
+    status: LineStatus = Field(description="ok / insufficient_stock (fewer left than the quantity) / "
+                               "unavailable (off sale or sold out: listed, not in the totals)")
+    available: int = Field(description="units free to sell now")
+    max_quantity: int = Field(description="the most this line can be set to now")
+    stock_status: StockStatus
+    added_at: datetime
+
+
+class AdjustmentOut(_Out):
+    code: str
+    label: str
+    amount: Decimal
+
+
+class VatPart(_Out):
+    base: Decimal
+    vat: Decimal
+
+
+class TotalsOut(_Out):
+    subtotal: Decimal
+    discount_total: Decimal
+    shipping_total: Decimal
+    vat_total: Decimal = Field(description="VAT contained in the grand total (prices include VAT)")
+    grand_total: Decimal
+    item_count: int
+    shipping_method: str | None
+    discounts: list[AdjustmentOut]
+    vat_breakdown: dict[str, VatPart] = Field(description="per VAT rate ('20.00'): net base and VAT")
+
+
+class ShippingQuoteOut(_Out):
+    code: str
+    name: str
+    price: Decimal = Field(description="the method's fee")
+    fee: Decimal = Field(description="what this cart pays (0 over the free-shipping threshold)")
+    free_over: Decimal | None
+    free_shipping_remaining: Decimal | None = Field(description="merchandise still to add for free shipping")
+    min_days: int
+    max_days: int
+
+
+class MergeOut(_Out):
+    merged: int
+    capped: int
+    dropped: int
+
+
+class CartOut(_Out):
+    id: int | None = Field(description="null until the first item is added")
+    currency: str
+    expires_at: datetime | None = Field(description="guest carts only: 30 days after the last change")
+    items: list[CartItemOut]
+    totals: TotalsOut
+    shipping: ShippingQuoteOut | None
+    line_count: int
+    checkout_ready: bool = Field(description="false while the cart is empty or a line is not ok")
+    merged: MergeOut | None = Field(description="set on the call that merged a guest cart in (merge at login)")
+
+
+class ShippingMethodList(_Out):
+    items: list[ShippingQuoteOut]
