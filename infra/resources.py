@@ -28,6 +28,10 @@ FUNCTION_OVERRIDES: dict[str, dict[str, int]] = {
     # Decodes up to 40-megapixel images with Pillow (~160 MB per copy as RGBA) and re-encodes
     # them; Lambda's CPU share grows with memory, so more memory is also more speed.
     "media_thumbnails": {"memory": 1536, "timeout": 60},
+    # fpdf2 renders ~0.25 s per invoice here; CPU share grows with memory.
+    "invoice_jobs": {"memory": 1024, "timeout": 60},
+    # Stops claiming shipments 10 s before its deadline; 15 s would leave it almost none.
+    "shipping_poll": {"timeout": 120},
 }
 
 # SQS queues, each with a dead-letter queue.  Visibility timeout is derived: at least six times
@@ -80,6 +84,15 @@ ACCESS: dict[str, dict[str, list[str]]] = {
     "orders": {"sqs": ["order-events", "invoices", "notifications"]},
     "order_events": {"sqs": ["notifications"]},
     "release_reservations": {"sqs": ["order-events", "notifications"]},
+    # Invoices: the PDFs (presigned downloads, render-on-download) and the "invoice issued" e-mail.
+    "invoices": {"s3": ["invoices"], "sqs": ["notifications"]},
+    "invoice_jobs": {"s3": ["invoices"], "sqs": ["notifications"]},
+    # Shipments move orders (lifecycle's outbox events are published after commit by the caller).
+    "shipping": {"sqs": ["order-events"]},
+    "shipping_poll": {"sqs": ["order-events"]},
+    # Returns: customers' photos (presigned POST / GET, HEAD + magic bytes), decision e-mails and
+    # back-in-stock notices after a restock, and the order's outbox events.
+    "returns": {"s3": ["uploads"], "sqs": ["order-events", "notifications"]},
     # The relay publishes to every queue an outbox event may name.
     "outbox_relay": {"sqs": ["order-events", "invoices"]},
 }
@@ -110,4 +123,5 @@ WILDCARD_ACTIONS: dict[str, str] = {
 
 # Keys of the Secrets Manager secret huglu/<stage>/app that become environment variables
 # through CloudFormation dynamic references (resolved at deploy time, never in the template).
-SECRET_ENV = ("DATABASE_URL", "REDIS_URL", "JWT_SECRET", "API_KEY_PEPPER")
+SECRET_ENV = ("DATABASE_URL", "REDIS_URL", "JWT_SECRET", "API_KEY_PEPPER", "DATA_KEYS", "DATA_HASH_KEY",
+              "MAPS_API_KEY", "CARRIER_API_KEY", "CARRIER_WEBHOOK_SECRET")

@@ -197,6 +197,66 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
         choices={"status": _ORDER_STATUSES},
     ),
     Template(
+        # The invoice of a paid order was issued (invoices area); the PDF is on the order page.
+        "invoice_issued",
+        frozenset({"order_number", "invoice_number", "total", "link"}),
+        email={
+            "tr": ("{invoice_number} numaralı faturanız",
+                   "{order_number} numaralı siparişinizin faturası düzenlendi.\n\n"
+                   "Fatura numarası: {invoice_number}\nFatura tutarı: {total}\n\n"
+                   "Faturanızı sipariş sayfanızdan görüntüleyip indirebilirsiniz:\n{link}\n\n"
+                   "Bizi tercih ettiğiniz için teşekkür ederiz."),
+            "en": ("Your invoice {invoice_number}",
+                   "The invoice for your order {order_number} has been issued.\n\n"
+                   "Invoice number: {invoice_number}\nInvoice total: {total}\n\n"
+                   "You can view and download it on your order's page:\n{link}\n\n"
+                   "Thank you for shopping with us."),
+        },
+    ),
+    # Return decisions (returns area); the request itself is an order_status mail.
+    Template(
+        "return_approved",
+        frozenset({"return_number", "order_number", "link"}),
+        email={
+            "tr": ("İade talebiniz onaylandı: {return_number}",
+                   "{order_number} numaralı siparişinize ait {return_number} numaralı iade talebiniz onaylandı.\n\n"
+                   "Ürünleri, iade numarasını paketin üzerine yazarak bize gönderebilirsiniz. Ürünler bize "
+                   "ulaşıp kontrol edildikten sonra ödemeniz iade edilir.\n\nAyrıntılar: {link}"),
+            "en": ("Your return {return_number} is approved",
+                   "Your return {return_number} for order {order_number} has been approved.\n\n"
+                   "Please send the items back with the return number written on the parcel. We refund "
+                   "your payment once they have arrived and been checked.\n\nDetails: {link}"),
+        },
+    ),
+    Template(
+        "return_approved_code",
+        frozenset({"return_number", "order_number", "shipping_code", "link"}),
+        email={
+            "tr": ("İade talebiniz onaylandı: {return_number}",
+                   "{order_number} numaralı siparişinize ait {return_number} numaralı iade talebiniz onaylandı.\n\n"
+                   "Ürünleri anlaşmalı kargo şubesine bu iade kodu ile ücretsiz gönderebilirsiniz: "
+                   "{shipping_code}\nÜrünler bize ulaşıp kontrol edildikten sonra ödemeniz iade edilir.\n\n"
+                   "Ayrıntılar: {link}"),
+            "en": ("Your return {return_number} is approved",
+                   "Your return {return_number} for order {order_number} has been approved.\n\n"
+                   "Hand the items to our carrier with this return code, free of charge: {shipping_code}\n"
+                   "We refund your payment once they have arrived and been checked.\n\nDetails: {link}"),
+        },
+    ),
+    Template(
+        "return_rejected",
+        frozenset({"return_number", "order_number", "reason", "link"}),
+        email={
+            "tr": ("İade talebiniz hakkında: {return_number}",
+                   "{order_number} numaralı siparişinize ait {return_number} numaralı iade talebinizi "
+                   "kabul edemedik.\n\nGerekçe: {reason}\n\nSorularınız için bizimle iletişime geçebilirsiniz.\n"
+                   "Ayrıntılar: {link}"),
+            "en": ("About your return {return_number}",
+                   "We could not accept your return {return_number} for order {order_number}.\n\n"
+                   "Reason: {reason}\n\nIf you have questions, please contact us.\nDetails: {link}"),
+        },
+    ),
+    Template(
         # The customer asked to be told when an out-of-stock item returns (engagement area, N4):
         # sent once per alert, when stock comes back.
         "back_in_stock",

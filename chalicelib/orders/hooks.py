@@ -149,7 +149,10 @@ def refund_succeeded(uow: UnitOfWork, tenant_id: int, refund_id: int, *, provide
     uow.execute("UPDATE orders FORCE INDEX (PRIMARY) SET refunded_total = %s, payment_status = %s "
                 "WHERE tenant_id = %s AND id = %s", (refunded_total, payment_status, tenant_id, order["id"]))
     order = {**order, "refunded_total": refunded_total, "payment_status": payment_status}
-    if order["status"] == lifecycle.RETURNED and not still_pending:
+    awaiting = uow.scalar("""SELECT COUNT(*) FROM returns WHERE tenant_id = %s AND order_id = %s
+                              AND status = 'received'""", (tenant_id, order["id"]))
+    # "refunded" only once nothing received is still waiting for its refund to be requested
+    if order["status"] == lifecycle.RETURNED and not still_pending and not awaiting:
         order = lifecycle.transition(uow, order, lifecycle.REFUNDED, lifecycle.SYSTEM,
                                      note=f"refund {refund_id} completed")
     return order

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -47,6 +48,68 @@ class SecuritySettings(BaseModel):
     require_admin_2fa: bool = False
 
 
+# -- commerce settings (issue 5): read by cart/shipping.py, orders/checkout.py, returns, invoices
+class ShippingMethodSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^[a-z0-9_-]{2,32}$")
+    name: str = Field(min_length=2, max_length=100)
+    price: Decimal = Field(ge=0, max_digits=14, decimal_places=2, description="VAT included")
+    free_over: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2,
+                                      description="free when the discounted merchandise reaches this")
+    min_days: int = Field(default=1, ge=0, le=60)
+    max_days: int = Field(default=3, ge=0, le=60)
+
+
+class ShippingSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    methods: list[ShippingMethodSettings] = Field(min_length=1, max_length=10, description="the first is the default")
+
+    @field_validator("methods")
+    @classmethod
+    def _unique(cls, value: list[ShippingMethodSettings]) -> list[ShippingMethodSettings]:
+        if len({m.code for m in value}) != len(value):
+            raise ValueError("shipping method codes must be unique")
+        return value
+
+
+class OrderSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reservation_minutes: int = Field(default=30, ge=5, le=7 * 24 * 60,
+                                     description="how long an unpaid order holds its stock")
+
+
+class ReturnSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    window_days: int = Field(default=14, ge=14, le=365,
+                             description="days after delivery; Turkish distance-selling law gives at least 14")
+
+
+class InvoiceSettings(BaseModel):
+    """`settings.invoice` of a tenant (PUT /api/admin/settings):
+    what the invoices print about the seller, and the number prefix.  Every field is optional;
+    without them the seller is the tenant's name and the prefix comes from its slug."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    prefix: str | None = Field(default=None, pattern=r"^[A-Z0-9]{3}$",
+                               description="GİB e-Arşiv series: 3 of A-Z / 0-9. Change it only at a year's start.")
+    legal_name: str | None = Field(default=None, max_length=300)
+    tax_office: str | None = Field(default=None, max_length=100)
+    tax_number: str | None = Field(default=None, pattern=r"^[0-9]{10,11}$", description="VKN (or a sole trader's TCKN).")
+    address: str | None = Field(default=None, max_length=300)
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=254)
+    mersis_no: str | None = Field(default=None, pattern=r"^[0-9]{16}$")
+    trade_registry_no: str | None = Field(default=None, max_length=40)
+    website: str | None = Field(default=None, max_length=200)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and ("@" not in value or any(ch.isspace() for ch in value)):
+            raise ValueError("not an e-mail address")
+        return value
+
+
 class TenantSettingsOut(BaseModel):
     id: int
     slug: str
@@ -57,6 +120,10 @@ class TenantSettingsOut(BaseModel):
     cors_origins: list[str]
     rate_limit: RateLimitSettings
     security: SecuritySettings
+    shipping: ShippingSettings | None = None
+    orders: OrderSettings | None = None
+    returns: ReturnSettings | None = None
+    invoice: InvoiceSettings | None = None
 
 
 class TenantSettingsIn(BaseModel):
@@ -69,6 +136,10 @@ class TenantSettingsIn(BaseModel):
     cors_origins: list[str] | None = Field(default=None, max_length=50)
     rate_limit: RateLimitSettings | None = None
     security: SecuritySettings | None = None
+    shipping: ShippingSettings | None = None
+    orders: OrderSettings | None = None
+    returns: ReturnSettings | None = None
+    invoice: InvoiceSettings | None = None
 
     @field_validator("cors_origins")
     @classmethod

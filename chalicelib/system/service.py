@@ -53,6 +53,11 @@ def health(db: Database) -> dict[str, Any]:
     return {"status": "ok" if ok else "degraded", "checks": checks}
 
 
+# Sections other areas read from tenants.settings (shipping methods, reservation minutes, return
+# window, invoice seller details); validated by schemas.TenantSettingsIn.
+_COMMERCE = ("shipping", "orders", "returns", "invoice")
+
+
 def _settings_view(row: dict[str, Any], origins: list[str]) -> dict[str, Any]:
     stored = row["settings"]
     return {
@@ -65,6 +70,7 @@ def _settings_view(row: dict[str, Any], origins: list[str]) -> dict[str, Any]:
         "cors_origins": origins,
         "rate_limit": stored.get("rate_limit") or {},
         "security": stored.get("security") or {},
+        **{key: stored.get(key) for key in _COMMERCE},
     }
 
 
@@ -86,7 +92,7 @@ def update_settings(db: Database, tenant_id: int, changes: dict[str, Any]) -> di
         before = _settings_view(row, repo.cors_origins(uow, tenant_id))
         columns: dict[str, Any] = {k: changes[k] for k in ("name", "domain", "default_language") if k in changes}
         stored = dict(row["settings"])
-        for key in ("rate_limit", "security"):
+        for key in ("rate_limit", "security", *_COMMERCE):
             if key in changes:
                 stored[key] = changes[key]
         if stored != row["settings"]:

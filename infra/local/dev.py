@@ -90,6 +90,14 @@ def main() -> int:
         from infra.local.seed_demo import CREDENTIALS, seed
 
         credentials = seed()
+        if not os.environ.get("CARRIER_BASE_URL"):  # a real carrier integration when set; the local fake otherwise
+            # The fake posts signed tracking webhooks to our API, with the demo tenant's key as the
+            # header a real carrier subscription would be registered with.
+            children.append(subprocess.Popen([
+                sys.executable, "-m", "infra.local.fakes.carrier", "--port", "8766",
+                "--webhook-url", f"http://127.0.0.1:{API_PORT}/api/shipping/webhooks/{{carrier}}",
+                "--webhook-header", f"X-API-Key={credentials['api_key']}"], cwd=ROOT))
+            _wait_port(8766, "fake carrier")
         chalice = str(Path(sys.executable).with_name("chalice"))  # the venv's console script
         children.append(subprocess.Popen([chalice, "local", "--no-autoreload", "--host", "127.0.0.1",
                                           "--port", str(API_PORT), "--stage", "dev"], cwd=ROOT))
@@ -103,6 +111,8 @@ def main() -> int:
         print(f"catalogue           : {json.dumps(credentials['catalog'], default=str, ensure_ascii=False)}")
         print(f"written to          : {CREDENTIALS}")
         print(f"try: curl -H 'X-API-Key: {credentials['api_key']}' http://127.0.0.1:{API_PORT}/api/products")
+        if not os.environ.get("CARRIER_BASE_URL"):
+            print("fake carrier        : curl -X POST http://127.0.0.1:8766/_fake/shipments/<tracking>/advance")
         print("=" * 72 + "\n", flush=True)
         while all(child.poll() is None for child in children):
             time.sleep(1)

@@ -23,6 +23,10 @@ SAMPLE = {
     "total": "1.249,90 TL",
     "pay_until": datetime(2026, 11, 25, 18, 30, tzinfo=timezone.utc),
     "status": "shipped",
+    "invoice_number": "HGL2026000000123",
+    "return_number": "R261125-K7M3XQ",
+    "shipping_code": "YK-123456",
+    "reason": "Ürün kullanılmış",
 }
 
 
@@ -41,6 +45,10 @@ def test_the_catalogue_has_the_issue_3_templates_and_channels():
         "back_in_stock": ("email",),  # issue 4 (engagement, N4)
         "order_placed": ("email",),  # issue 5 (orders.notify)
         "order_status": ("email",),
+        "invoice_issued": ("email",),  # issue 5 (invoices)
+        "return_approved": ("email",),  # issue 5 (returns)
+        "return_approved_code": ("email",),
+        "return_rejected": ("email",),
     }
     assert {name: set(t.params) for name, t in TEMPLATES.items()} == {
         "verification_code": {"code", "minutes"},
@@ -52,6 +60,10 @@ def test_the_catalogue_has_the_issue_3_templates_and_channels():
         "back_in_stock": {"product", "link"},
         "order_placed": {"order_number", "total", "pay_until", "link"},
         "order_status": {"order_number", "status", "link"},
+        "invoice_issued": {"order_number", "invoice_number", "total", "link"},
+        "return_approved": {"return_number", "order_number", "link"},
+        "return_approved_code": {"return_number", "order_number", "shipping_code", "link"},
+        "return_rejected": {"return_number", "order_number", "reason", "link"},
     }
 
 
@@ -62,7 +74,8 @@ def test_every_rendition_renders_with_every_parameter_in_it(name, channel, lang)
     rendered = render(name, channel, lang, params_for(name))
     assert "{" not in rendered.text and "}" not in rendered.text
     assert (rendered.subject is None) == (channel == "sms")
-    for key in ("code", "link", "product", "order_number", "total"):
+    for key in ("code", "link", "product", "order_number", "total", "invoice_number", "return_number",
+                "shipping_code", "reason"):
         if key in TEMPLATES[name].params:
             assert str(SAMPLE[key]) in rendered.text
 

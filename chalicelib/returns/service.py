@@ -1,0 +1,226 @@
+"""Returns for customers (issue 5 item 5): ask to return items of a delivered order, see one's
+returns, withdraw a request; the photo upload form.  Staff decisions are in admin.py.
+
+A request, in one transaction under the order's row lock (lifecycle.lock_order), so two
+requests for the same item are checked one after the other and never together exceed it:
+
+    1. Idempotency-Key (optional): a request already made with the key is answered again
+    2. the order may take a return: delivered, returned or refunded (→ return_requested through
+       lifecycle, Actor.customer), or already return_requested by another open return
+    3. inside the return window: tenant setting returns.window_days after delivered_at, never
+       below the 14 days Turkish distance-selling law gives (Mesafeli Sözleşmeler Yönetmeliği)
+    4. per line: quantity ≤ bought − already returned − held by the order's other open returns
+    5. the return, its lines, the key's answer; the order's status change and its outbox event.
+
+Photos are checked against S3 before the transaction opens (S3 is never called under a lock).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pymysql
+
+from chalicelib.orders import lifecycle
+from chalicelib.orders.lifecycle import SYSTEM, Actor
+from chalicelib.platform import cache
+from chalicelib.platform.db import Database, Session, UnitOfWork
+from chalicelib.platform.errors import BadRequest
+
+from . import photos, states, views
+from . import repository as repo
+from .errors import KeyReused, OrderItemNotFound, QuantityExceeded, ReturnNotFound, WindowClosed
+from .settle import settle
+
+DEFAULT_WINDOW_DAYS = 14
+LEGAL_MINIMUM_DAYS = 14
+IDEMPOTENCY_SCOPE = "return_request"
+KEY_HOURS = 24  # a retry comes within seconds; a day covers an app that was offline
+MAX_KEY_LENGTH = 100
+_NUMBER_ALPHABET = "ACDEFHJKLMNPRTUVWXY34679"  # as order numbers: no 0/O, 1/I, 2/Z, 5/S, 8/B
+
+
+@dataclass
+class Requested:
+    return_id: int
+    replayed: bool
+
+
+def window_days(tenant_settings: dict[str, Any] | None) -> int:
+    raw = ((tenant_settings or {}).get("returns") or {}).get("window_days", DEFAULT_WINDOW_DAYS)
+    try:
+        days = int(raw)
+    except (TypeError, ValueError):
+        days = DEFAULT_WINDOW_DAYS
+    return max(days, LEGAL_MINIMUM_DAYS)
+
+
+# -- request -----------------------------------------------------------------------------------
+def request_return(db: Database, tenant: Any, user_id: int, order_id: int, body: Any,
+                   idempotency_key: str | None) -> Requested:
+    key = _key(user_id, idempotency_key)
+    request_hash = hashlib.sha256(cache.dumps({"order_id": order_id, **body.model_dump(mode="json")}).encode()).hexdigest()
+    if key is not None:
+        earlier = _replay(db.session(), tenant.id, key, user_id, request_hash)
+        if earlier is not None:
+            return earlier
+    photo_keys = photos.check_keys(tenant.id, user_id, body.photo_keys)
+    days = window_days(tenant.settings)
+    actor = Actor.customer(user_id)
+
+    def work(uow: UnitOfWork) -> Requested:
+        order = lifecycle.lock_order(uow, tenant.id, order_id, user_id=user_id)
+        if key is not None:
+            earlier = _replay(uow, tenant.id, key, user_id, request_hash)
+            if earlier is not None:
+                return earlier
+        if order["status"] != lifecycle.RETURN_REQUESTED:
+            lifecycle.check(order["status"], lifecycle.RETURN_REQUESTED, actor)
+        _check_window(order, days)
+        _check_quantities(uow, tenant.id, order_id, body.items)
+        fields = {
+            "tenant_id": tenant.id, "return_number": _return_number(), "order_id": order_id, "user_id": user_id,
+            "status": states.REQUESTED, "reason": body.reason, "description": body.description,
+            "photo_keys": cache.dumps(photo_keys) if photo_keys else None, "refund_method": body.refund_method,
+        }
+        return_id = _insert(uow, fields)
+        repo.insert_items(uow, [(tenant.id, return_id, line.order_item_id, line.quantity, line.reason or body.reason,
+                                 line.condition) for line in body.items])
+        if key is not None:
+            repo.remember(uow, tenant.id, IDEMPOTENCY_SCOPE, key, user_id=user_id, request_hash=request_hash,
+                          status_code=201, body=str(return_id), expires_at=_utcnow() + dt.timedelta(hours=KEY_HOURS))
+        if order["status"] != lifecycle.RETURN_REQUESTED:
+            lifecycle.transition(uow, order, lifecycle.RETURN_REQUESTED, actor, note=f"return {fields['return_number']}",
+                                 event={"return_id": return_id, "return_number": fields["return_number"]})
+        uow.commit()
+        return Requested(return_id, replayed=False)
+
+    try:
+        return db.transaction(work)
+    except pymysql.err.IntegrityError as exc:
+        # The same key sent at once for two different orders: the loser's insert waited for the
+        # winner's key row and collided with it; answer as a replay (or 409 for another request).
+        if key is not None and exc.args and exc.args[0] == 1062:
+            earlier = _replay(db.session(), tenant.id, key, user_id, request_hash)
+            if earlier is not None:
+                return earlier
+        raise
+
+
+def _key(user_id: int, idempotency_key: str | None) -> str | None:
+    """The client's key scoped to the user (two customers' apps may pick the same UUID)."""
+    if idempotency_key is None:
+        return None
+    key = idempotency_key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise BadRequest("idempotency_key_invalid")
+    return f"{user_id}:{key}"
+
+
+def _replay(session: Session, tenant_id: int, key: str, user_id: int, request_hash: str) -> Requested | None:
+    row = repo.remembered(session, tenant_id, IDEMPOTENCY_SCOPE, key)
+    if row is None:
+        return None
+    if row["user_id"] != user_id or row["request_hash"] != request_hash:
+        raise KeyReused()
+    return Requested(int(row["response_body"]), replayed=True)
+
+
+def _check_window(order: dict[str, Any], days: int) -> None:
+    # delivered_at is stamped by lifecycle on delivery; placed_at only stands in for rows
+    # delivered some other way (it is earlier, so the window can only be shorter, never longer).
+    start = order["delivered_at"] or order["placed_at"]
+    closes = start + dt.timedelta(days=days)
+    if _utcnow() > closes:
+        raise WindowClosed(days, closes)
+
+
+def _check_quantities(uow: UnitOfWork, tenant_id: int, order_id: int, lines: list[Any]) -> None:
+    items = repo.order_items(uow, tenant_id, order_id)
+    missing = [line.order_item_id for line in lines if line.order_item_id not in items]
+    if missing:
+        raise OrderItemNotFound(missing)
+    held = repo.held_quantities(uow, tenant_id, order_id, sorted(states.OPEN))
+    over = []
+    for line in lines:
+        item = items[line.order_item_id]
+        returnable = int(item["quantity"]) - int(item["returned_quantity"]) - held.get(line.order_item_id, 0)
+        if line.quantity > returnable:
+            over.append({"order_item_id": line.order_item_id, "requested": line.quantity,
+                         "returnable": max(returnable, 0)})
+    if over:
+        raise QuantityExceeded(over)
+
+
+def _return_number() -> str:
+    """R + UTC date + 6 random characters, like order numbers (S...): unguessable, readable."""
+    suffix = "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(6))
+    return f"R{_utcnow():%y%m%d}-{suffix}"
+
+
+def _insert(uow: UnitOfWork, fields: dict[str, Any]) -> int:
+    for _ in range(5):
+        try:
+            return repo.insert_return(uow, fields)
+        except pymysql.err.IntegrityError as exc:
+            if "ux_return_number" not in str(exc):
+                raise
+            fields["return_number"] = _return_number()
+    raise RuntimeError("could not allocate a return number")
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+# -- reads -------------------------------------------------------------------------------------
+def list_returns(db: Database, tenant_id: int, user_id: int, *, statuses: Sequence[str] | None, cursor: int | None,
+                 limit: int) -> dict[str, Any]:
+    session = db.session()
+    rows = repo.list_for_user(session, tenant_id, user_id, statuses=statuses, before_id=cursor, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": views.build(session, tenant_id, rows, admin=False),
+            "next_cursor": rows[-1]["id"] if more else None}
+
+
+def get_return(db: Database, tenant_id: int, return_id: int, *, user_id: int | None = None,
+               admin: bool = False) -> dict[str, Any]:
+    """One return; with `user_id`, another customer's return is indistinguishable from none (404)."""
+    session = db.session()
+    row = repo.get_return(session, tenant_id, return_id)
+    if row is None or (user_id is not None and row["user_id"] != user_id):
+        raise ReturnNotFound()
+    return views.build(session, tenant_id, [row], admin=admin)[0]
+
+
+# -- withdraw ----------------------------------------------------------------------------------
+def cancel_return(db: Database, tenant_id: int, user_id: int, return_id: int) -> tuple[dict[str, Any], bool]:
+    """The customer withdraws a request staff have not decided on.  Withdrawing a withdrawn
+    return answers it again (a retried call must not fail).  With no other open return the
+    order goes back to where its returns leave it (delivered, usually); the system makes that
+    move, since lifecycle lets customers move orders only forwards."""
+    found = repo.order_of(db.session(), tenant_id, return_id)
+    if found is None or found["user_id"] != user_id:
+        raise ReturnNotFound()
+
+    def work(uow: UnitOfWork) -> bool:
+        order = lifecycle.lock_order(uow, tenant_id, int(found["order_id"]))
+        ret = repo.lock_return(uow, tenant_id, return_id)
+        if ret is None:
+            raise ReturnNotFound()
+        if ret["status"] == states.CANCELLED:
+            return False
+        states.check(ret["status"], states.CANCELLED, customer=True)
+        repo.update_return(uow, tenant_id, return_id, {"status": states.CANCELLED}, resolved=True)
+        settle(uow, order, SYSTEM, note=f"return {ret['return_number']} withdrawn by the customer",
+               event={"return_id": ret["id"], "return_number": ret["return_number"]})
+        uow.commit()
+        return True
+
+    changed = db.transaction(work)
+    return get_return(db, tenant_id, return_id, user_id=user_id), changed
