@@ -83,6 +83,8 @@ ACCESS: dict[str, dict[str, list[str]]] = {
     # paid) and may queue back-in-stock e-mails (engagement.stock_returned → notifications).
     "orders": {"sqs": ["order-events", "invoices", "notifications"]},
     "order_events": {"sqs": ["notifications"]},
+    # Status moves, cancel and mark-paid: as "orders" (outbox after commit, restock notices).
+    "orders_admin": {"sqs": ["order-events", "invoices", "notifications"]},
     "release_reservations": {"sqs": ["order-events", "notifications"]},
     # Invoices: the PDFs (presigned downloads, render-on-download) and the "invoice issued" e-mail.
     "invoices": {"s3": ["invoices"], "sqs": ["notifications"]},

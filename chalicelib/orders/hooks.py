@@ -124,13 +124,20 @@ def request_refund(uow: UnitOfWork, order: dict[str, Any], amount: Decimal, *, r
 def refund_succeeded(uow: UnitOfWork, tenant_id: int, refund_id: int, *, provider_refund_id: str | None = None
                      ) -> dict[str, Any]:
     """A requested refund went through: payment and order totals follow.  Idempotent."""
+    # Lock in the order every other money path uses - order, then its payments and refunds - so
+    # this cannot deadlock with a cancel or a return refund of the same order.
+    order_id = uow.scalar("""SELECT p.order_id FROM payment_refunds r JOIN payments p
+                                ON p.tenant_id = r.tenant_id AND p.id = r.payment_id
+                             WHERE r.tenant_id = %s AND r.id = %s""", (tenant_id, refund_id))
+    if order_id is None:
+        raise Conflict("refund_not_found")
+    order = lifecycle.lock_order(uow, tenant_id, int(order_id))
     refund = uow.one("SELECT * FROM payment_refunds FORCE INDEX (PRIMARY) WHERE tenant_id = %s AND id = %s FOR UPDATE",
                      (tenant_id, refund_id))
-    if refund is None:
-        raise Conflict("refund_not_found")
     payment = uow.one("SELECT id, order_id, amount, refunded_amount FROM payments FORCE INDEX (PRIMARY) "
-                      "WHERE tenant_id = %s AND id = %s FOR UPDATE", (tenant_id, refund["payment_id"]))
-    order = lifecycle.lock_order(uow, tenant_id, payment["order_id"])
+                      "WHERE tenant_id = %s AND id = %s FOR UPDATE", (tenant_id, refund["payment_id"] if refund else 0))
+    if refund is None or payment is None:
+        raise Conflict("refund_not_found")
     if refund["status"] == "succeeded":
         return order
     uow.execute("UPDATE payment_refunds FORCE INDEX (PRIMARY) SET status = 'succeeded', provider_refund_id = %s "
@@ -164,13 +171,15 @@ def record_manual_payment(uow: UnitOfWork, tenant_id: int, order_id: int, *, met
     statement, cash at the store): a 'manual' payment row for the amount due, then mark_paid.
     Calling it again for a paid order changes nothing."""
     order = lifecycle.lock_order(uow, tenant_id, order_id)
-    if order["status"] != lifecycle.PENDING_PAYMENT:
-        lifecycle.check(order["status"], lifecycle.PAID, actor)  # 409 unless it is still payable
+    if order["payment_status"] == "paid" and order["status"] != lifecycle.PENDING_PAYMENT:
+        return order  # confirmed already (a retry, or a second member of staff)
+    lifecycle.check(order["status"], lifecycle.PAID, actor)  # 409 unless it is still payable
     due = order["grand_total"] - order["paid_total"]
-    uow.insert("""INSERT INTO payments (tenant_id, order_id, user_id, purpose, provider, method, status, amount,
-                                        currency, raw_response, paid_at)
-                  VALUES (%s, %s, %s, 'order', 'manual', %s, 'succeeded', %s, %s, %s, UTC_TIMESTAMP(6))""",
-               (tenant_id, order_id, order["user_id"], method, due, order["currency"],
-                json.dumps({"reference": reference, "confirmed_by": actor.user_id})))
+    if due > 0:  # nothing to record for an order discounted to zero (payments.amount > 0)
+        uow.insert("""INSERT INTO payments (tenant_id, order_id, user_id, purpose, provider, method, status, amount,
+                                            currency, raw_response, paid_at)
+                      VALUES (%s, %s, %s, 'order', 'manual', %s, 'succeeded', %s, %s, %s, UTC_TIMESTAMP(6))""",
+                   (tenant_id, order_id, order["user_id"], method, due, order["currency"],
+                    json.dumps({"reference": reference, "confirmed_by": actor.user_id})))
     return mark_paid(uow, tenant_id, order_id, amount=due, method=method, actor=actor,
                      note=f"{method} payment confirmed" + (f" ({reference})" if reference else ""))

@@ -158,7 +158,8 @@ def shipments_of(session: Session, tenant_id: int, order_id: int) -> list[dict[s
 
 def list_for_user(session: Session, tenant_id: int, user_id: int, *, statuses: list[str] | None,
                   before_id: int | None, limit: int) -> list[dict[str, Any]]:
-    where, params = ["tenant_id = %s", "user_id = %s"], [tenant_id, user_id]
+    where: list[str] = ["tenant_id = %s", "user_id = %s"]
+    params: list[Any] = [tenant_id, user_id]
     if statuses:
         where.append(f"status IN ({_marks(statuses)})")
         params.extend(statuses)

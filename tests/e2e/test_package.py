@@ -238,6 +238,7 @@ AREA_DEPENDENCIES: dict[str, set[str]] = {
     # catalog.service cache invalidation and engagement.stock_returned after stock moves
     # (which queues through notifications) - the last three imported after commit, on first use.
     "orders": {"cart", "addresses", "catalog", "engagement", "notifications"},
+    "orders_admin": {"orders", "catalog", "engagement", "notifications"},  # orders' service, lifecycle, hooks
     "shipping": {"orders"},  # orders.lifecycle moves the order when a shipment ships / is delivered
     # the invoice is issued under the order row lock (orders.lifecycle.lock_order) and e-mailed
     "invoices": {"orders", "notifications"},
