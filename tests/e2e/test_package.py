@@ -240,8 +240,9 @@ AREA_DEPENDENCIES: dict[str, set[str]] = {
     "orders": {"cart", "addresses", "catalog", "engagement", "notifications"},
     "orders_admin": {"orders", "catalog", "engagement", "notifications"},  # orders' service, lifecycle, hooks
     "shipping": {"orders"},  # orders.lifecycle moves the order when a shipment ships / is delivered
-    # the invoice is issued under the order row lock (orders.lifecycle.lock_order) and e-mailed
-    "invoices": {"orders", "notifications"},
+    # the invoice is issued under the order row lock (orders.lifecycle.lock_order) and e-mailed;
+    # its VAT lines use cart.totals (the one VAT rule) and cart.shipping's method names
+    "invoices": {"orders", "notifications", "cart"},
     # orders.lifecycle / hooks / stock (whose after-commit effects import catalog and engagement)
     "returns": {"orders", "notifications", "catalog", "engagement"},
 }
