@@ -14,7 +14,6 @@ are kept as they are ("manual") and never sent to the geocoder.
 from __future__ import annotations
 
 import base64
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal

@@ -32,9 +32,8 @@ from chalicelib.platform import cache
 from chalicelib.platform.db import Database, UnitOfWork
 from chalicelib.platform.errors import BadRequest, Conflict, NotFound
 
-from . import lifecycle
+from . import lifecycle, stock
 from . import repository as repo
-from . import stock
 
 DEFAULT_RESERVATION_MINUTES = 30
 MAX_KEY_LENGTH = 100

@@ -22,9 +22,8 @@ from chalicelib.platform import outbox
 from chalicelib.platform.db import Session, UnitOfWork
 from chalicelib.platform.errors import Conflict
 
-from . import lifecycle
+from . import lifecycle, stock
 from . import repository as repo
-from . import stock
 from .lifecycle import Actor
 
 INVOICES_QUEUE = "invoices"

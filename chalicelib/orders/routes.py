@@ -14,8 +14,11 @@ from chalicelib.platform.db import get_db
 from chalicelib.platform.http import json_response
 from chalicelib.platform.routing import USER, Call, Router
 
-from . import errors  # noqa: F401 - registers the area's messages
-from . import checkout, service
+from . import (
+    checkout,
+    errors,  # noqa: F401 - registers the area's messages
+    service,
+)
 from .lifecycle import Actor
 from .schemas import CancelIn, CheckoutIn, OrderListQuery, OrderOut, OrderPage, TrackingOut
 

@@ -14,9 +14,8 @@ from chalicelib.platform.db import Database, Session, UnitOfWork
 from chalicelib.platform.errors import NotFound
 from chalicelib.platform.logging import get_logger
 
-from . import hooks, lifecycle
+from . import hooks, lifecycle, stock
 from . import repository as repo
-from . import stock
 from .lifecycle import Actor
 
 log = get_logger("orders")

@@ -112,6 +112,8 @@ class UnitOfWork(Session):
         super().__init__(conn, on_lost)
         self._after_commit: list[Callable[[], None]] = []
         self.committed = False
+        # Per-transaction state of platform helpers (e.g. outbox events waiting for the commit).
+        self.state: dict[str, Any] = {}
 
     def __enter__(self) -> UnitOfWork:
         self.conn.begin()

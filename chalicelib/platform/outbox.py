@@ -35,10 +35,9 @@ def add(uow: UnitOfWork, tenant_id: int, event_type: str, payload: dict[str, Any
            VALUES (%s, %s, %s, %s, %s, %s)""",
         (tenant_id, queue, event_type, aggregate_type,
          None if aggregate_id is None else str(aggregate_id), cache.dumps(payload)))
-    pending: list[dict[str, Any]] | None = getattr(uow, "_outbox", None)
-    if pending is None:
-        pending = []
-        setattr(uow, "_outbox", pending)
+    pending: list[dict[str, Any]] | None = uow.state.get("outbox")
+    if pending is None:  # the first event of this transaction: one publish for all of them
+        pending = uow.state["outbox"] = []
         uow.on_commit(lambda: _publish_after_commit(uow, pending))
     pending.append({"id": event_id, "tenant_id": tenant_id, "queue": queue, "event_type": event_type,
                     "aggregate_type": aggregate_type, "aggregate_id": aggregate_id, "payload": payload})
