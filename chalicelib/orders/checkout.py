@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,13 +30,13 @@ from chalicelib.cart.totals import Line, compute
 from chalicelib.platform import cache
 from chalicelib.platform.db import Database, UnitOfWork
 from chalicelib.platform.errors import BadRequest, Conflict, NotFound
+from chalicelib.platform.text import reference_number
 
 from . import lifecycle, stock
 from . import repository as repo
 
 DEFAULT_RESERVATION_MINUTES = 30
 MAX_KEY_LENGTH = 100
-_NUMBER_ALPHABET = "ACDEFHJKLMNPRTUVWXY34679"  # no 0/O, 1/I, 2/Z, 5/S, 8/B look-alikes
 
 
 @dataclass
@@ -150,8 +149,7 @@ def _address(uow: UnitOfWork, tenant_id: int, user_id: int, address_id: int, fie
 def _order_number() -> str:
     """S + UTC date + 6 random characters (24^6 ≈ 191 million per day): unguessable, short enough
     to read out on the phone; a collision (ux_order_number) is retried in _insert."""
-    suffix = "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(6))
-    return f"S{_utcnow():%y%m%d}-{suffix}"
+    return reference_number("S", _utcnow())
 
 
 def _insert(uow: UnitOfWork, fields: dict[str, Any]) -> int:

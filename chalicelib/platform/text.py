@@ -15,7 +15,9 @@ dotless i are mapped by hand before anything else; every variant then folds to A
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 __all__ = ["fold", "slugify", "ean13_check_digit", "is_valid_ean13", "normalise_tr_mobile"]
@@ -115,3 +117,14 @@ def format_try(amount: Decimal, currency: str = "TRY") -> str:
     grouped = f"{amount.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,.2f}"
     text = grouped.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
     return f"{text} {'TL' if currency == 'TRY' else currency}"
+
+
+# Document numbers read out on the phone: no 0/O, 1/I, 2/Z, 5/S, 8/B look-alikes.
+_REFERENCE_ALPHABET = "ACDEFHJKLMNPRTUVWXY34679"
+
+
+def reference_number(letter: str, when: datetime) -> str:
+    """letter + UTC date + 6 random characters, e.g. "S261125-K7M3XQ" (24^6 ≈ 191 million a day):
+    unguessable and short.  Callers keep a unique key and retry the rare collision."""
+    suffix = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(6))
+    return f"{letter}{when:%y%m%d}-{suffix}"

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +29,7 @@ from chalicelib.orders.lifecycle import SYSTEM, Actor
 from chalicelib.platform import cache
 from chalicelib.platform.db import Database, Session, UnitOfWork
 from chalicelib.platform.errors import BadRequest
+from chalicelib.platform.text import reference_number
 
 from . import photos, states, views
 from . import repository as repo
@@ -41,7 +41,6 @@ LEGAL_MINIMUM_DAYS = 14
 IDEMPOTENCY_SCOPE = "return_request"
 KEY_HOURS = 24  # a retry comes within seconds; a day covers an app that was offline
 MAX_KEY_LENGTH = 100
-_NUMBER_ALPHABET = "ACDEFHJKLMNPRTUVWXY34679"  # as order numbers: no 0/O, 1/I, 2/Z, 5/S, 8/B
 
 
 @dataclass
@@ -158,8 +157,7 @@ def _check_quantities(uow: UnitOfWork, tenant_id: int, order_id: int, lines: lis
 
 def _return_number() -> str:
     """R + UTC date + 6 random characters, like order numbers (S...): unguessable, readable."""
-    suffix = "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(6))
-    return f"R{_utcnow():%y%m%d}-{suffix}"
+    return reference_number("R", _utcnow())
 
 
 def _insert(uow: UnitOfWork, fields: dict[str, Any]) -> int:
