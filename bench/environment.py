@@ -57,9 +57,15 @@ def configure_process_env() -> dict[str, str]:
     os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
     os.environ.pop("DATABASE_READ_URL", None)  # one MariaDB here: reads go to the writer
     os.environ["BCRYPT_ROUNDS"] = str(BCRYPT_ROUNDS)
+    # Queues and buckets of the bench's own: when AWS_ENDPOINT_URL is the dev stack's emulator,
+    # the checkouts' OrderPlaced events must not land on the queue `make worker` consumes
+    # against the dev database (whose order ids they would name).
+    os.environ["QUEUE_PREFIX"] = os.environ.get("BENCH_QUEUE_PREFIX", "huglu-bench")
+    os.environ["BUCKET_PREFIX"] = os.environ.get("BENCH_BUCKET_PREFIX", "huglu-bench")
     os.environ.setdefault("STAGE", "local")
     os.environ.setdefault("LOG_LEVEL", "INFO")  # the production level: the request log line is paid
-    return {k: os.environ[k] for k in ("DATABASE_URL", "REDIS_URL", "BCRYPT_ROUNDS", "STAGE", "LOG_LEVEL")}
+    return {k: os.environ[k] for k in ("DATABASE_URL", "REDIS_URL", "BCRYPT_ROUNDS", "STAGE", "LOG_LEVEL",
+                                       "QUEUE_PREFIX", "BUCKET_PREFIX")}
 
 
 def reset_app_state() -> None:

@@ -38,7 +38,8 @@ def place_order(call: Call) -> Response:
     placed = checkout.place_order(db, call.tenant, call.principal.user_id, call.body, call.header("idempotency-key"),
                                   ip=call.ctx.client_ip or None,
                                   user_agent=call.header("user-agent"))
-    order = OrderOut.model_validate(service.get_order(db.session(), call.tenant.id, placed.order_id))
+    order = OrderOut.model_validate(service.get_order(db.session(), call.tenant.id, placed.order_id,
+                                                      just_placed=not placed.replayed))
     return json_response(order, 201, {"Idempotent-Replayed": "true"} if placed.replayed else None)
 
 

@@ -1,0 +1,190 @@
+"""Where a case's time goes: python -m bench.profile --case checkout [--n 300] [--cprofile 25] [--json PATH]
+
+Runs a registered case (bench/cases.py) in this process the way bench.run does (warm-up, then
+timed calls), with the bench process's own clocks on the boundaries the request crosses:
+
+    every SQL statement (Session._run / executemany), grouped by its first words, plus BEGIN
+    and COMMIT (a round trip each; COMMIT waits for the redo-log flush)
+    Redis commands (redis.Redis.execute_command)
+    SQS publishes by the outbox after the commit (platform.outbox._publish)
+
+and reports, per call: wall time, this process's CPU time, and the share of each boundary (the
+rest is Python: pipeline, pydantic, serialisation, logging).  With --cprofile N the measured
+calls also run under cProfile (on this process's CPU clock) and the N functions with the most
+cumulative CPU time are printed.
+
+Instrumentation is installed only in this process and only by this tool: wrappers add a few
+microseconds per statement, so its totals read slightly above bench.run's.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .environment import AwsEmulator, configure_process_env, log, prepare, quiet_stdout
+
+_WORDS = re.compile(r"\s+")
+
+
+class Clocks:
+    def __init__(self) -> None:
+        self.active = False
+        self.totals: dict[str, float] = defaultdict(float)
+        self.counts: dict[str, int] = defaultdict(int)
+
+    def add(self, key: str, seconds: float) -> None:
+        if self.active:
+            self.totals[key] += seconds
+            self.counts[key] += 1
+
+
+def _label(sql: str) -> str:
+    """A statement's verb and table, enough to tell them apart: 'UPDATE product_variations'."""
+    words = _WORDS.sub(" ", sql.strip()).split(" ")
+    verb = words[0].upper()
+    if verb in ("UPDATE", "INSERT", "REPLACE"):
+        table = words[2] if len(words) > 2 and words[1].upper() == "INTO" else words[1] if len(words) > 1 else ""
+        return f"{verb} {table}"[:70]
+    depth = 0
+    for i, word in enumerate(words[:-1]):
+        if word.upper() == "FROM" and depth == 0:  # the statement's own FROM, not a subquery's
+            return f"{verb} … FROM {words[i + 1]}"[:70]
+        depth += word.count("(") - word.count(")")
+    return " ".join(words[:3])[:70]
+
+
+def _wrap(owner: Any, name: str, key: Callable[..., str], clocks: Clocks) -> None:
+    original = getattr(owner, name)
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            clocks.add(key(*args, **kwargs), time.perf_counter() - started)
+
+    setattr(owner, name, timed)
+
+
+def instrument(clocks: Clocks) -> None:
+    import pymysql.connections
+    import redis
+
+    from chalicelib.platform import db, outbox
+
+    _wrap(db.Session, "_run", lambda self, sql, params=None: "sql: " + _label(sql), clocks)
+    _wrap(db.Session, "executemany", lambda self, sql, rows: "sql: " + _label(sql) + " (many)", clocks)
+    _wrap(pymysql.connections.Connection, "begin", lambda self: "sql: BEGIN", clocks)
+    _wrap(pymysql.connections.Connection, "commit", lambda self: "sql: COMMIT", clocks)
+    _wrap(redis.Redis, "execute_command", lambda self, *a, **k: f"redis: {a[0]}", clocks)
+    _wrap(outbox, "_publish", lambda events: "sqs: outbox publish (SendMessageBatch)", clocks)
+
+
+def profile_case(name: str, n: int, warmup: int, cprofile_top: int) -> dict[str, Any]:
+    from .cases import CASES
+
+    case = CASES[name]
+    env = prepare(quick=True, progress=log)
+    plan = case.build(env)
+    clocks = Clocks()
+    instrument(clocks)
+
+    def call() -> None:
+        event = plan.next_event()
+        response = plan.app(event, None)
+        if response.get("statusCode") != plan.expect:
+            raise RuntimeError(f"{name}: status {response.get('statusCode')}: {str(response.get('body'))[:300]}")
+        if plan.after is not None:
+            plan.after(response)
+
+    for _ in range(warmup):
+        call()
+    profiler = None
+    if cprofile_top:
+        import cProfile
+
+        # CPU clock: what this process computes, not what it waits for (MySQL, Redis, SQS
+        # answers), so the profile reads the same on a busy machine.
+        profiler = cProfile.Profile(time.process_time)
+    wall = cpu = 0.0
+    for _ in range(n):
+        event = plan.next_event()
+        clocks.active = True
+        if profiler is not None:
+            profiler.enable()
+        w0, c0 = time.perf_counter(), time.process_time()
+        response = plan.app(event, None)
+        wall += time.perf_counter() - w0
+        cpu += time.process_time() - c0
+        if profiler is not None:
+            profiler.disable()
+        clocks.active = False
+        if response.get("statusCode") != plan.expect:
+            raise RuntimeError(f"{name}: status {response.get('statusCode')}: {str(response.get('body'))[:300]}")
+        if plan.after is not None:
+            plan.after(response)
+    per_call = {k: round(v / n * 1000, 3) for k, v in sorted(clocks.totals.items(), key=lambda kv: -kv[1])}
+    counts = {k: round(clocks.counts[k] / n, 2) for k in per_call}
+    by_kind: dict[str, float] = defaultdict(float)
+    for key, ms in per_call.items():
+        by_kind[key.split(":", 1)[0]] += ms
+    wall_ms = wall / n * 1000
+    result: dict[str, Any] = {
+        "case": name, "calls": n, "mean_wall_ms": round(wall_ms, 3), "mean_process_cpu_ms": round(cpu / n * 1000, 3),
+        "by_kind_ms": {k: round(v, 3) for k, v in by_kind.items()},
+        "python_and_other_ms": round(wall_ms - sum(by_kind.values()), 3),
+        "boundaries_ms_per_call": per_call, "boundary_calls_per_call": counts,
+    }
+    if profiler is not None:
+        import io
+        import pstats
+
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(cprofile_top)
+        result["cprofile"] = out.getvalue()
+    return result
+
+
+def render(result: dict[str, Any]) -> str:
+    rows = [f"{result['case']}: {result['calls']} calls, mean wall {result['mean_wall_ms']:.2f} ms, "
+            f"this process's CPU {result['mean_process_cpu_ms']:.2f} ms",
+            "  by kind (ms per call): " + ", ".join(f"{k} {v:.2f}" for k, v in result["by_kind_ms"].items())
+            + f", python and the rest {result['python_and_other_ms']:.2f}", ""]
+    rows.append(f"  {'boundary':<78}{'ms/call':>9}{'n/call':>8}")
+    for key, ms in result["boundaries_ms_per_call"].items():
+        rows.append(f"  {key:<78}{ms:>9.3f}{result['boundary_calls_per_call'][key]:>8.2f}")
+    if "cprofile" in result:
+        rows += ["", result["cprofile"]]
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    configure_process_env()
+    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--case", default="checkout")
+    parser.add_argument("--n", type=int, default=300, help="measured calls")
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--cprofile", type=int, default=0, metavar="N", help="print the N top cumulative functions")
+    parser.add_argument("--json", type=Path, help="also write the breakdown here")
+    args = parser.parse_args(argv)
+    with AwsEmulator():
+        with quiet_stdout():
+            result = profile_case(args.case, args.n, args.warmup, args.cprofile)
+            from .orders_env import finish
+
+            finish()
+    print(render(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
