@@ -4,7 +4,8 @@ OrderPlaced → "order_placed" (number, total, how long the items are held); Ord
 → "order_status" with the new status in the customer's language.  A return request rejected
 (return_requested → delivered) sends nothing here: the returns area writes that e-mail itself
 with the reason.  The order row is read when the event is handled, so the e-mail has the
-current contact address; a deleted account (no e-mail) is skipped.
+current contact address; a deleted account (no e-mail) is skipped, and so is "preparing" once
+the order has already shipped.
 """
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ def handle_event(message: dict[str, Any]) -> None:
     host = session.scalar("SELECT domain FROM tenants WHERE id = %s", (tenant_id,)) or DEFAULT_LINK_HOST
     link = f"https://{host}/hesabim/siparisler/{order['id']}"
     params: dict[str, Any] = {"order_number": order["order_number"], "link": link}
+    if template == "order_status" and payload["to"] == lifecycle.PREPARING and order["status"] != lifecycle.PREPARING:
+        return  # already moved on (a shipment makes paid → preparing → shipped at once): one mail, not two
     if template == "order_placed":
         if order["status"] != lifecycle.PENDING_PAYMENT or order["reserved_until"] is None:
             return  # paid (or cancelled) before this was handled: the status mail says it all

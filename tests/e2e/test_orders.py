@@ -206,3 +206,14 @@ def test_the_relay_publishes_what_the_commit_could_not(client, tenant, db, monke
     monkeypatch.undo()
     assert outbox.relay(db, grace_seconds=0)["published"] >= 1
     assert db.session().scalar("SELECT status FROM outbox_events WHERE id = %s", (row["id"],)) == "sent"
+
+
+def test_a_shipment_made_at_once_sends_shipped_not_preparing_too(client, tenant, db):
+    who, order, _, _ = placed(client, tenant, db)
+    pay(db, tenant.id, order["id"])
+    move(db, tenant.id, order["id"], "preparing", "shipped")
+    drain("order-events", order_events)
+    drain_notifications()
+    subjects = [m["subject"] for m in sent_emails() if m["to"] == who.email]
+    assert any("kargoya verildi" in s for s in subjects), subjects
+    assert not any("hazırlanıyor" in s for s in subjects), subjects
