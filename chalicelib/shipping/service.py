@@ -83,9 +83,17 @@ def create_shipment(db: Database, tenant_id: int, order_id: int, fields: dict[st
     order = repo.order(session, tenant_id, order_id)
     if order is None:
         raise NotFound("order_not_found")
-    _check_shippable(order["status"], actor)  # refuse before paying for a label
     order_items = repo.order_items(session, tenant_id, order_id)
-    lines = _lines(fields.get("items"), order_items, repo.of_order(session, tenant_id, order_id))
+    try:
+        _check_shippable(order["status"], actor)  # refuse before paying for a label
+        lines = _lines(fields.get("items"), order_items, repo.of_order(session, tenant_id, order_id))
+    except ApiError:
+        # A concurrent retry with the same key may have shipped everything between our first
+        # look and now: that is a replay of its answer, not "nothing to ship".
+        existing = repo.by_reference(db.session(), tenant_id, reference) if idempotency_key is not None else None
+        if existing is None:
+            raise
+        return admin_get(db, tenant_id, _replayed(existing, request_hash)["id"], lang)
     booked = None
     if fields.get("tracking_number") is None:
         booked = booking.book(order, order_items, lines, carrier_code=fields["carrier"], reference=reference)
