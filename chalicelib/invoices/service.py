@@ -193,7 +193,7 @@ def process_paid_order(db: Database, tenant_id: int, order_id: int) -> dict[str,
             email_invoice(db, tenant_id, invoice)
         except NoRecipient:
             log.warning("invoice issued but not e-mailed: no address", extra={"invoice_id": invoice["id"]})
-    log.info("invoice ready", extra={"invoice_id": invoice["id"], "order_id": order_id, "created": issued.created})
+    log.info("invoice ready", extra={"invoice_id": invoice["id"], "order_id": order_id, "newly_issued": issued.created})
     return invoice
 
 

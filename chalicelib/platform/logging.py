@@ -42,6 +42,19 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
+class _Logger(logging.Logger):
+    """A logger whose `extra` cannot break the call: a key that names a LogRecord attribute
+    ("created", "name", "message", ...) makes the standard library raise KeyError inside
+    log.info(), which took a queue consumer down on a harmless log line.  Such keys are kept
+    with a trailing underscore instead."""
+
+    def makeRecord(self, name: str, level: int, fn: str, lno: int, msg: object, args: Any, exc_info: Any,
+                   func: str | None = None, extra: Any = None, sinfo: str | None = None) -> logging.LogRecord:
+        if extra:
+            extra = {(f"{key}_" if key in _RESERVED else key): value for key, value in extra.items()}
+        return super().makeRecord(name, level, fn, lno, msg, args, exc_info, func, extra, sinfo)
+
+
 class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever sys.stdout is at emit time (Lambda's, a test's capture, a pipe)."""
 
@@ -55,14 +68,20 @@ _configured = False
 
 def get_logger(name: str = "huglu") -> logging.Logger:
     global _configured
-    if not _configured:
-        root = logging.getLogger("huglu")
-        handler = _StdoutHandler(sys.stdout)
-        handler.setFormatter(JsonFormatter())
-        root.handlers[:] = [handler]
-        # Straight from the environment: building the full Settings here would validate
-        # production secrets at import time of every module that logs.
-        root.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
-        root.propagate = False
-        _configured = True
-    return logging.getLogger(name if name.startswith("huglu") else f"huglu.{name}")
+    manager = logging.Logger.manager
+    previous = manager.loggerClass
+    manager.loggerClass = _Logger  # only for the loggers created here (ours)
+    try:
+        if not _configured:
+            root = logging.getLogger("huglu")
+            handler = _StdoutHandler(sys.stdout)
+            handler.setFormatter(JsonFormatter())
+            root.handlers[:] = [handler]
+            # Straight from the environment: building the full Settings here would validate
+            # production secrets at import time of every module that logs.
+            root.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+            root.propagate = False
+            _configured = True
+        return logging.getLogger(name if name.startswith("huglu") else f"huglu.{name}")
+    finally:
+        manager.loggerClass = previous
