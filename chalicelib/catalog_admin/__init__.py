@@ -5,9 +5,10 @@ their history, bulk changes, CSV / XLSX import and export.
 Modules: routes.py (HTTP) → taxonomy.py (categories, brands), products.py, variations.py
 (stock, price), bulk.py, importer.py + importer_apply.py, exporter.py (services) →
 repository.py, product_repository.py (SQL).  spreadsheet.py and values.py are pure helpers
-(file formats, Turkish numbers, price rounding); effects.py runs what follows a commit (cache
-invalidation through chalicelib.catalog.service, back-in-stock through
-chalicelib.engagement.service); errors.py holds this area's messages.
+(file formats, Turkish numbers, price rounding); chalicelib/catalog/effects.py (shared with
+the orders' stock moves) runs what follows a commit (cache invalidation through
+chalicelib.catalog.service, back-in-stock through chalicelib.engagement.service); errors.py
+holds this area's messages.
 
 Decisions worth knowing:
 - Nothing is hard-deleted that orders may refer to: DELETE of a product archives it, DELETE of

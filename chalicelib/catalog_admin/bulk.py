@@ -14,6 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.catalog.effects import Effects
 from chalicelib.platform import audit
 from chalicelib.platform.db import Database, UnitOfWork
 from chalicelib.platform.errors import ApiError, BadRequest, NotFound
@@ -21,7 +22,6 @@ from chalicelib.platform.errors import ApiError, BadRequest, NotFound
 from . import product_repository as prepo
 from .bulk_schemas import MAX_BULK_IDS, BulkIn
 from .common import Actor, run
-from .effects import Effects
 from .errors import field_problem
 from .products import filter_clause
 from .values import MAX_PRICE, REASON_ADJUSTMENT, SOURCE_ADMIN, change_price

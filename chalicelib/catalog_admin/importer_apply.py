@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.catalog.effects import Effects
 from chalicelib.platform import audit
 from chalicelib.platform.db import UnitOfWork
 
@@ -15,7 +16,6 @@ from . import naming
 from . import product_repository as prepo
 from . import repository as repo
 from .common import Actor
-from .effects import Effects
 from .importer import Group, Plan, Row
 from .products import insert_variations, product_slug
 from .values import DRAFT, REASON_IMPORT, SOURCE_IMPORT

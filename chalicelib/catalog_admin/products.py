@@ -5,13 +5,14 @@ deletes), and a sold product's history stays readable.  DELETE archives: the pro
 shop at once (the public catalogue shows active products only) and can be re-activated.
 
 Every write runs in one transaction with its audit row (before/after) and, after the commit,
-drops the product's cached detail and bumps the catalogue version (effects.py).
+drops the product's cached detail and bumps the catalogue version (catalog/effects.py).
 """
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from chalicelib.catalog.effects import Effects
 from chalicelib.platform import audit
 from chalicelib.platform.db import Database, Session, UnitOfWork
 from chalicelib.platform.errors import NotFound
@@ -21,7 +22,6 @@ from . import naming
 from . import product_repository as prepo
 from . import repository as repo
 from .common import Actor, run
-from .effects import Effects
 from .errors import Taken, unknown_brand, unknown_category
 from .values import ARCHIVED, REASON_INITIAL, SOURCE_ADMIN
 

@@ -2,7 +2,7 @@
 
 Every route is ADMIN with products.read or products.write; every write is audited (before /
 after) in its own transaction and followed, after the commit, by cache invalidation
-(effects.py).  Other tenants' ids answer 404, like ids that do not exist.
+(catalog/effects.py).  Other tenants' ids answer 404, like ids that do not exist.
 
 Cold start: this Lambda imports the platform and this area only; the catalogue service (cache
 invalidation), the engagement service (back-in-stock) and openpyxl (XLSX) are imported on

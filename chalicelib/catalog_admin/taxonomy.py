@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.catalog.effects import Effects
 from chalicelib.platform import audit
 from chalicelib.platform.db import Database, Session, UnitOfWork
 from chalicelib.platform.errors import NotFound
@@ -25,7 +26,6 @@ from . import naming
 from . import product_repository as prepo
 from . import repository as repo
 from .common import run
-from .effects import Effects
 from .errors import InUse, Taken, invalid, unknown_category
 
 PATH_MAX = 500  # categories.path VARCHAR(500)

@@ -8,7 +8,7 @@ products.total_stock by the same delta (an increment on the locked product row),
 total_stock equal to the sum of the product's active variations' stock.
 
 When a variation's available stock (stock - reserved, for an active variation) goes from 0 to
-more than 0, back-in-stock subscribers are told after the commit (effects.py).
+more than 0, back-in-stock subscribers are told after the commit (catalog/effects.py).
 
 Variations are never deleted (order items refer to them): DELETE deactivates.  A deactivated
 variation leaves the shop and stops counting towards total_stock; its SKU stays taken.
@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.catalog.effects import Effects
 from chalicelib.platform import audit
 from chalicelib.platform.db import Database, UnitOfWork
 from chalicelib.platform.errors import NotFound
 
 from . import product_repository as prepo
 from .common import Actor, run
-from .effects import Effects
 from .errors import StockBelowReserved
 from .products import (
     audited_variation,

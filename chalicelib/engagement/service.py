@@ -13,6 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from chalicelib.catalog.service import stock_status
+from chalicelib.platform import tenancy
 from chalicelib.platform.db import Database, UnitOfWork, get_db
 from chalicelib.platform.errors import NotFound
 from chalicelib.platform.logging import get_logger
@@ -26,7 +27,6 @@ FAVORITES_ORDER = "favorites"
 ALERT_BATCH = 200
 VARIATION_CHUNK = 500
 _MAX_BATCHES = 10_000
-DEFAULT_LINK_HOST = "huglu.app"  # as accounts.recovery: a tenant without its own domain
 
 log = get_logger("engagement")
 
@@ -202,7 +202,7 @@ def _email_back_in_stock(uow: UnitOfWork, tenant_id: int, user_id: int, row: dic
     if row["user_status"] != "active" or not row["email"]:
         return False
     lang = next((x for x in (row["language"], site["default_language"]) if x in templates.LANGUAGES), "tr")
-    link = f"https://{site['domain'] or DEFAULT_LINK_HOST}/urun/{row['product_slug']}"
+    link = tenancy.shop_link(site["domain"], f"/urun/{row['product_slug']}")
     try:
         notify(uow, tenant_id, channel="email", to=row["email"], template="back_in_stock", lang=lang,
                params={"product": _one_line(row["product_name"]), "link": link}, user_id=user_id)

@@ -12,14 +12,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.notifications.service import notify
+from chalicelib.platform import tenancy
 
 TEMPLATE = "invoice_issued"
-DEFAULT_LINK_HOST = "huglu.app"  # as accounts.recovery / engagement: a tenant without its own domain
 
 
 def order_link(tenant: Mapping[str, Any], order_id: int) -> str:
     """The customer's order page on the tenant's shop (the app opens the invoice from there)."""
-    return f"https://{tenant.get('domain') or DEFAULT_LINK_HOST}/hesabim/siparisler/{order_id}"
+    return tenancy.shop_link(tenant.get("domain"), f"/hesabim/siparisler/{order_id}")
 
 
 def send(tenant_id: int, *, to: str, lang: str, user_id: int | None, params: Mapping[str, Any]) -> str:

@@ -12,13 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.notifications.service import notify
+from chalicelib.platform import tenancy
 from chalicelib.platform.db import get_db
 from chalicelib.platform.text import format_try
 
 from . import lifecycle
 from . import repository as repo
 
-DEFAULT_LINK_HOST = "huglu.app"
 _STATUS_MAILS = {lifecycle.PAID, lifecycle.PREPARING, lifecycle.SHIPPED, lifecycle.DELIVERED, lifecycle.CANCELLED,
                  lifecycle.RETURN_REQUESTED, lifecycle.RETURNED, lifecycle.REFUNDED}
 
@@ -37,8 +37,7 @@ def handle_event(message: dict[str, Any]) -> None:
     if order is None or not order["contact_email"] or order["user_id"] is None:
         return
     contact = repo.user_contact(session, tenant_id, order["user_id"]) or {}
-    host = session.scalar("SELECT domain FROM tenants WHERE id = %s", (tenant_id,)) or DEFAULT_LINK_HOST
-    link = f"https://{host}/hesabim/siparisler/{order['id']}"
+    link = tenancy.shop_link(tenancy.shop_domain(session, tenant_id), f"/hesabim/siparisler/{order['id']}")
     params: dict[str, Any] = {"order_number": order["order_number"], "link": link}
     if template == "order_status" and payload["to"] == lifecycle.PREPARING and order["status"] != lifecycle.PREPARING:
         return  # already moved on (a shipment makes paid → preparing → shipped at once): one mail, not two

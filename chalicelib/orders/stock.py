@@ -7,58 +7,24 @@
     return received stock += q                        (when the item can be sold again)
 
 Each move writes a stock_movements row (reason order / order_cancel / return, reference the
-order) and collects an `Effects` record; `Effects.schedule(uow)` runs the cache invalidation
-and back-in-stock notices after the commit (never from an open or rolled-back transaction).
+order) and collects what changed in the catalogue's `Effects` (chalicelib/catalog/effects.py,
+shared with the catalogue admin); `Effects.schedule(uow)` runs the cache invalidation and
+back-in-stock notices after the commit (never from an open or rolled-back transaction).
+Reservations only touch product details; a sale or restock that moves a product's total stock
+across zero also bumps the listings (`catalog`).
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.catalog.effects import Effects
 from chalicelib.platform.db import UnitOfWork
 from chalicelib.platform.errors import Conflict
-from chalicelib.platform.logging import get_logger
 
 from . import repository as repo
 
-log = get_logger("orders.stock")
-_ENGAGEMENT_MODULES = {"chalicelib.engagement", "chalicelib.engagement.service"}
-
-
-@dataclass
-class Effects:
-    tenant_id: int
-    products: set[int] = field(default_factory=set)  # cached product details to drop
-    listings: bool = False  # a product's in-stock flag changed: listing caches are stale
-    returned: set[int] = field(default_factory=set)  # variations back from 0 available
-
-    def schedule(self, uow: UnitOfWork) -> None:
-        if self.products or self.listings or self.returned:
-            uow.on_commit(self._run)
-
-    def _run(self) -> None:
-        try:
-            from chalicelib.catalog.service import catalog_changed, forget_product
-
-            for product_id in sorted(self.products):
-                forget_product(self.tenant_id, product_id)
-            if self.listings:
-                catalog_changed(self.tenant_id)
-            if self.returned:
-                _stock_returned(self.tenant_id, sorted(self.returned))
-        except Exception:  # noqa: BLE001 - the order is committed; caches expire on their own
-            log.exception("after-commit stock effects failed", extra={"tenant_id": self.tenant_id})
-
-
-def _stock_returned(tenant_id: int, variation_ids: list[int]) -> None:
-    try:
-        from chalicelib.engagement.service import stock_returned
-    except ImportError as exc:  # engagement not deployed with this function: no alerts to send
-        if exc.name not in _ENGAGEMENT_MODULES:
-            raise
-        return
-    stock_returned(tenant_id, variation_ids)
+__all__ = ["Effects", "release", "reserve", "restock", "sell"]
 
 
 Line = tuple[int, int, int, str]  # variation_id, product_id, quantity, name
@@ -90,8 +56,7 @@ def release(uow: UnitOfWork, tenant_id: int, order_id: int, items: Iterable[dict
         before = repo.available(uow, tenant_id, [variation_id]).get(variation_id, 0)
         repo.release(uow, tenant_id, variation_id, quantity)
         effects.products.add(product_id)
-        if before <= 0:
-            effects.returned.add(variation_id)
+        effects.stock(variation_id, before, before + quantity)
     repo.insert_movements(uow, [(tenant_id, p, v, 0, -q, "order_cancel", order_id, actor_id) for v, p, q in moved])
 
 
@@ -105,7 +70,7 @@ def sell(uow: UnitOfWork, tenant_id: int, order_id: int, items: Iterable[dict[st
         counters[product_id] = (stock_delta - quantity, sold + quantity)
         effects.products.add(product_id)
     if repo.add_product_counters(uow, tenant_id, counters):
-        effects.listings = True
+        effects.catalog = True
     repo.insert_movements(uow, [(tenant_id, p, v, -q, -q, "order", order_id, None) for v, p, q in moved])
 
 
@@ -119,8 +84,7 @@ def restock(uow: UnitOfWork, tenant_id: int, order_id: int, items: Iterable[dict
         stock_delta, sold = counters.get(product_id, (0, 0))
         counters[product_id] = (stock_delta + quantity, sold - (quantity if unsell else 0))
         effects.products.add(product_id)
-        if before <= 0 < after:
-            effects.returned.add(variation_id)
+        effects.stock(variation_id, before, after)
     if repo.add_product_counters(uow, tenant_id, counters):
-        effects.listings = True
+        effects.catalog = True
     repo.insert_movements(uow, [(tenant_id, p, v, q, 0, reason, order_id, actor_id) for v, p, q in moved])

@@ -190,3 +190,16 @@ def origin_known(origin: str) -> bool:
     )
     _remember(_origins_local, origin, (now + 60, known))
     return known
+
+
+# -- links into a tenant's shop (e-mails) ----------------------------------------------------------
+DEFAULT_SHOP_HOST = "huglu.app"  # a tenant without its own domain
+
+
+def shop_domain(session: Session, tenant_id: int) -> str | None:
+    return session.scalar("SELECT domain FROM tenants WHERE id = %s", (tenant_id,))
+
+
+def shop_link(domain: str | None, path: str) -> str:
+    """https://<the tenant's domain, or the platform's>/<path> for links in e-mails."""
+    return f"https://{domain or DEFAULT_SHOP_HOST}{path}"

@@ -14,11 +14,11 @@ from typing import Any
 from chalicelib.notifications import templates
 from chalicelib.notifications.errors import NotificationError
 from chalicelib.notifications.service import notify
+from chalicelib.platform import tenancy
 from chalicelib.platform.db import UnitOfWork
 from chalicelib.platform.logging import get_logger
 
 log = get_logger("returns.mail")
-DEFAULT_LINK_HOST = "huglu.app"  # a tenant without its own domain (as orders.notify)
 APPROVED, APPROVED_WITH_CODE, REJECTED = "return_approved", "return_approved_code", "return_rejected"
 
 def one_line(text: str, limit: int = templates.MAX_PARAM_LENGTH) -> str:
@@ -36,11 +36,10 @@ def decision(uow: UnitOfWork, ret: dict[str, Any], order: dict[str, Any], templa
     tenant_id = order["tenant_id"]
     lang = uow.scalar("SELECT language FROM users WHERE tenant_id = %s AND id = %s",
                       (tenant_id, order["user_id"])) or "tr"
-    host = uow.scalar("SELECT domain FROM tenants WHERE id = %s", (tenant_id,)) or DEFAULT_LINK_HOST
     try:
         notify(uow, tenant_id, channel="email", to=order["contact_email"], template=template,
                lang=lang if lang in templates.LANGUAGES else "tr", user_id=order["user_id"],
                params={"return_number": ret["return_number"], "order_number": order["order_number"],
-                       "link": f"https://{host}/hesabim/iadeler/{ret['id']}", **params})
+                       "link": tenancy.shop_link(tenancy.shop_domain(uow, tenant_id), f"/hesabim/iadeler/{ret['id']}"), **params})
     except NotificationError:
         log.warning("return e-mail not queued", extra={"return_id": ret["id"], "template": template})

@@ -502,7 +502,7 @@ def test_stock_never_goes_below_the_reserved_quantity(admin: Api, tenant: Tenant
 
 
 def test_the_engagement_area_may_be_absent(monkeypatch):
-    from chalicelib.catalog_admin import effects
+    from chalicelib.catalog import effects
 
     monkeypatch.setitem(sys.modules, "chalicelib.engagement.service", None)  # import → ImportError
     effects.notify_stock_returned(1, [2])  # nothing raised: this function runs without that area

@@ -1,5 +1,7 @@
-"""What happens after a catalogue write commits: the shop's caches forget the old rows, and
-back-in-stock subscribers hear that a variation is available again.
+"""What happens after a catalogue or stock write commits: the shop's caches forget the old
+rows, and back-in-stock subscribers hear that a variation is available again.  Shared by the
+catalogue admin (every product write) and the order side (reservations, sales, cancels,
+returns - orders.stock), which both import it from here.
 
 A service collects what its transaction changed in an `Effects` and calls `schedule(uow)`
 before committing; the work runs through `uow.on_commit`, so nothing leaves an open (or
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from chalicelib.platform.db import UnitOfWork
 from chalicelib.platform.logging import get_logger
 
-log = get_logger("catalog_admin.effects")
+log = get_logger("catalog.effects")
 _ENGAGEMENT_MODULES = {"chalicelib.engagement", "chalicelib.engagement.service"}
 
 
@@ -41,7 +43,8 @@ class Effects:
 
     def schedule(self, uow: UnitOfWork) -> None:
         if self.products or self.catalog:
-            uow.on_commit(_guarded("cache invalidation", lambda: invalidate(self.tenant_id, sorted(self.products))))
+            uow.on_commit(_guarded("cache invalidation", lambda: invalidate(self.tenant_id, sorted(self.products),
+                                                                            listings=self.catalog)))
         if self.returned:
             uow.on_commit(_guarded("stock_returned", lambda: notify_stock_returned(self.tenant_id,
                                                                                    sorted(self.returned))))
@@ -57,13 +60,15 @@ def _guarded(what: str, fn: Callable[[], None]) -> Callable[[], None]:
     return run
 
 
-def invalidate(tenant_id: int, product_ids: list[int]) -> None:
-    # Another area's service (ARCHITECTURE.md: services call services, never repositories).
-    from chalicelib.catalog.service import catalog_changed, forget_product
+def invalidate(tenant_id: int, product_ids: list[int], *, listings: bool = True) -> None:
+    """Drop the products' cached details; with `listings`, bump the catalogue version too (an
+    order's reservation changes a detail's stock status but no listing)."""
+    from .service import catalog_changed, forget_product
 
     for product_id in product_ids:
         forget_product(tenant_id, product_id)
-    catalog_changed(tenant_id)
+    if listings:
+        catalog_changed(tenant_id)
 
 
 def notify_stock_returned(tenant_id: int, variation_ids: list[int]) -> None:
