@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
+
+from chalicelib.platform.fields import Timestamp
 
 from . import policy
 from .security_schemas import MfaChallengeOut
@@ -91,7 +92,7 @@ class UserOut(BaseModel):
     language: Language
     is_staff: bool
     roles: list[str]
-    created_at: datetime
+    created_at: Timestamp
 
 
 class TokensOut(BaseModel):
@@ -164,7 +165,7 @@ class ProfileOut(BaseModel):
     phone_verified: bool
     two_factor_enabled: bool
     notification_prefs: dict[str, bool]
-    created_at: datetime
+    created_at: Timestamp
 
 
 class ProfileUpdateIn(_In):

@@ -1,10 +1,11 @@
 """API contract of two-factor authentication (TOTP, recovery codes) and biometric device keys."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from chalicelib.platform.fields import Timestamp
 
 TOTP_CODE = r"^\d{3} ?\d{3}$"  # authenticator apps display "123 456"
 RECOVERY_CODE = r"^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$"
@@ -78,12 +79,12 @@ class RecoveryCodesOut(BaseModel):
 
 
 class MfaEnabledOut(RecoveryCodesOut):
-    enabled_at: datetime
+    enabled_at: Timestamp
 
 
 class MfaStatusOut(BaseModel):
     enabled: bool
-    enabled_at: datetime | None
+    enabled_at: Timestamp | None
     recovery_codes_left: int
 
 
@@ -120,8 +121,8 @@ class BiometricKeyOut(BaseModel):
     id: int
     device_id: str
     device_name: str | None
-    created_at: datetime
-    last_used_at: datetime | None
+    created_at: Timestamp
+    last_used_at: Timestamp | None
 
 
 class BiometricKeyList(BaseModel):

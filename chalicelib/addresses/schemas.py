@@ -10,12 +10,13 @@ submitted value (it may be a national id).
 """
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
+
+from chalicelib.platform.fields import Timestamp
 
 from . import errors as _errors  # noqa: F401 - registers the messages of the error types below
 from . import rules
@@ -178,8 +179,8 @@ class AddressOut(BaseModel):
     geocode_status: GeocodeStatus = Field(
         description="ok / manual (user's pin) / not_found / pending (geocoder unavailable, retried later) / "
         "failed (geocoder refused, retried after a fix)")
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class AddressList(BaseModel):

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chalicelib.platform.fields import Timestamp
 from chalicelib.platform.schemas import Page
 
 from .catalogue import GRANTABLE
@@ -56,8 +57,8 @@ class RoleOut(BaseModel):
     is_system: bool
     permissions: list[str]
     member_count: int = Field(description="users holding the role (deleted accounts excluded)")
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class RoleList(BaseModel):
@@ -103,8 +104,8 @@ class UserSummaryOut(BaseModel):
     status: UserStatus
     is_staff: bool
     roles: list[str]
-    last_login_at: datetime | None
-    created_at: datetime
+    last_login_at: Timestamp | None
+    created_at: Timestamp
 
 
 class UserPage(Page[UserSummaryOut]):
@@ -114,9 +115,9 @@ class UserPage(Page[UserSummaryOut]):
 class UserDetailOut(UserSummaryOut):
     language: Literal["tr", "en"]
     permissions: list[str] = Field(description="effective permissions through the roles")
-    email_verified_at: datetime | None
+    email_verified_at: Timestamp | None
     totp_enabled: bool
-    updated_at: datetime
+    updated_at: Timestamp
 
 
 class UserListQuery(_In):
@@ -190,10 +191,10 @@ class ApiKeyOut(BaseModel):
     prefix: str = Field(description="first characters of the key, to tell keys apart")
     status: Literal["active", "expired", "revoked"]
     created_by: int | None
-    last_used_at: datetime | None
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    created_at: datetime
+    last_used_at: Timestamp | None
+    expires_at: Timestamp | None
+    revoked_at: Timestamp | None
+    created_at: Timestamp
 
 
 class ApiKeyList(BaseModel):

@@ -2,11 +2,12 @@
 other amount of the API (pydantic's JSON mode); quantities are integers."""
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.platform.fields import Timestamp
 
 from .lines import MAX_LINE_QUANTITY
 
@@ -64,7 +65,7 @@ class CartItemOut(_Out):
     available: int = Field(description="units free to sell now")
     max_quantity: int = Field(description="the most this line can be set to now")
     stock_status: StockStatus
-    added_at: datetime
+    added_at: Timestamp
 
 
 class AdjustmentOut(_Out):
@@ -110,7 +111,7 @@ class MergeOut(_Out):
 class CartOut(_Out):
     id: int | None = Field(description="null until the first item is added")
     currency: str
-    expires_at: datetime | None = Field(description="guest carts only: 30 days after the last change")
+    expires_at: Timestamp | None = Field(description="guest carts only: 30 days after the last change")
     items: list[CartItemOut]
     totals: TotalsOut
     shipping: ShippingQuoteOut | None

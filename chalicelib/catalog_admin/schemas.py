@@ -6,13 +6,13 @@ Money fields accept JSON numbers and text in either notation ("1.249,90" or "124
 """
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from chalicelib.platform.fields import Timestamp
 from chalicelib.platform.schemas import Page
 from chalicelib.platform.text import is_valid_ean13
 
@@ -69,8 +69,8 @@ class CategoryOut(_Out):
     is_active: bool
     product_count: int = Field(description="products directly in this category, any status")
     child_count: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class CategoryList(_Out):
@@ -112,8 +112,8 @@ class BrandOut(_Out):
     sort_order: int
     is_active: bool
     product_count: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class BrandList(_Out):
@@ -180,8 +180,8 @@ class VariationOut(_Out):
     nfc_tag: str | None
     is_active: bool
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class StockIn(_In):
@@ -281,7 +281,7 @@ class StockMovementOut(_Out):
     note: str | None
     reference_type: str | None
     actor_user_id: int | None
-    created_at: datetime
+    created_at: Timestamp
 
 
 class PriceChangeOut(_Out):
@@ -291,7 +291,7 @@ class PriceChangeOut(_Out):
     new_price: Decimal
     source: str
     actor_user_id: int | None
-    created_at: datetime
+    created_at: Timestamp
 
 
 class HistoryOut(_Out):
@@ -315,7 +315,7 @@ class ProductSummaryOut(_Out):
     currency: str
     total_stock: int
     variation_count: int
-    updated_at: datetime
+    updated_at: Timestamp
 
 
 class ProductOut(ProductSummaryOut):
@@ -326,7 +326,7 @@ class ProductOut(ProductSummaryOut):
     sold_count: int
     rating_avg: Decimal
     rating_count: int
-    created_at: datetime
+    created_at: Timestamp
     variations: list[VariationOut]
     images: list[ImageOut]
     history: HistoryOut

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from chalicelib.platform.fields import Timestamp
 from chalicelib.platform.schemas import Page
 
 from . import errors as _errors  # noqa: F401 - registers the messages of the error types below
@@ -105,8 +106,8 @@ class ReviewOut(BaseModel):
     author: str | None = Field(description="first name and last initial, e.g. Ayşe Y.")
     verified_purchase: bool
     helpful_count: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class ReviewPage(Page[ReviewOut]):
@@ -143,7 +144,7 @@ class AdminReviewOut(MyReviewOut):
     product_name: str
     order_id: int | None
     moderated_by: int | None
-    moderated_at: datetime | None
+    moderated_at: Timestamp | None
 
 
 class AdminReviewPage(Page[AdminReviewOut]):
@@ -182,7 +183,7 @@ class FavoriteOut(BaseModel):
     stock_status: StockStatus
     rating_avg: Decimal
     rating_count: int
-    added_at: datetime
+    added_at: Timestamp
 
 
 class FavoritePage(Page[FavoriteOut]):
@@ -209,8 +210,8 @@ class AlertOut(BaseModel):
     variation_id: int | None
     variation_name: str | None
     status: AlertStatus = Field(description="active (waiting), notified (the e-mail went out)")
-    created_at: datetime
-    notified_at: datetime | None
+    created_at: Timestamp
+    notified_at: Timestamp | None
 
 
 class AlertPage(Page[AlertOut]):

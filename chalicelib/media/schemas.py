@@ -1,10 +1,11 @@
 """The media API contract (pydantic v2)."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from chalicelib.platform.fields import Timestamp
 
 from .formats import MAX_UPLOAD_BYTES
 
@@ -28,8 +29,8 @@ class UploadOut(BaseModel):
     key: str
     url: str = Field(description="POST the form here: every `fields` entry, then the file as `file`")
     fields: dict[str, str]
-    expires_at: datetime = Field(description="the form is refused after this (10 minutes)")
-    complete_by: datetime = Field(description="call complete before this (1 hour)")
+    expires_at: Timestamp = Field(description="the form is refused after this (10 minutes)")
+    complete_by: Timestamp = Field(description="call complete before this (1 hour)")
 
 
 class ImageUrls(BaseModel):

@@ -1,11 +1,12 @@
 """API contract of the orders area (customer side)."""
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from chalicelib.platform.fields import Timestamp
 
 from . import lifecycle
 
@@ -53,7 +54,7 @@ class OrderSummary(BaseModel):
     currency: str
     grand_total: Decimal
     item_count: int
-    placed_at: datetime
+    placed_at: Timestamp
 
 
 class OrderPage(BaseModel):
@@ -91,8 +92,8 @@ class PaymentOut(BaseModel):
     installment: int
     card_last4: str | None
     card_brand: str | None
-    paid_at: datetime | None
-    created_at: datetime
+    paid_at: Timestamp | None
+    created_at: Timestamp
 
 
 class ShipmentSummary(BaseModel):
@@ -101,9 +102,9 @@ class ShipmentSummary(BaseModel):
     tracking_number: str | None
     tracking_url: str | None
     status: str
-    shipped_at: datetime | None
-    delivered_at: datetime | None
-    estimated_delivery_at: datetime | None
+    shipped_at: Timestamp | None
+    delivered_at: Timestamp | None
+    estimated_delivery_at: Timestamp | None
 
 
 class TimelineEntry(BaseModel):
@@ -112,7 +113,7 @@ class TimelineEntry(BaseModel):
     actor_type: str
     actor_user_id: int | None = None
     note: str | None
-    created_at: datetime
+    created_at: Timestamp
 
 
 class OrderOut(BaseModel):
@@ -136,13 +137,13 @@ class OrderOut(BaseModel):
     billing_address: dict[str, Any] | None
     contact_email: str | None
     customer_note: str | None
-    reserved_until: datetime | None = Field(description="an unpaid order is cancelled after this")
+    reserved_until: Timestamp | None = Field(description="an unpaid order is cancelled after this")
     source: str
-    placed_at: datetime
-    paid_at: datetime | None
-    shipped_at: datetime | None
-    delivered_at: datetime | None
-    cancelled_at: datetime | None
+    placed_at: Timestamp
+    paid_at: Timestamp | None
+    shipped_at: Timestamp | None
+    delivered_at: Timestamp | None
+    cancelled_at: Timestamp | None
     cancel_reason: str | None
     items: list[OrderItemOut]
     payments: list[PaymentOut]
@@ -151,13 +152,13 @@ class OrderOut(BaseModel):
     can_cancel: bool
     can_return: bool
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class TrackingStep(BaseModel):
     status: str
-    reached_at: datetime | None
+    reached_at: Timestamp | None
     done: bool
 
 
@@ -167,7 +168,7 @@ class TrackingOut(BaseModel):
     status: Status
     steps: list[TrackingStep]
     shipments: list[ShipmentSummary]
-    reserved_until: datetime | None
+    reserved_until: Timestamp | None
 
 
 assert set(Status.__args__) == set(lifecycle.STATUSES)  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, 
 from pydantic_core import PydanticCustomError
 
 from chalicelib.orders.schemas import OrderOut, Status
+from chalicelib.platform.fields import Timestamp
 
 from . import cursor as cursors
 
@@ -193,7 +194,7 @@ class OrderRow(BaseModel):
     customer_id: int | None
     customer_name: str | None = Field(description="from the order's billing address")
     customer_email: str | None = Field(description="the order's contact e-mail")
-    placed_at: dt.datetime
+    placed_at: Timestamp
 
 
 class OrderListPage(BaseModel):
@@ -202,8 +203,8 @@ class OrderListPage(BaseModel):
 
 
 class QueueRow(OrderRow):
-    reserved_until: dt.datetime | None
-    cancelled_at: dt.datetime | None
+    reserved_until: Timestamp | None
+    cancelled_at: Timestamp | None
     cancel_reason: str | None
     refund_requested: Decimal = Field(description="refunds asked for and not yet confirmed")
 
@@ -235,8 +236,8 @@ class RefundOut(BaseModel):
     reason: str | None
     provider_refund_id: str | None
     requested_by: int | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class CustomerOut(BaseModel):

@@ -45,7 +45,10 @@ def reset_client() -> None:
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, (datetime, date)):
+    if isinstance(value, datetime):
+        # Naive datetimes come from the database, whose session time zone is UTC: say so (RFC 3339).
+        return value.isoformat() + "Z" if value.tzinfo is None else value.isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, (bytes, bytearray)):
         return value.decode()

@@ -179,6 +179,15 @@ FIELD_MESSAGES_TR: dict[str, str] = {
     "model_type": "Nesne olmalıdır.",
     "url_parsing": "Geçerli bir adres olmalıdır.",
     "url_scheme": "Adres http veya https ile başlamalıdır.",
+    # platform/fields.py
+    "money_invalid": "Tutar olmalıdır; ondalık ayırıcı nokta (örn. 1249.90).",
+    "too_large": "Değer çok büyük.",
+    "negative": "Negatif olamaz.",
+    "too_many_decimals": "En fazla iki ondalık basamak.",
+    "text_forbidden_character": "Kontrol karakteri veya yön değiştirme karakteri içeremez.",
+    "json_too_deep": "Çok fazla iç içe düzey.",
+    "json_too_large": "Çok büyük.",
+    "null_not_allowed": "null olamaz; değeri korumak için alanı göndermeyin.",
 }
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from chalicelib.platform.fields import Timestamp
 from chalicelib.platform.schemas import Page
 
 from . import errors as _errors  # noqa: F401 - registers the messages of the error types below
@@ -88,7 +89,7 @@ class PhotoUploadOut(BaseModel):
     key: str = Field(description="name it in the return request's photo_keys")
     url: str = Field(description="POST the form here: every `fields` entry, then the file as `file`")
     fields: dict[str, str]
-    expires_at: datetime
+    expires_at: Timestamp
 
 
 class PhotoOut(BaseModel):
@@ -118,8 +119,8 @@ class RefundOut(BaseModel):
     amount: Decimal
     currency: str
     status: str = Field(description="requested, succeeded, failed")
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class ReturnOut(BaseModel):
@@ -140,9 +141,9 @@ class ReturnOut(BaseModel):
     photos: list[PhotoOut]
     refunds: list[RefundOut]
     can_cancel: bool
-    resolved_at: datetime | None = Field(description="when staff approved / rejected it, or the customer withdrew it")
-    created_at: datetime
-    updated_at: datetime
+    resolved_at: Timestamp | None = Field(description="when staff approved / rejected it, or the customer withdrew it")
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class ReturnPage(Page[ReturnOut]):

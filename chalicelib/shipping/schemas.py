@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from chalicelib.platform.fields import Timestamp
+
 from . import errors as _errors  # noqa: F401 - registers the messages of the error types below
 
 CarrierCode = Literal["yurtici", "aras", "mng", "ptt", "surat"]
@@ -116,7 +118,7 @@ class ShipmentEventOut(BaseModel):
     status_text: str
     description: str | None
     location: str | None
-    occurred_at: dt.datetime
+    occurred_at: Timestamp
     source: EventSource
 
 
@@ -132,11 +134,11 @@ class ShipmentOut(BaseModel):
     status: Status
     status_text: str
     items: list[ShipmentItemOut]
-    estimated_delivery_at: dt.datetime | None
-    shipped_at: dt.datetime | None = Field(description="when the carrier took the parcel")
-    delivered_at: dt.datetime | None
-    last_event_at: dt.datetime | None
-    created_at: dt.datetime
+    estimated_delivery_at: Timestamp | None
+    shipped_at: Timestamp | None = Field(description="when the carrier took the parcel")
+    delivered_at: Timestamp | None
+    last_event_at: Timestamp | None
+    created_at: Timestamp
     events: list[ShipmentEventOut]
 
 
@@ -147,8 +149,8 @@ class ShipmentList(BaseModel):
 class AdminShipmentOut(ShipmentOut):
     label_url: str | None
     reference: str | None = Field(description="our booking reference at the carrier")
-    poll_due_at: dt.datetime | None = Field(description="when the carrier is asked next (null: not polled)")
-    updated_at: dt.datetime
+    poll_due_at: Timestamp | None = Field(description="when the carrier is asked next (null: not polled)")
+    updated_at: Timestamp
 
 
 class AdminShipmentSummary(BaseModel):
@@ -158,9 +160,9 @@ class AdminShipmentSummary(BaseModel):
     tracking_number: str | None
     status: Status
     status_text: str
-    last_event_at: dt.datetime | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    last_event_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class AdminShipmentList(BaseModel):

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from chalicelib.platform.fields import Timestamp
 from chalicelib.platform.schemas import Page
 
 
@@ -165,7 +165,7 @@ class AdminLogOut(BaseModel):
     after: Any = None
     request_id: str | None
     ip: str | None
-    created_at: datetime
+    created_at: Timestamp
 
 
 class AdminLogQuery(BaseModel):
