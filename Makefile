@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: dev test bench lint openapi package layer migrate seed tenant worker services clean
+.PHONY: dev test fuzz bench lint openapi package layer migrate seed tenant worker services clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -23,6 +23,11 @@ dev: $(STAMP) services
 ## make test: the whole suite against the real MariaDB and Redis on this machine
 test: $(STAMP) services
 	$(PY) -m pytest
+
+## make fuzz: schemathesis over every operation as anonymous, customer and admin, 100 positive and
+## 100 negative examples per operation (make test runs the same with 6)
+fuzz: $(STAMP) services
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(PY) -m pytest tests/fuzz -p no:logging
 
 bench: $(STAMP) services
 	$(PY) -m bench.run

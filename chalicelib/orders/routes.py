@@ -25,7 +25,7 @@ from .schemas import CancelIn, CheckoutIn, OrderListQuery, OrderOut, OrderPage, 
 router = Router(tag="orders")
 
 
-@router.post("/api/orders", auth=USER, body=CheckoutIn, response=OrderOut, status=201, idempotent=True,
+@router.post("/api/orders", auth=USER, body=CheckoutIn, response=OrderOut, status=201, idempotent="required",
              errors=(400, 404, 409), rate_limit=(30, 60))
 def place_order(call: Call) -> Response:
     """Create an order from the signed-in customer's cart.

@@ -13,6 +13,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tr": "İstek gövdesi geçerli bir JSON değil.",
         "en": "The request body is not valid JSON.",
     },
+    "json_too_deep": {
+        "tr": "İstek gövdesi çok fazla iç içe düzey içeriyor (en fazla {max_depth}).",
+        "en": "The request body is nested too deeply (at most {max_depth} levels).",
+    },
+    "invalid_text": {
+        "tr": "Metinler NUL (U+0000) veya eşleşmemiş vekil karakter içeremez.",
+        "en": "Text must not contain U+0000 or an unpaired surrogate.",
+    },
+    "idempotency_key_required": {
+        "tr": "Bu istek Idempotency-Key başlığı gerektirir (1-100 yazdırılabilir ASCII karakter).",
+        "en": "This request needs an Idempotency-Key header (1-100 printable ASCII characters).",
+    },
+    "idempotency_key_invalid": {
+        "tr": "Idempotency-Key başlığı 1-100 yazdırılabilir ASCII karakter olmalıdır.",
+        "en": "The Idempotency-Key header must be 1-100 printable ASCII characters.",
+    },
     "validation_failed": {
         "tr": "Gönderilen veriler geçersiz.",
         "en": "The submitted data is invalid.",

@@ -25,7 +25,7 @@ from .errors import ApiError, Forbidden, TooManyRequests, Unauthorized
 from .http import add_cors_headers, add_security_headers, error_response, preflight_response
 from .i18n import negotiate
 from .logging import get_logger
-from .routing import ADMIN, PATH_METHODS, PUBLIC, REGISTRY, RouteSpec
+from .routing import ADMIN, OPEN, PATH_METHODS, PUBLIC, REGISTRY, RouteSpec
 
 log = get_logger("request")
 
@@ -97,6 +97,11 @@ def _handle(request: Request, ctx: RequestContext, get_response: Callable[[Reque
     if spec is None:  # not one of ours (unknown method / path): let Chalice answer, reshaped
         return _reshape_chalice_error(get_response(request))
 
+    # 0. open routes (health) answer load balancers and uptime checks, which carry no key.
+    if spec.auth == OPEN and not request.headers.get("x-api-key"):
+        _rate_limit_anonymous(ctx)
+        return _reshape_chalice_error(get_response(request))
+
     # 1. tenant from the API key: every route, public ones included.
     ctx.tenant = tenancy.resolve(request.headers.get("x-api-key"), ctx.client_ip)
     ctx.lang = negotiate(request.headers.get("accept-language"), ctx.tenant.default_language)
@@ -111,26 +116,27 @@ def _handle(request: Request, ctx: RequestContext, get_response: Callable[[Reque
 
 
 def _authenticate(request: Request, ctx: RequestContext, spec: RouteSpec) -> None:
+    anonymous_ok = spec.auth in (OPEN, PUBLIC)
     try:
         token = auth.bearer_token(request.headers.get("authorization"))
     except Unauthorized:
-        if spec.auth == PUBLIC:
+        if anonymous_ok:
             return
         raise
     if token is None:
-        if spec.auth != PUBLIC:
+        if not anonymous_ok:
             raise Unauthorized("token_missing")
         return
     try:
         principal = auth.decode_access_token(token)
     except Unauthorized:
-        if spec.auth == PUBLIC:
+        if anonymous_ok:
             return  # an expired token must not break anonymous catalogue browsing
         raise
     assert ctx.tenant is not None
     if principal.tenant_id != ctx.tenant.id:
         raise Unauthorized("tenant_mismatch")
-    if spec.auth != PUBLIC and not sessions.is_active(principal.tenant_id, principal.session_id):
+    if not anonymous_ok and not sessions.is_active(principal.tenant_id, principal.session_id):
         raise Unauthorized("session_revoked")  # signed out, password reset, or theft detected
     ctx.principal = principal
     if spec.auth == ADMIN:
@@ -171,11 +177,13 @@ def _rate_limit(ctx: RequestContext, spec: RouteSpec) -> None:
         limits = [ratelimit.Limit(f"{prefix}:u{ctx.principal.user_id}", limit, window)]
     elif ctx.device_id is not None:
         # Customers behind one carrier NAT share an IP but not a device id.  The device id is
-        # client-chosen, so the IP still gets a (much higher) ceiling against id rotation.
+        # client-chosen, so the IP still gets a (much higher) ceiling against id rotation.  That
+        # ceiling counts device clients only ("ipd"): device-less clients on the same IP keep
+        # their own budget ("ip"), so neither kind can use up the other's.
         multiplier = settings().rate_limit_ip_multiplier
         limits = [
             ratelimit.Limit(f"{prefix}:d{ctx.device_id}", limit, window),
-            ratelimit.Limit(f"{prefix}:ip{ctx.client_ip}", limit * multiplier, window),
+            ratelimit.Limit(f"{prefix}:ipd{ctx.client_ip}", limit * multiplier, window),
         ]
     else:
         limits = [ratelimit.Limit(f"{prefix}:ip{ctx.client_ip}", limit, window)]
@@ -186,6 +194,18 @@ def _rate_limit(ctx: RequestContext, spec: RouteSpec) -> None:
             params={"retry_after": decision.retry_after},
             details={"retry_after": decision.retry_after, "limit": limit, "window_seconds": window},
         )
+
+
+def _rate_limit_anonymous(ctx: RequestContext) -> None:
+    """Key-less calls of open routes: one budget per source IP, as generous as the IP ceiling of
+    device clients (a load balancer probes every few seconds from a handful of addresses)."""
+    cfg = settings()
+    limit = cfg.rate_limit_default * cfg.rate_limit_ip_multiplier
+    decision = ratelimit.check([ratelimit.Limit(f"open:ip{ctx.client_ip}", limit, cfg.rate_limit_window_seconds)])
+    if not decision.allowed:
+        raise TooManyRequests(headers={"Retry-After": str(decision.retry_after)},
+                              params={"retry_after": decision.retry_after},
+                              details={"retry_after": decision.retry_after})
 
 
 def _reshape_chalice_error(response: Response) -> Response:

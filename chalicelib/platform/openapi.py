@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
-from .routing import ADMIN, PUBLIC, REGISTRY, RouteSpec
+from .routing import ADMIN, IDEMPOTENCY_KEY_MAX, OPEN, PUBLIC, REGISTRY, RouteSpec
 
 _PATH_PARAM = re.compile(r"{([^}+]+)\+?}")
 
@@ -39,12 +39,19 @@ _ERROR_TEXT = {
 }
 
 
+_SECURITY: dict[str, list[dict[str, list[str]]]] = {
+    OPEN: [{}, {"ApiKey": []}],  # no key needed; a key unlocks more (health's dependency detail)
+    PUBLIC: [{"ApiKey": []}],
+}
+_SECURITY["user"] = _SECURITY["admin"] = [{"ApiKey": [], "BearerAuth": []}]
+
+
 def _operation(spec: RouteSpec, schemas: dict[Any, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {
         "operationId": spec.name,
         "tags": [spec.tag],
         "summary": spec.summary,
-        "security": [{"ApiKey": []}] if spec.auth == PUBLIC else [{"ApiKey": [], "BearerAuth": []}],
+        "security": _SECURITY[spec.auth],
         "x-auth": spec.auth,
     }
     if spec.description and spec.description != spec.summary:
@@ -62,8 +69,10 @@ def _operation(spec: RouteSpec, schemas: dict[Any, Any]) -> dict[str, Any]:
         for name, prop in qschema.get("properties", {}).items():
             params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
     if spec.idempotent:
-        params.append({"name": "Idempotency-Key", "in": "header", "required": False,
-                       "schema": {"type": "string", "maxLength": 128}})
+        params.append({"name": "Idempotency-Key", "in": "header", "required": spec.key_required,
+                       "description": "A retry with the same key and body answers the first result",
+                       "schema": {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX,
+                                  "pattern": "^[\\x20-\\x7e]+$"}})
     if params:
         op["parameters"] = params
     if spec.body is not None:
@@ -94,6 +103,44 @@ def _operation(spec: RouteSpec, schemas: dict[Any, Any]) -> dict[str, Any]:
     return op
 
 
+_REF = "#/components/schemas/"
+
+
+def _component_name(pydantic_name: str) -> str:
+    """Names client generators accept and keep: pydantic qualifies a class name used by two
+    areas with its module ("chalicelib__catalog__schemas__BrandOut") and splits a model whose
+    input and output differ ("X-Input" / "X-Output").  Ours: the area as a prefix
+    ("CatalogBrandOut"), the output under the plain name and the input as "XInput"."""
+    name, _, mode = pydantic_name.partition("-")
+    if name.startswith("chalicelib__"):
+        parts = name.split("__")
+        area = "".join(word.capitalize() for word in parts[1].split("_"))
+        name = area + parts[-1]
+    return name + ("Input" if mode == "Input" else "")
+
+
+def _stable_names(schemas: dict[Any, Any], defs: dict[str, Any]) -> tuple[dict[Any, Any], dict[str, Any]]:
+    renames = {old: _component_name(old) for old in defs}
+    if len(set(renames.values())) != len(renames):
+        clashes = sorted(n for n in set(renames.values()) if list(renames.values()).count(n) > 1)
+        raise ValueError(f"OpenAPI component names clash: {clashes}; rename one of the models")
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith(_REF) and ref[len(_REF):] in renames:
+                node = {**node, "$ref": _REF + renames[ref[len(_REF):]]}
+            return {key: rewrite(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [rewrite(item) for item in node]
+        return node
+
+    new_defs = {renames[old]: rewrite(body) for old, body in sorted(defs.items(), key=lambda kv: renames[kv[0]])}
+    for name, body in new_defs.items():
+        body["title"] = name  # generators name classes by title: two "BrandOut" titles would collide
+    return {key: rewrite(value) for key, value in schemas.items()}, new_defs
+
+
 def build_document(registry: dict[tuple[str, str], RouteSpec] | None = None) -> dict[str, Any]:
     routes = registry if registry is not None else REGISTRY
     wanted: list[tuple[type[BaseModel], Any]] = [(ErrorResponse, "serialization")]
@@ -104,6 +151,7 @@ def build_document(registry: dict[tuple[str, str], RouteSpec] | None = None) -> 
             wanted.append((spec.response, "serialization"))
     unique = list(dict.fromkeys(wanted))
     schemas, definitions = models_json_schema(unique, ref_template="#/components/schemas/{model}")
+    schemas, definitions = _stable_names(schemas, definitions.get("$defs", {}))
     paths: dict[str, dict[str, Any]] = {}
     for (method, path), spec in sorted(routes.items(), key=lambda item: (item[0][1], item[0][0])):
         paths.setdefault(path, {})[method.lower()] = _operation(spec, schemas)
@@ -119,7 +167,7 @@ def build_document(registry: dict[tuple[str, str], RouteSpec] | None = None) -> 
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {
-            "schemas": definitions.get("$defs", {}),
+            "schemas": definitions,
             "securitySchemes": {
                 "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
                 "BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},

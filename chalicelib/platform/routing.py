@@ -25,7 +25,13 @@ from .context import Principal, RequestContext, Tenant, current
 from .errors import ApiError, NotFound
 from .http import error_response, json_response
 
-PUBLIC, USER, ADMIN = "public", "user", "admin"
+# OPEN: no API key needed (health checks from load balancers); PUBLIC: tenant key, no sign-in;
+# USER: signed in; ADMIN: staff token holding the route's permission.
+OPEN, PUBLIC, USER, ADMIN = "open", "public", "user", "admin"
+
+# The deepest JSON body any route accepts; free-form fields set tighter limits (fields.JsonObject).
+MAX_JSON_DEPTH = 32
+IDEMPOTENCY_KEY_MAX = 100
 
 
 @dataclass(frozen=True)
@@ -44,8 +50,12 @@ class RouteSpec:
     status: int
     rate_limit: tuple[int, int] | None
     errors: tuple[int, ...]
-    idempotent: bool
+    idempotent: bool | str  # False, True (Idempotency-Key optional) or "required"
     content_type: str = "application/json"
+
+    @property
+    def key_required(self) -> bool:
+        return self.idempotent == "required"
 
 
 # (METHOD, path) → spec, filled at import time by every Router.
@@ -87,8 +97,60 @@ def _parse_body(spec: RouteSpec, request: Any) -> Any:
         data = json.loads(raw, parse_float=Decimal)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError("invalid_json", status=400, details={"position": getattr(exc, "pos", None)}) from exc
+    except RecursionError as exc:  # 100,000 nested '[' exhaust the parser's stack
+        raise _too_deep() from exc
+    _check_json(data)
     assert spec.body is not None
     return spec.body.model_validate(data)
+
+
+def _check_json(data: Any) -> None:
+    """Refuse what no field of ours can hold, before any model sees it: nesting deeper than
+    MAX_JSON_DEPTH, and strings with U+0000 or an unpaired surrogate ("\\ud800" is valid JSON
+    but not UTF-8: MySQL, Redis and every log line would choke on it)."""
+    stack: list[tuple[Any, int, str]] = [(data, 0, "")]
+    while stack:
+        value, depth, where = stack.pop()
+        if isinstance(value, dict | list) and depth >= MAX_JSON_DEPTH:
+            raise _too_deep()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                _check_string(key, where)
+                stack.append((item, depth + 1, f"{where}.{key}" if where else key))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1, f"{where}.{i}" if where else str(i)) for i, item in enumerate(value))
+        elif isinstance(value, str):
+            _check_string(value, where)
+
+
+def _too_deep() -> ApiError:
+    return ApiError("json_too_deep", status=400, details={"max_depth": MAX_JSON_DEPTH},
+                    params={"max_depth": MAX_JSON_DEPTH})
+
+
+def _check_string(text: str, where: str) -> None:
+    if "\x00" in text or _has_surrogate(text):
+        raise ApiError("invalid_text", status=400, details={"fields": [{
+            "field": where or None, "type": "text_forbidden_character",
+            "message": "Contains U+0000 or an unpaired surrogate."}]})
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _idempotency_key(spec: RouteSpec, request: Any) -> None:
+    """A route that needs the header says so (`idempotent="required"`) and gets it checked here,
+    so the document and the behaviour are one declaration.  The area scopes and stores it."""
+    key = (request.headers.get("idempotency-key") or "").strip()
+    if key and (len(key) > IDEMPOTENCY_KEY_MAX or not key.isascii() or not key.isprintable()):
+        raise ApiError("idempotency_key_invalid", status=400)
+    if not key and spec.key_required:
+        raise ApiError("idempotency_key_required", status=400)
 
 
 def _parse_query(spec: RouteSpec, request: Any) -> Any:
@@ -98,6 +160,8 @@ def _parse_query(spec: RouteSpec, request: Any) -> Any:
     data: dict[str, Any] = {}
     for key in params:
         values = multi(key) if multi else [params[key]]
+        for value in values:
+            _check_string(value, key)
         field_info = spec.query.model_fields.get(key)
         is_list = field_info is not None and "list" in str(field_info.annotation).lower()
         data[key] = values if is_list else values[-1]
@@ -108,7 +172,9 @@ def _path_values(raw: dict[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, value in raw.items():
         if name == "id" or name.endswith("_id"):
-            if not value.isdigit() or len(value) > 19 or int(value) == 0:
+            # ASCII digits only: str.isdigit() also accepts "²" (int() then fails) and "٢٢٢"
+            # (Arabic-Indic, which int() reads as 222).
+            if not (value.isascii() and value.isdigit()) or len(value) > 19 or int(value) == 0:
                 raise NotFound()
             values[name] = int(value)
         else:
@@ -160,10 +226,12 @@ class Router:
         summary: str | None = None,
         rate_limit: tuple[int, int] | None = None,
         errors: tuple[int, ...] = (),
-        idempotent: bool = False,
+        idempotent: bool | str = False,
         content_type: str = "application/json",
     ) -> Callable[[Callable[[Call], Any]], Callable[..., Response]]:
-        if auth not in (PUBLIC, USER, ADMIN):
+        if idempotent not in (False, True, "required"):
+            raise ValueError(f"idempotent must be False, True or 'required', not {idempotent!r}")
+        if auth not in (OPEN, PUBLIC, USER, ADMIN):
             raise ValueError(f"unknown auth level {auth!r}")
         if auth == ADMIN and not permission:
             raise ValueError(f"admin route {method} {path} must name a permission")
@@ -196,6 +264,8 @@ class Router:
                 request = ctx.request
                 try:
                     call = Call(ctx=ctx, request=request, path=_path_values(path_params))
+                    if spec.idempotent:
+                        _idempotency_key(spec, request)
                     if spec.body is not None:
                         call.body = _parse_body(spec, request)
                     if spec.query is not None:

@@ -7,22 +7,32 @@ from chalice import Response
 from chalicelib.platform import permissions as perm
 from chalicelib.platform.db import get_db
 from chalicelib.platform.http import json_response
-from chalicelib.platform.routing import ADMIN, PUBLIC, Call, Router
+from chalicelib.platform.routing import ADMIN, OPEN, PUBLIC, Call, Router
 
 from . import service
-from .schemas import AdminLogPage, AdminLogQuery, HealthOut, TenantSettingsIn, TenantSettingsOut
+from .schemas import AdminLogPage, AdminLogQuery, HealthOut, OpenApiDocument, TenantSettingsIn, TenantSettingsOut
 
 router = Router(tag="system")
 
 
-@router.get("/api/health", auth=PUBLIC, response=HealthOut, errors=(503,))
+@router.get("/api/health", auth=OPEN, response=HealthOut, errors=(503,))
 def health(call: Call) -> Response:
-    """Liveness of MySQL, Redis and the AWS endpoint, each with its latency; 503 when one is down."""
-    result = HealthOut.model_validate(service.health(get_db()))
+    """Health as the seed draws it: public, for load balancers and uptime checks.
+
+    Without an API key: liveness only (`{"status": "ok"}`, no internals).  With a tenant's key:
+    MySQL, Redis and the AWS endpoint, each with its latency, and 503 when one is down; the
+    failure's text only for staff."""
+    if call.ctx.tenant is None:
+        return json_response(HealthOut(status="ok"), 200)
+    detail = service.health(get_db())
+    if call.ctx.principal is None or not call.ctx.principal.is_staff:
+        for check in detail["checks"].values():
+            check["error"] = None
+    result = HealthOut.model_validate(detail)
     return json_response(result, 200 if result.status == "ok" else 503)
 
 
-@router.get("/api/openapi.json", auth=PUBLIC)
+@router.get("/api/openapi.json", auth=PUBLIC, response=OpenApiDocument)
 def openapi(call: Call) -> Response:
     """The OpenAPI 3.1 document of the whole API."""
     with open(service.openapi_document_path(), encoding="utf-8") as fh:

@@ -93,8 +93,8 @@ def update_settings(db: Database, tenant_id: int, changes: dict[str, Any]) -> di
         columns: dict[str, Any] = {k: changes[k] for k in ("name", "domain", "default_language") if k in changes}
         stored = dict(row["settings"])
         for key in ("rate_limit", "security", *_COMMERCE):
-            if key in changes:
-                stored[key] = changes[key]
+            if key in changes:  # merged key by key: a section sent in part keeps the rest
+                stored[key] = {**(stored.get(key) or {}), **changes[key]}
         if stored != row["settings"]:
             columns["settings"] = stored
         repo.update_tenant(uow, tenant_id, columns)

@@ -18,8 +18,29 @@ def test_health_reports_each_dependency(api: Api):
         assert check["status"] == "up" and check["latency_ms"] >= 0
 
 
-def test_health_needs_the_api_key(client):
-    assert_error_shape(Api(client, None).get("/api/health"), 401, "api_key_missing")
+def test_health_without_a_key_is_liveness_only(client):
+    """Load balancers and uptime checks carry no tenant key: they get liveness, no internals."""
+    response = Api(client, None).get("/api/health")
+    assert response.status_code == 200, response.body
+    assert response.json == {"status": "ok", "checks": None}
+
+
+def test_health_with_a_wrong_key_is_refused(client):
+    assert_error_shape(Api(client, "hk_not-a-key").get("/api/health"), 401, "api_key_invalid")
+
+
+def test_health_hides_failure_text_from_non_staff(api: Api, monkeypatch):
+    api.get("/api/health")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    reset_settings()
+    cache.reset_client()
+    try:
+        body = json.loads(api.get("/api/health").body)
+        assert body["checks"]["redis"]["status"] == "down" and body["checks"]["redis"]["error"] is None
+    finally:
+        monkeypatch.undo()
+        reset_settings()
+        cache.reset_client()
 
 
 def test_health_is_503_when_redis_is_down(api: Api, monkeypatch):
