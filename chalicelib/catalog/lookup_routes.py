@@ -45,7 +45,7 @@ class LookupResult(BaseModel):
     variation: LookupVariation
 
 
-@router.get("/api/products/lookup", auth=PUBLIC, query=LookupQuery, response=LookupResult)
+@router.get("/api/products/lookup", auth=PUBLIC, query=LookupQuery, response=LookupResult, errors=(404,))
 def lookup_product(call: Call) -> LookupResult:
     """The active product and variation a scanned barcode, SKU or NFC tag names (exactly one).
 

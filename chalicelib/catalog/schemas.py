@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from chalicelib.platform.fields import Line, clean_text
 from chalicelib.platform.schemas import Page
 from chalicelib.platform.text import fold
 
@@ -26,8 +27,8 @@ class ProductListQuery(BaseModel):
     attribute) mean any of them."""
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
-    q: str | None = Field(default=None, max_length=200,
-                          description="search text: Turkish folding, word beginnings, typo tolerance")
+    q: Line | None = Field(default=None, max_length=200,
+                           description="search text (NFC-normalised): Turkish folding, word beginnings, typo tolerance")
     category_id: int | None = Field(default=None, ge=1, description="includes sub-categories; unknown: 404")
     brand_id: list[int] | None = Field(default=None, max_length=20, description="repeatable; unknown: 404")
     min_price: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
@@ -81,12 +82,16 @@ class ProductListQuery(BaseModel):
     @field_validator("attr")
     @classmethod
     def _attributes_well_formed(cls, value: list[str] | None) -> list[str] | None:
-        for item in value or []:
-            key, sep, wanted = item.partition(":")
+        if value is None:
+            return None
+        cleaned = []
+        for item in value:
+            key, sep, wanted = clean_text(item, multiline=False).partition(":")  # NFC, like stored values
             if not sep or not _ATTRIBUTE_KEY.fullmatch(key.strip().lower()) or not wanted.strip() \
                     or len(wanted) > MAX_ATTRIBUTE_VALUE:
                 raise PydanticCustomError("attribute_invalid", "Use key:value, e.g. renk:Haki.")
-        return value
+            cleaned.append(f"{key}:{wanted}")
+        return cleaned
 
     @field_validator("sort")
     @classmethod
@@ -133,7 +138,7 @@ class ProductListQuery(BaseModel):
 
 class SuggestQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
-    q: str = Field(min_length=1, max_length=100, description="what has been typed so far")
+    q: Line = Field(min_length=1, max_length=100, description="what has been typed so far (NFC-normalised)")
 
     @field_validator("q")
     @classmethod

@@ -13,8 +13,13 @@ holds this area's messages.
 Decisions worth knowing:
 - Nothing is hard-deleted that orders may refer to: DELETE of a product archives it, DELETE of
   a variation deactivates it.  Categories and brands are deleted only when unused (409).
-- Stock changes only by atomic conditional updates, never below the reserved quantity; every
-  change writes a stock movement and moves products.total_stock by the same delta.
-- Money is Decimal from the JSON parser to the DECIMAL column; "1.249,90" and "1249.90" both
-  parse.  Barcodes must be valid EAN-13 (send a 12-digit UPC-A with a leading 0).
+- Stock changes only by atomic conditional updates, never below the reserved quantity nor
+  beyond the INT columns (a variation's stock, a product's total: 400 too_large); every change
+  writes a stock movement and moves products.total_stock by the same delta.
+- Money is Decimal from the JSON parser to the DECIMAL column.  JSON takes the platform's
+  `Money` ("1249.90"; "12.345" and Turkish "1.249,90" are 400s); Turkish notation is read only
+  from spreadsheet cells (values.parse_money, the import's parser).  A compare_at_price is
+  never below the price.  Barcodes must be valid EAN-13 (send a 12-digit UPC-A with a leading 0).
+- Partial updates are platform `Patch` bodies: null clears only the fields each lists in
+  CLEARABLE; names are `Line`, descriptions `Text`; attributes are depth- and size-limited.
 """

@@ -23,7 +23,7 @@ from . import product_repository as prepo
 from .bulk_schemas import MAX_BULK_IDS, BulkIn
 from .common import Actor, run
 from .errors import field_problem
-from .products import filter_clause
+from .products import add_total_stock, filter_clause
 from .values import MAX_PRICE, REASON_ADJUSTMENT, SOURCE_ADMIN, change_price
 
 AUDIT_ROWS = 1000
@@ -103,6 +103,10 @@ def _apply_price(uow: UnitOfWork, tenant_id: int, actor: Actor, body: BulkIn, pr
         if new < 0 or new > MAX_PRICE:
             problems.append({f"{kind}_id": row["id"], "type": "price_negative" if new < 0 else "too_large",
                              "price": old, "requested": new})
+        elif kind == "product" and row["compare_at_price"] is not None and new > row["compare_at_price"]:
+            # A sale's struck-through 'was' price never sits below the price (as on PUT).
+            problems.append({"product_id": row["id"], "type": "compare_at_below_price", "price": old,
+                             "requested": new, "compare_at_price": row["compare_at_price"]})
         elif new != old:
             changes.append({"kind": kind, "id": int(row["id"]), "product_id": int(row.get("product_id") or row["id"]),
                             "old": old, "new": new})
@@ -136,7 +140,7 @@ def _apply_stock(uow: UnitOfWork, tenant_id: int, actor: Actor, body: BulkIn, va
         if c["active"]:
             totals[c["product_id"]] = totals.get(c["product_id"], 0) + c["new"] - c["old"]
             effects.stock(c["id"], c["old"] - c["reserved"], c["new"] - c["reserved"])
-    prepo.add_total_stock(uow, tenant_id, totals)
+    add_total_stock(uow, tenant_id, totals, "stock.value")
     prepo.insert_movements(uow, [(tenant_id, c["product_id"], c["id"], c["new"] - c["old"], c["new"],
                                   REASON_ADJUSTMENT, "bulk", actor.user_id, s.reason) for c in changes])
     return changes

@@ -4,7 +4,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+from chalicelib.platform.fields import Line
 
 from . import values
 from .schemas import Status
@@ -28,7 +30,8 @@ class BulkFilter(_In):
     status: Status | None = None
     category_id: int | None = Field(default=None, ge=1, description="includes sub-categories")
     brand_id: int | None = Field(default=None, ge=1)
-    q: str | None = Field(default=None, min_length=1, max_length=100)
+    q: Line | None = Field(default=None, min_length=1, max_length=100,
+                           description="as q of GET /api/admin/products (NFC-normalised)")
 
 
 class BulkPrice(_In):
@@ -41,7 +44,7 @@ class BulkPrice(_In):
 class BulkStock(_In):
     mode: Literal["set", "delta"]
     value: int = Field(ge=-values.MAX_STOCK, le=values.MAX_STOCK)
-    reason: str = Field(min_length=1, max_length=255)
+    reason: Line = Field(min_length=1, max_length=255)
 
 
 class BulkIn(_In):
@@ -97,3 +100,10 @@ class ExportQuery(_In):
     status: Status | None = None
     category_id: int | None = Field(default=None, ge=1)
     brand_id: int | None = Field(default=None, ge=1)
+
+
+class ExportFile(RootModel[str]):
+    """The export file itself (not JSON): CSV text, UTF-8 with a BOM, ';'-separated, Turkish
+    number format; or, with format=xlsx, the XLSX workbook's bytes."""
+
+    model_config = ConfigDict(defer_build=True, json_schema_extra={"format": "binary"})

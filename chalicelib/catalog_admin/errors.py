@@ -105,6 +105,8 @@ FIELD_MESSAGES_TR: dict[str, str] = {
     "column_missing": "Zorunlu sütun eksik.",
     "stock_below_reserved": "Stok, siparişler için ayrılmış miktarın altına düşemez.",
     "price_negative": "İşlem sonucunda fiyat negatif olur.",
+    "compare_at_below_price": "İndirim öncesi fiyat, satış fiyatının altında olamaz.",
+    "option_value_invalid": "1 ile 100 karakter arasında bir metin veya bir sayı girin.",
     "base64_invalid": "İçerik geçerli bir base64 metni değil.",
     "empty_file": "Dosyada veri satırı yok.",
     "selection_empty": "Seçimde hiç kayıt yok.",
@@ -128,6 +130,17 @@ def field_problem(field: str, error_type: str, english: str, **extra: Any) -> di
 def invalid(field: str, error_type: str, english: str, **extra: Any) -> BadRequest:
     """A 400 `validation_failed` naming one field, the same shape as pydantic's errors."""
     return BadRequest(details={"fields": [field_problem(field, error_type, english, **extra)]})
+
+
+def compare_at_below_price(price: object) -> BadRequest:
+    """compare_at_price (the 'was' price a sale shows struck through) below the price."""
+    return invalid("compare_at_price", "compare_at_below_price", f"Must not be below the price ({price}).",
+                   price=str(price))
+
+
+def too_large(field: str, limit: int) -> BadRequest:
+    """A number that would leave its column's range (e.g. a product's total stock, INT)."""
+    return invalid(field, "too_large", f"The value is too large: the result may be at most {limit}.", limit=limit)
 
 
 def unknown_category(field: str = "category_id") -> BadRequest:

@@ -25,8 +25,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from pydantic_core import PydanticCustomError
+
 from chalicelib.platform.db import Database, UnitOfWork
 from chalicelib.platform.errors import ApiError
+from chalicelib.platform.fields import clean_text
 from chalicelib.platform.text import fold, is_valid_ean13, slugify
 
 from . import product_repository as prepo
@@ -140,6 +143,18 @@ def parse_rows(sheet: sheetmod.Sheet, report: Report) -> list[Row]:
     return rows
 
 
+def _line(number: int, column: str, value: Any, report: Report) -> str | None:
+    """A text cell as the JSON API's `Line` takes it: NFC, no control / bidi-override characters."""
+    text = sheetmod.cell_text(value)
+    if text is None:
+        return None
+    try:
+        return clean_text(text, multiline=False) or None
+    except PydanticCustomError as exc:
+        report.add(number, column, exc.type, exc.message(), text)
+        return None
+
+
 def _parse_row(number: int, cell: Any, report: Report) -> Row | None:
     sku = sheetmod.cell_text(cell("sku"))
     if sku is None:
@@ -158,7 +173,7 @@ def _parse_row(number: int, cell: Any, report: Report) -> Row | None:
     if slug and not row.slug:
         report.add(number, "slug", "slug_invalid", "Lower-case letters, digits and '-' only.", slug)
     for column, limit in (("name", 255), ("variant", 150), ("brand", 150), ("category", 500)):
-        text = sheetmod.cell_text(cell(column))
+        text = _line(number, column, cell(column), report)
         if text is not None and len(text) > limit:
             report.add(number, column, "string_too_long", f"At most {limit} characters.", text)
         setattr(row, column, text)

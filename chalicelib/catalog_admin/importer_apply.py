@@ -16,9 +16,10 @@ from . import naming
 from . import product_repository as prepo
 from . import repository as repo
 from .common import Actor
+from .errors import too_large
 from .importer import Group, Plan, Row
-from .products import insert_variations, product_slug
-from .values import DRAFT, REASON_IMPORT, SOURCE_IMPORT
+from .products import add_total_stock, insert_variations, product_slug
+from .values import DRAFT, MAX_TOTAL_STOCK, REASON_IMPORT, SOURCE_IMPORT
 
 AUDIT_ROWS = 1000
 
@@ -117,7 +118,7 @@ def apply(uow: UnitOfWork, tenant_id: int, actor: Actor, plan: Plan, changes: Ch
                           actor, reason=REASON_IMPORT, source=SOURCE_IMPORT)
         totals[product_id] = totals.get(product_id, 0) + (row.stock or 0)
         effects.product(product_id)
-    prepo.add_total_stock(uow, tenant_id, totals)
+    add_total_stock(uow, tenant_id, totals, "stock")
     if changes.new_groups:
         names = _Names(repo.category_names(uow, tenant_id),
                        {int(b["id"]): b["name"] for b in repo.all_brands(uow, tenant_id)})
@@ -143,7 +144,7 @@ def _apply_stock(uow: UnitOfWork, tenant_id: int, actor: Actor, changes: Changes
             totals[product_id] = totals.get(product_id, 0) + new - current["stock"]
             effects.stock(variation_id, current["stock"] - current["reserved"], new - current["reserved"])
         effects.product(product_id)
-    prepo.add_total_stock(uow, tenant_id, totals)
+    add_total_stock(uow, tenant_id, totals, "stock")
     prepo.insert_movements(uow, movements)
 
 
@@ -169,7 +170,10 @@ def _create(uow: UnitOfWork, tenant_id: int, actor: Actor, group: Group, currenc
         "search_text": naming.search_text(values["name"], names.brands.get(values.get("brand_id") or 0),
                                           values["category_id"], names.categories),
     }
-    product_id = prepo.insert_product(uow, tenant_id, fields, sum(v["stock"] for v in variations))
+    total = sum(v["stock"] for v in variations)
+    if total > MAX_TOTAL_STOCK:  # products.total_stock is an INT
+        raise too_large("stock", MAX_TOTAL_STOCK)
+    product_id = prepo.insert_product(uow, tenant_id, fields, total)
     prepo.insert_price_history(uow, [(tenant_id, product_id, None, None, base_price, currency, SOURCE_IMPORT,
                                       actor.user_id)])
     insert_variations(uow, tenant_id, product_id, currency, variations, actor, reason=REASON_IMPORT,

@@ -21,6 +21,7 @@ from typing import Any
 from chalicelib.platform.db import Session
 
 from .repository import marks
+from .values import MAX_STOCK, MAX_TOTAL_STOCK
 
 PRODUCT_COLUMNS = ("category_id", "brand_id", "name", "slug", "description", "search_text", "status", "base_price",
                    "compare_at_price", "vat_rate", "weight_grams", "attributes")
@@ -113,7 +114,7 @@ def lock_products(session: Session, tenant_id: int, product_ids: list[int], *, l
         return []
     ids = sorted(set(product_ids))
     return session.all(
-        f"""SELECT id, name, slug, status, category_id, brand_id, base_price, currency, total_stock
+        f"""SELECT id, name, slug, status, category_id, brand_id, base_price, compare_at_price, currency, total_stock
               FROM products {BY_ID} WHERE tenant_id = %s AND id IN ({marks(ids)})
              ORDER BY id{' FOR UPDATE' if lock else ''}""",
         (tenant_id, *ids),
@@ -165,13 +166,19 @@ def update_product(session: Session, tenant_id: int, product_id: int, fields: di
                         (*params, tenant_id, product_id))
 
 
-def add_total_stock(session: Session, tenant_id: int, deltas: dict[int, int]) -> None:
+def add_total_stock(session: Session, tenant_id: int, deltas: dict[int, int]) -> list[int]:
     """products.total_stock += delta, in primary-key order (an increment re-reads the locked row,
-    so concurrent changes to sibling variations add up)."""
+    so concurrent changes to sibling variations add up).  Returns the products left unchanged
+    because their total would leave the INT column's range (MariaDB would fail the statement):
+    the caller refuses the request, which rolls the others back."""
+    refused = []
     for product_id in sorted(deltas):
-        if deltas[product_id]:
-            session.execute(f"UPDATE products {BY_ID} SET total_stock = total_stock + %s WHERE tenant_id = %s AND id = %s",
-                            (deltas[product_id], tenant_id, product_id))
+        if deltas[product_id] and session.execute(
+                f"""UPDATE products {BY_ID} SET total_stock = total_stock + %s
+                     WHERE tenant_id = %s AND id = %s AND total_stock + %s <= %s""",
+                (deltas[product_id], tenant_id, product_id, deltas[product_id], MAX_TOTAL_STOCK)) != 1:
+            refused.append(product_id)
+    return refused
 
 
 def set_status(session: Session, tenant_id: int, product_ids: list[int], status: str) -> None:
@@ -251,11 +258,12 @@ def update_variation(session: Session, tenant_id: int, variation_id: int, fields
 
 def add_stock(session: Session, tenant_id: int, variation_id: int, delta: int) -> bool:
     """The atomic conditional update: applies `delta` only when the result stays at or above the
-    reserved quantity (and so at or above 0).  False when refused (or no such variation)."""
+    reserved quantity (and so at or above 0) and at most MAX_STOCK (within the INT column).
+    False when refused (or no such variation)."""
     return session.execute(
         f"""UPDATE product_variations {BY_ID} SET stock = stock + %s, version = version + 1
-             WHERE tenant_id = %s AND id = %s AND stock + %s >= reserved AND stock + %s >= 0""",
-        (delta, tenant_id, variation_id, delta, delta)) == 1
+             WHERE tenant_id = %s AND id = %s AND stock + %s >= reserved AND stock + %s BETWEEN 0 AND %s""",
+        (delta, tenant_id, variation_id, delta, delta, MAX_STOCK)) == 1
 
 
 def set_stock(session: Session, tenant_id: int, variation_id: int, stock: int) -> bool:

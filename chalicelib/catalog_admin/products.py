@@ -22,8 +22,8 @@ from . import naming
 from . import product_repository as prepo
 from . import repository as repo
 from .common import Actor, run
-from .errors import Taken, unknown_brand, unknown_category
-from .values import ARCHIVED, REASON_INITIAL, SOURCE_ADMIN
+from .errors import Taken, compare_at_below_price, too_large, unknown_brand, unknown_category
+from .values import ARCHIVED, MAX_TOTAL_STOCK, REASON_INITIAL, SOURCE_ADMIN
 
 HISTORY_LIMIT = 20
 AUDITED_PRODUCT = ("id", "name", "slug", "status", "category_id", "brand_id", "base_price", "compare_at_price",
@@ -140,6 +140,20 @@ def check_unique_variations(uow: UnitOfWork, tenant_id: int, variations: list[di
                 raise Taken(column, field(i, column), v[column])
 
 
+def add_total_stock(uow: UnitOfWork, tenant_id: int, deltas: dict[int, int], field: str) -> None:
+    """products.total_stock += delta; a 400 naming `field` when a total would leave its INT
+    column (many variations each near the per-variation maximum)."""
+    if prepo.add_total_stock(uow, tenant_id, deltas):
+        raise too_large(field, MAX_TOTAL_STOCK)
+
+
+def check_compare_at(base_price: Any, compare_at_price: Any) -> None:
+    """The 'was' price a sale shows struck through is never below the price (400 naming
+    compare_at_price).  Callers pass the values the row will hold, read under its lock."""
+    if compare_at_price is not None and base_price is not None and compare_at_price < base_price:
+        raise compare_at_below_price(base_price)
+
+
 def product_slug(uow: UnitOfWork, tenant_id: int, given: str | None, name: str, except_id: int | None = None) -> str:
     if given is not None:
         if prepo.product_slug_exists(uow, tenant_id, given, except_id):
@@ -176,6 +190,8 @@ def create_product(db: Database, tenant_id: int, actor: Actor, body: dict[str, A
         fields = {**body, "slug": product_slug(uow, tenant_id, body.get("slug"), body["name"]),
                   "search_text": naming.search_text(body["name"], brand_name, body["category_id"], categories)}
         total = sum(v.get("stock", 0) for v in variations if v.get("is_active", True))
+        if total > MAX_TOTAL_STOCK:
+            raise too_large("variations", MAX_TOTAL_STOCK)
         product_id = prepo.insert_product(uow, tenant_id, {**fields, "currency": currency}, total)
         prepo.insert_price_history(uow, [(tenant_id, product_id, None, None, body["base_price"], currency,
                                           SOURCE_ADMIN, actor.user_id)])
@@ -193,7 +209,7 @@ def create_product(db: Database, tenant_id: int, actor: Actor, body: dict[str, A
 def _changed_fields(uow: UnitOfWork, tenant_id: int, product_id: int, current: dict[str, Any],
                     changes: dict[str, Any]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
-    for key in ("name", "status", "base_price", "vat_rate", "category_id"):  # null means "unchanged"
+    for key in ("name", "status", "base_price", "vat_rate", "category_id"):  # never null (ProductUpdateIn)
         if changes.get(key) is not None and changes[key] != current[key]:
             fields[key] = changes[key]
     for key in ("description", "compare_at_price", "weight_grams", "attributes", "brand_id"):
@@ -201,6 +217,9 @@ def _changed_fields(uow: UnitOfWork, tenant_id: int, product_id: int, current: d
             fields[key] = changes[key]
     if changes.get("slug") is not None and changes["slug"] != current["slug"]:
         fields["slug"] = product_slug(uow, tenant_id, changes["slug"], current["name"], product_id)
+    if {"base_price", "compare_at_price"} & set(changes):  # against the stored value of the other
+        check_compare_at(changes.get("base_price", current["base_price"]),
+                         changes["compare_at_price"] if "compare_at_price" in changes else current["compare_at_price"])
     if {"name", "category_id", "brand_id"} & set(fields):  # the search text holds all three
         categories, new_brand = check_category_brand(uow, tenant_id, fields.get("category_id"), fields.get("brand_id"))
         brand_name = (new_brand if "brand_id" in fields else current["brand"])

@@ -20,7 +20,7 @@ from chalicelib.platform.errors import ApiError
 from chalicelib.platform.routing import ADMIN, Call, Router
 
 from . import bulk, exporter, importer, products, taxonomy, variations
-from .bulk_schemas import BulkIn, BulkOut, ExportQuery, ImportIn, ImportOut
+from .bulk_schemas import BulkIn, BulkOut, ExportFile, ExportQuery, ImportIn, ImportOut
 from .common import Actor
 from .schemas import (
     BrandCreateIn,
@@ -141,7 +141,8 @@ def list_products(call: Call) -> ProductPage:
     return ProductPage.model_validate(products.list_products(get_db(), call.tenant.id, call.query))
 
 
-@router.get("/api/admin/products/export", auth=ADMIN, permission=READ, query=ExportQuery, errors=(406, 413))
+@router.get("/api/admin/products/export", auth=ADMIN, permission=READ, query=ExportQuery, response=ExportFile,
+            content_type="text/csv", also_content_types=(XLSX_MEDIA_TYPE,), errors=(406, 413))
 def export_products(call: Call) -> Response:
     """The catalogue as CSV (UTF-8 with BOM) or XLSX, one row per variation, in the import's
     columns.  XLSX comes base64-encoded through API Gateway: send Accept: */* or the XLSX type."""

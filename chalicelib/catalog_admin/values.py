@@ -1,7 +1,10 @@
 """Pure value rules of the catalogue admin: statuses, SKUs, money parsing and price rounding.
 
-Money is `Decimal` end to end.  People type prices the Turkish way ("1.249,90 TL") or the
-English way ("1249.90"); spreadsheets hand over floats.  `parse_money` reads all of them:
+Money is `Decimal` end to end.  In spreadsheet cells (CSV / XLSX import, where the file's
+locale is explicit) people type prices the Turkish way ("1.249,90 TL") or the English way
+("1249.90"), and spreadsheets hand over floats.  `parse_money` reads all of them, for the import
+only: the JSON API takes the platform's `Money` (a "." decimal point, never Turkish notation, so
+"12.345" there is a 400 and not 12345.00):
 
     >>> parse_money("1.249,90"), parse_money("1249.90"), parse_money("₺1 249,9"), parse_money(1249.9)
     (Decimal('1249.90'), Decimal('1249.90'), Decimal('1249.90'), Decimal('1249.90'))
@@ -38,7 +41,8 @@ SOURCE_ADMIN, SOURCE_IMPORT = "admin", "import"
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/\-]{0,63}$"
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 MAX_PRICE = Decimal("999999999999.99")  # DECIMAL(14,2)
-MAX_STOCK = 2_000_000_000  # INT
+MAX_STOCK = 2_000_000_000  # one variation's stock (product_variations.stock INT)
+MAX_TOTAL_STOCK = 2_147_483_647  # products.total_stock INT: the sum over a product's variations
 CENT = Decimal("0.01")
 
 _SKU = re.compile(SKU_PATTERN)
@@ -120,21 +124,22 @@ def parse_money(value: object) -> Decimal:
     number = parse_decimal(value)
     if number < 0:
         raise ValueProblem("negative", "Must not be negative.")
-    if number != number.quantize(CENT, rounding=ROUND_HALF_UP):
-        raise ValueProblem("too_many_decimals", "At most two decimal places.")
+    # Range first: quantize raises InvalidOperation beyond the context's 28 digits (1e30).
     if number > MAX_PRICE:
         raise ValueProblem("too_large", "The value is too large.")
+    if number != number.quantize(CENT, rounding=ROUND_HALF_UP):
+        raise ValueProblem("too_many_decimals", "At most two decimal places.")
     return number.quantize(CENT)
 
 
 def parse_stock(value: object) -> int:
     number = parse_decimal(value)
-    if number != number.to_integral_value():
-        raise ValueProblem("integer_invalid", "Must be a whole number.")
     if number < 0:
         raise ValueProblem("negative", "Must not be negative.")
-    if number > MAX_STOCK:
+    if number > MAX_STOCK:  # before any rounding, like parse_money
         raise ValueProblem("too_large", "The value is too large.")
+    if number != number.to_integral_value():
+        raise ValueProblem("integer_invalid", "Must be a whole number.")
     return int(number)
 
 

@@ -24,14 +24,15 @@ from chalicelib.platform.errors import NotFound
 
 from . import product_repository as prepo
 from .common import Actor, run
-from .errors import StockBelowReserved
+from .errors import StockBelowReserved, too_large
 from .products import (
+    add_total_stock,
     audited_variation,
     check_unique_variations,
     insert_variations,
     variation_view,
 )
-from .values import REASON_ADJUSTMENT, SOURCE_ADMIN
+from .values import MAX_STOCK, REASON_ADJUSTMENT, SOURCE_ADMIN
 
 
 def _available(row: dict[str, Any], stock: int | None = None) -> int:
@@ -64,7 +65,7 @@ def create_variation(db: Database, tenant_id: int, actor: Actor, product_id: int
         check_unique_variations(uow, tenant_id, [variation], "")
         [variation_id] = insert_variations(uow, tenant_id, product_id, product["currency"], [variation], actor)
         if variation.get("is_active", True):
-            prepo.add_total_stock(uow, tenant_id, {product_id: variation.get("stock", 0)})
+            add_total_stock(uow, tenant_id, {product_id: variation.get("stock", 0)}, "stock")
         view = variation_view(prepo.get_variation(uow, tenant_id, variation_id) or {})
         audit.record(uow, tenant_id, "variation.create", entity_type="variation", entity_id=variation_id,
                      after={"product_id": product_id, **audited_variation(view)})
@@ -81,7 +82,7 @@ def update_variation(db: Database, tenant_id: int, actor: Actor, variation_id: i
         current = _locked_variation(uow, tenant_id, variation_id)
         before = variation_view(current)
         fields: dict[str, Any] = {}
-        for key in ("sku", "price", "low_stock_threshold", "is_active"):  # not nullable: null = unchanged
+        for key in ("sku", "price", "low_stock_threshold", "is_active"):  # never null (VariationUpdateIn)
             if changes.get(key) is not None and changes[key] != before[key]:
                 fields[key] = changes[key]
         for key in ("barcode", "name", "options", "nfc_tag"):
@@ -95,8 +96,8 @@ def update_variation(db: Database, tenant_id: int, actor: Actor, variation_id: i
         product_id = int(current["product_id"])
         effects = Effects(tenant_id).product(product_id)
         if "is_active" in fields:
-            prepo.add_total_stock(uow, tenant_id, {product_id: current["stock"] if fields["is_active"] else
-                                                   -current["stock"]})
+            add_total_stock(uow, tenant_id, {product_id: current["stock"] if fields["is_active"] else
+                                             -current["stock"]}, "is_active")
             effects.stock(variation_id, _available(current), _available({**current, **fields}))
         if "price" in fields:
             prepo.insert_price_history(uow, [(tenant_id, product_id, variation_id, current["price"], fields["price"],
@@ -118,7 +119,7 @@ def deactivate_variation(db: Database, tenant_id: int, variation_id: int) -> Non
             return  # already inactive: DELETE is idempotent
         product_id = int(current["product_id"])
         prepo.update_variation(uow, tenant_id, variation_id, {"is_active": False})
-        prepo.add_total_stock(uow, tenant_id, {product_id: -current["stock"]})
+        add_total_stock(uow, tenant_id, {product_id: -current["stock"]}, "is_active")
         audit.record(uow, tenant_id, "variation.deactivate", entity_type="variation", entity_id=variation_id,
                      before={"is_active": True, "stock": current["stock"]}, after={"is_active": False})
         Effects(tenant_id).product(product_id).schedule(uow)
@@ -137,6 +138,8 @@ def _apply(uow: UnitOfWork, tenant_id: int, variation_id: int, delta: int | None
         if row is None:
             raise NotFound()
         if delta != 0 and not applied:
+            if row["stock"] + delta > MAX_STOCK:
+                raise too_large("delta", MAX_STOCK)
             raise StockBelowReserved(variation_id, row["stock"], row["reserved"], row["stock"] + delta)
         return row, delta
     assert set_to is not None
@@ -158,7 +161,7 @@ def adjust_stock(db: Database, tenant_id: int, actor: Actor, variation_id: int, 
         result = {"variation_id": variation_id, "product_id": product_id, "delta": change, "stock": row["stock"],
                   "reserved": row["reserved"], "available": _available(row), "movement_id": None}
         if change and row["is_active"]:
-            prepo.add_total_stock(uow, tenant_id, {product_id: change})
+            add_total_stock(uow, tenant_id, {product_id: change}, "delta" if delta is not None else "set")
         result["total_stock"] = (prepo.get_product(uow, tenant_id, product_id) or {}).get("total_stock", 0)
         if change == 0:
             return result

@@ -1,8 +1,9 @@
 """The engagement API contract: reviews, moderation, favourites, back-in-stock alerts.
 
-Review text is cleaned to plain text while it is validated (plaintext.plain_text), so the
-service only ever sees, and the database only ever stores, text without markup.  Lengths are
-checked on what the customer sent.
+Review text is `Line` / `Text` (NFC, no control or bidi-override characters: a 400), then
+cleaned to plain text while it is validated (plaintext.plain_text), so the service only ever
+sees, and the database only ever stores, text without markup.  Lengths are checked on what the
+customer sent.
 """
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from chalicelib.platform.fields import Timestamp
+from chalicelib.platform.fields import Line, Text, Timestamp
 from chalicelib.platform.schemas import Page
 
 from . import errors as _errors  # noqa: F401 - registers the messages of the error types below
@@ -42,7 +43,6 @@ def _paragraphs(value: str | None) -> str | None:
     return cleaned or None
 
 
-Rating = Annotated[int, Field(strict=True, ge=1, le=5, description="1 to 5 stars")]
 def _reason(value: str) -> str:
     cleaned = _one_line(value)
     if not cleaned:
@@ -50,9 +50,7 @@ def _reason(value: str) -> str:
     return cleaned
 
 
-Title = Annotated[Annotated[str, Field(max_length=TITLE_MAX)] | None, AfterValidator(_one_line)]
-Body = Annotated[Annotated[str, Field(max_length=BODY_MAX)] | None, AfterValidator(_paragraphs)]
-Reason = Annotated[str, Field(min_length=1, max_length=REASON_MAX), AfterValidator(_reason)]
+Rating = Annotated[int, Field(strict=True, ge=1, le=5, description="1 to 5 stars")]
 
 
 def _check_cursor(value: str | None, order: str, value_type: type[int] | type[datetime]) -> str | None:
@@ -63,12 +61,21 @@ def _check_cursor(value: str | None, order: str, value_type: type[int] | type[da
 
 # -- reviews -----------------------------------------------------------------------------------
 class ReviewIn(BaseModel):
-    """A review (new, or replacing the customer's own).  Plain text only: markup is removed."""
+    """A review (new, or replacing the customer's own).  Plain text only: markup is removed.
+
+    Not a partial update: PUT replaces the whole review, so a title or body left out or null
+    means "none" on PUT exactly as on POST.  Text is NFC-normalised; control characters and
+    bidirectional overrides are refused (400)."""
 
     model_config = ConfigDict(extra="forbid")
     rating: Rating
-    title: Title = Field(default=None, description=f"at most {TITLE_MAX} characters; one line")
-    body: Body = Field(default=None, description=f"at most {BODY_MAX} characters; line breaks are kept")
+    title: Line | None = Field(default=None, max_length=TITLE_MAX,
+                               description=f"at most {TITLE_MAX} characters; one line; null or left out: none")
+    body: Text | None = Field(default=None, max_length=BODY_MAX,
+                              description=f"at most {BODY_MAX} characters; line breaks are kept; null or left out: none")
+
+    _title = field_validator("title")(_one_line)
+    _body = field_validator("body")(_paragraphs)
 
 
 class ReviewListQuery(BaseModel):
@@ -153,7 +160,10 @@ class AdminReviewPage(Page[AdminReviewOut]):
 
 class RejectIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: Reason = Field(description="why, in words the customer may read (they see it)")
+    reason: Line = Field(min_length=1, max_length=REASON_MAX,
+                         description="why, in words the customer may read (they see it)")
+
+    _reason = field_validator("reason")(_reason)
 
 
 # -- favourites --------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def create_upload(call: Call) -> UploadOut:
 
 
 @router.post("/api/admin/products/{product_id}/images/uploads/{upload_id}/complete", auth=ADMIN,
-             permission=PRODUCTS_WRITE, response=ImageOut, status=201, errors=(409,))
+             permission=PRODUCTS_WRITE, response=ImageOut, status=201, also_statuses=(200,), errors=(409,))
 def complete_upload(call: Call) -> Response:
     """Add the uploaded file as the product's last image (201; 200 when already completed).
 

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.platform.fields import Timestamp
+from chalicelib.platform.fields import Line, Patch, Timestamp
 
 from .formats import MAX_UPLOAD_BYTES
 
 ContentType = Literal["image/jpeg", "image/png", "image/webp"]
-# Turkish (or any) text, no control characters; surrounding whitespace is dropped.
-AltText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255,
-                                           pattern=r"^[^\x00-\x1f\x7f]*$")]
+# Alternative text is `Line`: NFC-normalised, stripped, no control or bidi-override characters
+# (U+202E could make an admin list show another file name than the one stored).
+ALT_TEXT_MAX = 255  # product_images.alt_text VARCHAR(255)
 Id = Annotated[int, Field(ge=1)]
 
 
@@ -20,7 +20,8 @@ class UploadIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     content_type: ContentType
     size_bytes: int = Field(ge=1, le=MAX_UPLOAD_BYTES, description="exact size of the file, at most 10 MiB")
-    alt_text: AltText = Field(description="alternative text (Turkish), at most 255 characters")
+    alt_text: Line = Field(min_length=1, max_length=ALT_TEXT_MAX,
+                           description="alternative text (Turkish), at most 255 characters")
     variation_id: Id | None = Field(default=None, description="the variation the image shows, if one")
 
 
@@ -63,6 +64,9 @@ class ImageOrderIn(BaseModel):
                                 description="every image of the product, once each, in the new order")
 
 
-class ImagePatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    alt_text: AltText
+class ImagePatch(Patch):
+    """The image's one editable field.  Every image keeps an alternative text (accessibility):
+    `alt_text` is required and null is a 400 (nothing is clearable)."""
+
+    alt_text: Line = Field(min_length=1, max_length=ALT_TEXT_MAX,
+                           description="alternative text (Turkish), at most 255 characters; never null")

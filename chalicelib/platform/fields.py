@@ -40,6 +40,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    GetJsonSchemaHandler,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -125,10 +126,22 @@ def _text(value: Any) -> Any:
     return clean_text(value, multiline=True) if isinstance(value, str) else value
 
 
-Line = Annotated[str, BeforeValidator(_line), WithJsonSchema({"type": "string", "pattern": _LINE_PATTERN},
-                                                             mode="validation")]
-Text = Annotated[str, BeforeValidator(_text), WithJsonSchema({"type": "string", "pattern": _TEXT_PATTERN},
-                                                             mode="validation")]
+class _Pattern:
+    """Adds the accepted characters to the schema pydantic builds (WithJsonSchema would replace
+    it and drop the field's min/max length)."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        schema = handler(core_schema)
+        if handler.mode == "validation":
+            schema = {**schema, "pattern": self.pattern}
+        return schema
+
+
+Line = Annotated[str, BeforeValidator(_line), _Pattern(_LINE_PATTERN)]
+Text = Annotated[str, BeforeValidator(_text), _Pattern(_TEXT_PATTERN)]
 
 
 # -- free-form JSON -----------------------------------------------------------------------------

@@ -82,11 +82,13 @@ def _operation(spec: RouteSpec, schemas: dict[Any, Any]) -> dict[str, Any]:
         }
     responses: dict[str, Any] = {}
     if spec.response is not None:
-        responses[str(spec.status)] = {
-            "description": "OK",
-            "content": {spec.content_type if spec.content_type != "application/json" else "application/json":
-                        {"schema": schemas[(spec.response, "serialization")]}},
-        }
+        media_types = (spec.content_type, *spec.also_content_types)
+        for status in (spec.status, *spec.also_statuses):
+            responses[str(status)] = {
+                "description": "OK",
+                "content": {media_type: {"schema": schemas[(spec.response, "serialization")]}
+                            for media_type in media_types},
+            }
     else:
         responses["204" if spec.status == 200 else str(spec.status)] = {"description": "No content"}
     codes = {400, 401, 429, 500, *spec.errors}

@@ -52,6 +52,10 @@ class RouteSpec:
     errors: tuple[int, ...]
     idempotent: bool | str  # False, True (Idempotency-Key optional) or "required"
     content_type: str = "application/json"
+    # A route answering in more than one media type (format=csv|xlsx) or with a second success
+    # status (201 created / 200 already done, same body) declares them, so the document says so.
+    also_content_types: tuple[str, ...] = ()
+    also_statuses: tuple[int, ...] = ()
 
     @property
     def key_required(self) -> bool:
@@ -228,6 +232,8 @@ class Router:
         errors: tuple[int, ...] = (),
         idempotent: bool | str = False,
         content_type: str = "application/json",
+        also_content_types: tuple[str, ...] = (),
+        also_statuses: tuple[int, ...] = (),
     ) -> Callable[[Callable[[Call], Any]], Callable[..., Response]]:
         if idempotent not in (False, True, "required"):
             raise ValueError(f"idempotent must be False, True or 'required', not {idempotent!r}")
@@ -255,6 +261,8 @@ class Router:
                 errors=errors,
                 idempotent=idempotent,
                 content_type=content_type,
+                also_content_types=also_content_types,
+                also_statuses=also_statuses,
             )
             REGISTRY[(method, path)] = spec
             PATH_METHODS.setdefault(path, set()).add(method)

@@ -252,7 +252,7 @@ def test_create_a_product_with_its_variations(admin: Api, shopper: Api, tenant: 
     uyku = make_category(admin, "Uyku", kamp["id"])
     brand = make_brand(admin, "Huğlu")
     body = {"name": "Şişme Yatak Çift Kişilik", "category_id": uyku["id"], "brand_id": brand["id"],
-            "base_price": "1.249,90", "status": "active", "description": "Hafif ve dayanıklı.",
+            "base_price": "1249.90", "status": "active", "description": "Hafif ve dayanıklı.",
             "attributes": {"malzeme": "PVC"},
             "variations": [{"sku": "HY-1", "barcode": ean(1), "options": {"renk": "Haki"}, "stock": 3},
                            {"sku": "HY-2", "barcode": ean(2), "price": 1349.9, "stock": 2},
@@ -369,7 +369,7 @@ def test_partial_update_of_a_product(admin: Api, shopper: Api, tenant: TenantInf
     product = make_product(admin, kamp["id"], name="Termos", price="899.00", compare_at_price="999.00")
     url = f"/api/admin/products/{product['id']}"
     assert shopper.get(f"/api/products/{product['id']}").json["price"] == "899.00"  # cached now
-    changed = admin.put(url, {"name": "Çelik Termos", "base_price": "799,00", "compare_at_price": None,
+    changed = admin.put(url, {"name": "Çelik Termos", "base_price": "799.00", "compare_at_price": None,
                               "category_id": av["id"]}).json
     assert (changed["name"], changed["base_price"], changed["compare_at_price"]) == ("Çelik Termos", "799.00", None)
     assert changed["slug"] == "termos"  # a rename keeps the published link
@@ -423,7 +423,7 @@ def test_add_change_and_deactivate_variations(admin: Api, shopper: Api, tenant: 
     assert_invalid(admin.put(f"/api/admin/variations/{v2['id']}", {"barcode": "123"}), "barcode")
     assert_invalid(admin.put(f"/api/admin/variations/{v2['id']}", {"stock": 3}), "stock")  # only via .../stock
     assert snapshot(tenant.id) == before
-    changed = admin.put(f"/api/admin/variations/{v2['id']}", {"name": "XXL", "price": "1.299,90", "barcode": None})
+    changed = admin.put(f"/api/admin/variations/{v2['id']}", {"name": "XXL", "price": "1299.90", "barcode": None})
     assert (changed.json["name"], changed.json["price"], changed.json["barcode"]) == ("XXL", "1299.90", None)
     assert [v["price"] for v in shopper.get(f"/api/products/{product['id']}").json["variations"]] == [
         "1249.90", "1299.90"]
@@ -515,7 +515,7 @@ def test_a_price_change_is_visible_to_shoppers_at_once(admin: Api, shopper: Api,
     variation = product["variations"][0]["id"]
     assert shopper.get(f"/api/products/{product['id']}").json["variations"][0]["price"] == "1249.90"  # cached
     assert shopper.get("/api/products").json["items"][0]["price"] == "1249.90"
-    response = admin.post(f"/api/admin/variations/{variation}/price", {"price": "1.099,90"})
+    response = admin.post(f"/api/admin/variations/{variation}/price", {"price": "1099.90"})
     assert response.json == {"variation_id": variation, "product_id": product["id"], "old_price": "1249.90",
                              "price": "1099.90", "changed": True}
     assert shopper.get(f"/api/products/{product['id']}").json["variations"][0]["price"] == "1099.90"
