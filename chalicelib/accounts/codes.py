@@ -69,6 +69,11 @@ def consume(tenant_id: int, purpose: str, verification_id: str, code: str) -> di
         _script = client.register_script(_CHECK)
     status, raw = _script(keys=[_key(tenant_id, purpose, verification_id)], args=[_hash(code.strip()), MAX_ATTEMPTS])
     if int(status) != 1:
-        raise ApiError("code_invalid", status=400, details={"fields": [
-            {"field": "code", "message": "Kod hatalı veya süresi dolmuş.", "type": "code_invalid"}]})
+        raise code_invalid()
     return json.loads(raw)["data"]  # type: ignore[no-any-return]
+
+
+def code_invalid() -> ApiError:
+    """Wrong, expired, used-up or unknown: one answer for all of them."""
+    return ApiError("code_invalid", status=400, details={"fields": [
+        {"field": "code", "message": "Kod hatalı veya süresi dolmuş.", "type": "code_invalid"}]})

@@ -27,11 +27,11 @@ def get_profile(call: Call) -> ProfileOut:
 
 @router.put("/api/users/profile", auth=USER, body=ProfileUpdateIn, response=ProfileOut)
 def update_profile(call: Call) -> ProfileOut:
-    """Edit name, language (which drives message language) and notification preferences."""
-    changes = call.body.model_dump(exclude_unset=True)
-    if "notification_prefs" in changes:
-        changes["notification_prefs"] = {k: v for k, v in changes["notification_prefs"].items() if v is not None}
-    return ProfileOut.model_validate(profile.update(get_db(), call.tenant.id, call.principal.user_id, changes))
+    """Edit name, language (which drives message language) and notification preferences.
+    Fields left out keep their value; none of them can be cleared (null is a 400)."""
+    body: ProfileUpdateIn = call.body
+    updated = profile.update(get_db(), call.tenant.id, call.principal.user_id, body.changes())
+    return ProfileOut.model_validate(updated)
 
 
 @router.post("/api/users/profile/email", auth=USER, body=EmailChangeIn, response=VerificationOut, status=202,

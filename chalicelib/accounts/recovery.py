@@ -1,8 +1,12 @@
 """Password reset (U3) and change.
 
-Forgot: always 202.  If the account exists a single-use link token (32 random bytes, only its
-SHA-256 stored in user_tokens, RESET_TTL) goes out by e-mail, or a 6-digit code by SMS for
-phone-only accounts (the link is the SMS).  Reset: spends the token with a conditional UPDATE,
+Forgot: always 202, and always one message to the address or number typed.  If an active
+account has it, a single-use link token (32 random bytes, only its SHA-256 stored in
+user_tokens, RESET_TTL) goes out by e-mail, or by SMS for a phone number (the link is the SMS);
+otherwise a notice that no active account uses it (`password_reset_unknown`: maybe another
+address was used to sign up).  So the caller learns nothing from the answer or its timing - both
+branches do one lookup and send one message - while the owner of the address always hears about
+the request (issue 9, 11a).  Reset: spends the token with a conditional UPDATE,
 sets the password and revokes every session.  Older unused reset tokens die with it.
 """
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from chalicelib.platform import crypto
+from chalicelib.platform.context import current
 from chalicelib.platform.db import Database, UnitOfWork
 from chalicelib.platform.errors import ApiError, Unauthorized
 
@@ -44,7 +49,11 @@ def forgot(db: Database, tenant: Any, *, email: str | None, phone: str | None) -
         user = repo.user_by_phone_hash(session, tenant.id, crypto.lookup_hash(phone, "user.phone"))
         channel, to = "sms", phone
     if user is None or user["status"] != "active":
-        return  # same 202, nothing sent: the caller must not learn whether the account exists
+        # The same 202 and the same kind of work (one message) as below: the caller must not
+        # learn whether the account exists.
+        notify.send(None, tenant.id, channel=channel, to=to, template="password_reset_unknown",
+                    lang=current().lang, params={})
+        return
     token = secrets.token_urlsafe(32)
 
     def work(uow: UnitOfWork) -> None:

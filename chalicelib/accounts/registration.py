@@ -3,8 +3,15 @@
 POST /api/users stores nothing in MySQL: the pending registration (password already hashed)
 waits in Redis under a verification id while a 6-digit code goes to the e-mail or phone.  If
 the identifier already belongs to an account, the owner gets a "you already have an account"
-message instead and the caller gets the very same 202 answer.  POST /api/users/verify with the
+message instead, and the caller gets the very same answer.  POST /api/users/verify with the
 right code creates the account and signs the user in.
+
+Indistinguishable (issue 9, 11a): a registration for a taken identifier is a *decoy*, stored
+under the same purpose, with the same TTL, attempt limit and channel as a real one, so every
+later step answers the same for both - resend (same channel, a new message to the owner),
+verify (a wrong code is `code_invalid`; even a guessed decoy code is), the attempt limit and
+expiry.  Both branches do the same work: one identifier lookup, one bcrypt hash, one Redis
+write, one message.
 """
 from __future__ import annotations
 
@@ -17,6 +24,7 @@ from chalicelib.platform.errors import Conflict
 
 from . import codes, notify, policy
 from . import repository as repo
+from .errors import verification_expired
 from .passwords import hash_password
 from .service import Client, complete_login
 
@@ -36,39 +44,54 @@ class Registration:
 
 def start(db: Database, tenant_id: int, reg: Registration) -> dict[str, Any]:
     policy.check_password(reg.password, email=reg.email)
-    channel, target = ("email", reg.email) if reg.email else ("sms", reg.phone)
-    assert target is not None
+    channel = "email" if reg.email else "sms"
     existing = _existing(db, tenant_id, reg.email, reg.phone)
-    data = {
-        "email": reg.email, "phone": reg.phone, "password_hash": hash_password(reg.password),
-        "first_name": reg.first_name, "last_name": reg.last_name, "language": reg.language,
-        "marketing_consent": reg.marketing_consent, "channel": channel,
+    password_hash = hash_password(reg.password)  # on both branches: bcrypt dominates the time
+    data: dict[str, Any] = {
+        "email": reg.email, "phone": reg.phone, "channel": channel, "language": reg.language,
+        "password_hash": password_hash, "first_name": reg.first_name, "last_name": reg.last_name,
+        "marketing_consent": reg.marketing_consent,
     }
     if existing is not None:
-        # Same answer as a new registration; the owner is told, the caller learns nothing.
-        verification_id, _ = codes.issue(tenant_id, "register-decoy", {})
-        notify.send(None, tenant_id, channel=channel, to=target, template="account_exists",
-                    lang=existing["language"], params={})
-    else:
-        verification_id, code = codes.issue(tenant_id, PURPOSE, data)
-        notify.send(None, tenant_id, channel=channel, to=target, template="verification_code",
-                    lang=reg.language, params={"code": code, "minutes": codes.CODE_TTL // 60})
-    return {"verification_id": verification_id, "channel": channel, "expires_in": codes.CODE_TTL}
+        # Nothing of the caller's registration is kept; the owner hears in their own language.
+        data.update(decoy=True, language=existing["language"], password_hash="", first_name="", last_name="",
+                    marketing_consent=False)
+    verification_id, code = codes.issue(tenant_id, PURPOSE, data)
+    _send(tenant_id, data, code)
+    return _answer(verification_id, data)
 
 
 def resend(db: Database, tenant_id: int, verification_id: str) -> dict[str, Any]:
+    """A new code for a pending registration (real or decoy alike); 400 when it has expired,
+    was used up or never existed - the same for both kinds."""
     data = codes.peek(tenant_id, PURPOSE, verification_id)
-    if data is not None:
-        _, code = codes.issue(tenant_id, PURPOSE, data, verification_id=verification_id)
-        notify.send(None, tenant_id, channel=data["channel"], to=data["email"] or data["phone"],
-                    template="verification_code", lang=data["language"],
-                    params={"code": code, "minutes": codes.CODE_TTL // 60})
-    return {"verification_id": verification_id, "channel": (data or {}).get("channel", "email"),
-            "expires_in": codes.CODE_TTL}
+    if data is None:
+        raise verification_expired()
+    _, code = codes.issue(tenant_id, PURPOSE, data, verification_id=verification_id)
+    _send(tenant_id, data, code)
+    return _answer(verification_id, data)
+
+
+def _answer(verification_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"verification_id": verification_id, "channel": data["channel"], "expires_in": codes.CODE_TTL}
+
+
+def _send(tenant_id: int, data: dict[str, Any], code: str) -> None:
+    """The code to a new identifier; to the owner of a taken one, a notice instead (its code is
+    never sent anywhere, so only a blind guess could match it, and verify refuses even that)."""
+    to = data["email"] or data["phone"]
+    if data.get("decoy"):
+        notify.send(None, tenant_id, channel=data["channel"], to=to, template="account_exists",
+                    lang=data["language"], params={})
+    else:
+        notify.send(None, tenant_id, channel=data["channel"], to=to, template="verification_code",
+                    lang=data["language"], params={"code": code, "minutes": codes.CODE_TTL // 60})
 
 
 def verify(db: Database, tenant_id: int, verification_id: str, code: str, client: Client) -> dict[str, Any]:
     data = codes.consume(tenant_id, PURPOSE, verification_id, code)
+    if data.get("decoy"):
+        raise codes.code_invalid()  # the answer to a wrong code: a decoy never creates anything
 
     def work(uow: UnitOfWork) -> int:
         if _existing(db, tenant_id, data["email"], data["phone"], session=uow) is not None:

@@ -53,7 +53,9 @@ def verify_registration(call: Call) -> TokensOut:
 @router.post("/api/users/verify/resend", auth=PUBLIC, body=ResendIn, response=VerificationOut, status=202,
              rate_limit=(5, 900))
 def resend_code(call: Call) -> VerificationOut:
-    """Send a new code for a pending registration (the old one stops working)."""
+    """Send a new code for a pending registration (the old one stops working).  The answer is
+    the same whether or not the identifier already has an account; a verification that has
+    expired or is used up is a 400 `verification_expired` (start the registration again)."""
     return VerificationOut.model_validate(registration.resend(get_db(), call.tenant.id, call.body.verification_id))
 
 
@@ -103,7 +105,9 @@ def revoke_other_sessions(call: Call) -> RevokedOut:
 @router.post("/api/auth/password/forgot", auth=PUBLIC, body=ForgotIn, response=AcceptedOut, status=202,
              rate_limit=(5, 900))
 def forgot_password(call: Call) -> AcceptedOut:
-    """Send a single-use reset link (e-mail) or link by SMS.  Always 202."""
+    """Send a single-use reset link (e-mail) or link by SMS.  Always 202, and the address or
+    number always gets one message (a notice when no active account uses it), so neither the
+    answer nor its timing tells whether an account exists."""
     recovery.forgot(get_db(), call.tenant, email=call.body.email, phone=call.body.phone)
     return AcceptedOut()
 

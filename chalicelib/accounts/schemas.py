@@ -1,26 +1,45 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from chalicelib.platform.fields import Timestamp
+from chalicelib.platform.fields import Line, Patch, Timestamp
 
 from . import policy
+from .passwords import GivenPassword, NewPassword
 from .security_schemas import MfaChallengeOut
 
 Language = Literal["tr", "en"]
-CODE = r"^\s*\d{6}\s*$"
+CODE = r"^\s*[0-9]{6}\s*$"  # ASCII digits: \d would also take "٣" and "³"
+TOKEN = r"^[A-Za-z0-9_-]+$"  # ids and tokens are secrets.token_urlsafe(), sent back verbatim
+# People type addresses (and paste them with a space): stripped, so the pattern says so too.
+EMAIL = policy.stripped(policy.EMAIL_PATTERN)
+
+
+def _exactly_bool(value: Any) -> Any:
+    """JSON true / false only: pydantic would otherwise take 1, 0, "true" for a boolean, which
+    the document calls invalid."""
+    if not isinstance(value, bool):
+        raise PydanticCustomError("bool_type", "Input should be a valid boolean")
+    return value
+
+
+StrictTrue = Annotated[Literal[True], BeforeValidator(_exactly_bool)]
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    """Whitespace is stripped only where a field says so (e-mail, codes, names, passwords), and
+    its schema says so too: a blanket strip would accept what the document calls invalid."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class _Identified(_In):
     """E-mail or Turkish mobile number: exactly one identifies the account."""
 
-    email: str | None = Field(default=None, max_length=254)
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL)
     phone: str | None = Field(default=None, max_length=30, description="Turkish mobile, e.g. 0532 123 45 67")
 
     @field_validator("email")
@@ -30,7 +49,7 @@ class _Identified(_In):
             return None
         if not policy.EMAIL.match(value.strip()):
             raise ValueError("not an e-mail address")
-        return value.strip().lower()
+        return policy.canonical_email(value)
 
     @field_validator("phone")
     @classmethod
@@ -52,12 +71,12 @@ class _Identified(_In):
 
 
 class RegisterIn(_Identified):
-    password: str = Field(min_length=1, max_length=128)
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
+    password: NewPassword = Field(min_length=1)
+    first_name: Line = Field(min_length=1, max_length=100)
+    last_name: Line = Field(min_length=1, max_length=100)
     language: Language = "tr"
-    kvkk_consent: Literal[True] = Field(description="the KVKK notice was shown and accepted")
-    marketing_consent: bool = False
+    kvkk_consent: StrictTrue = Field(description="the KVKK notice was shown and accepted")
+    marketing_consent: bool = Field(default=False, strict=True)
 
 
 class VerificationOut(BaseModel):
@@ -67,21 +86,21 @@ class VerificationOut(BaseModel):
 
 
 class VerifyIn(_In):
-    verification_id: str = Field(min_length=10, max_length=64)
+    verification_id: str = Field(min_length=10, max_length=64, pattern=TOKEN)
     code: str = Field(pattern=CODE)
 
 
 class ResendIn(_In):
-    verification_id: str = Field(min_length=10, max_length=64)
+    verification_id: str = Field(min_length=10, max_length=64, pattern=TOKEN)
 
 
 class LoginIn(_Identified):
-    password: str = Field(min_length=1, max_length=128)
-    device_name: str | None = Field(default=None, max_length=100)
+    password: GivenPassword
+    device_name: Line | None = Field(default=None, max_length=100)
 
 
 class RefreshIn(_In):
-    refresh_token: str = Field(min_length=20, max_length=200)
+    refresh_token: str = Field(min_length=20, max_length=200, pattern=TOKEN)
 
 
 class UserOut(BaseModel):
@@ -134,21 +153,23 @@ class AcceptedOut(BaseModel):
 
 
 class ResetIn(_In):
-    token: str = Field(min_length=20, max_length=200)
-    new_password: str = Field(min_length=1, max_length=128)
+    token: str = Field(min_length=20, max_length=200, pattern=TOKEN)
+    new_password: NewPassword = Field(min_length=1)
 
 
 class ChangePasswordIn(_In):
-    current_password: str = Field(min_length=1, max_length=128)
-    new_password: str = Field(min_length=1, max_length=128)
+    current_password: GivenPassword
+    new_password: NewPassword = Field(min_length=1)
 
 
-class NotificationPrefs(_In):
-    order_updates: bool | None = None
-    marketing_email: bool | None = None
-    marketing_sms: bool | None = None
-    marketing_push: bool | None = None
-    back_in_stock: bool | None = None
+class NotificationPrefs(Patch):
+    """Partial: only the preferences sent change; null is refused (send true or false)."""
+
+    order_updates: bool | None = Field(default=None, strict=True)
+    marketing_email: bool | None = Field(default=None, strict=True)
+    marketing_sms: bool | None = Field(default=None, strict=True)
+    marketing_push: bool | None = Field(default=None, strict=True)
+    back_in_stock: bool | None = Field(default=None, strict=True)
 
 
 class ProfileOut(BaseModel):
@@ -168,26 +189,31 @@ class ProfileOut(BaseModel):
     created_at: Timestamp
 
 
-class ProfileUpdateIn(_In):
-    first_name: str | None = Field(default=None, min_length=1, max_length=100)
-    last_name: str | None = Field(default=None, min_length=1, max_length=100)
+class ProfileUpdateIn(Patch):
+    """Partial: fields left out keep their value.  Nothing here can be cleared, so null is a
+    400 everywhere: a name can be changed, not erased; language is always tr or en;
+    notification_prefs changes only the preferences it names.  E-mail and phone change through
+    their own verified flows (/api/users/profile/email, /phone)."""
+
+    first_name: Line | None = Field(default=None, min_length=1, max_length=100)
+    last_name: Line | None = Field(default=None, min_length=1, max_length=100)
     language: Language | None = None
     notification_prefs: NotificationPrefs | None = None
 
 
 class EmailChangeIn(_In):
-    new_email: str = Field(max_length=254, pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-    password: str = Field(min_length=1, max_length=128)
+    new_email: str = Field(max_length=254, pattern=EMAIL)
+    password: GivenPassword
 
     @field_validator("new_email")
     @classmethod
     def _lower(cls, value: str) -> str:
-        return value.lower()
+        return policy.canonical_email(value)
 
 
 class PhoneChangeIn(_In):
     new_phone: str = Field(max_length=30)
-    password: str = Field(min_length=1, max_length=128)
+    password: GivenPassword
 
     @field_validator("new_phone")
     @classmethod
@@ -201,4 +227,4 @@ class PhoneChangeIn(_In):
 
 
 class DeleteAccountIn(_In):
-    password: str = Field(min_length=1, max_length=128)
+    password: GivenPassword

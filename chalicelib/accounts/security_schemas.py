@@ -5,22 +5,28 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from chalicelib.platform.fields import Timestamp
+from chalicelib.platform.fields import Line, Timestamp
 
-TOTP_CODE = r"^\d{3} ?\d{3}$"  # authenticator apps display "123 456"
-RECOVERY_CODE = r"^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$"
+from .policy import EMAIL_PATTERN, canonical_email, stripped
+
+# ASCII digits only (issue 9): pydantic's \d also matches "٣" and "³", which the checks below
+# would then meet (hmac.compare_digest refuses non-ASCII text).
+# What people type may come with surrounding whitespace (stripped, and the pattern says so);
+# what apps send back (ids, tokens, signatures) is taken verbatim.
+TOTP_CODE = stripped(r"^[0-9]{3} ?[0-9]{3}$")  # authenticator apps display "123 456"
+RECOVERY_CODE = stripped(r"^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$")
+EMAIL = stripped(EMAIL_PATTERN)
 DEVICE_ID = r"^[A-Za-z0-9._:-]+$"
-EMAIL = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
 URLSAFE_ID = r"^[A-Za-z0-9_-]+$"
 BASE64 = r"^[A-Za-z0-9+/_-]+={0,2}$"
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")  # stripping per field: see the patterns above
 
 
 def _digits(value: str | None) -> str | None:
-    return None if value is None else value.replace(" ", "")
+    return None if value is None else value.strip().replace(" ", "")
 
 
 def _exactly_one(value: Any, info: ValidationInfo, other: str) -> Any:
@@ -48,7 +54,7 @@ class MfaCodeIn(_In):
     @field_validator("code")
     @classmethod
     def _code(cls, value: str) -> str:
-        return value.replace(" ", "")
+        return value.strip().replace(" ", "")
 
 
 class MfaProofIn(_In):
@@ -102,7 +108,7 @@ class MfaChallengeOut(BaseModel):
 
 class BiometricKeyIn(_In):
     device_id: str = Field(min_length=8, max_length=128, pattern=DEVICE_ID)
-    device_name: str | None = Field(default=None, max_length=100)
+    device_name: Line | None = Field(default=None, max_length=100)
     public_key: str = Field(min_length=40, max_length=4096,
                             description="EC P-256 SubjectPublicKeyInfo, PEM or base64 DER")
 
@@ -132,7 +138,7 @@ class BiometricKeyList(BaseModel):
 class BiometricChallengeIn(_In):
     """Name the key by its id, or by the device id plus the account's e-mail."""
 
-    key_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    key_id: int | None = Field(default=None, ge=1, le=2**63 - 1, strict=True)
     device_id: str | None = Field(default=None, min_length=8, max_length=128, pattern=DEVICE_ID)
     email: str | None = Field(default=None, max_length=254, pattern=EMAIL, validate_default=True)
 
@@ -146,7 +152,7 @@ class BiometricChallengeIn(_In):
             raise ValueError("give either key_id or device_id with email")
         if by_device and (info.data["device_id"] is None or value is None):
             raise ValueError("device_id and email go together")
-        return None if value is None else value.lower()
+        return None if value is None else canonical_email(value)
 
 
 class BiometricChallengeOut(BaseModel):

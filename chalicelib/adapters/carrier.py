@@ -57,6 +57,7 @@ import hmac
 import http.client
 import json
 import os
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -83,6 +84,10 @@ DEV_WEBHOOK_SECRET = "dev-carrier-webhook-secret"
 SIGNATURE_HEADER = "X-Carrier-Signature"
 TIMESTAMP_HEADER = "X-Carrier-Timestamp"
 EVENT_ID_HEADER = "X-Carrier-Event-Id"
+
+# Unix seconds as the carrier signs them.  [0-9], not str.isdigit(): "²" passes isdigit() and
+# then int() raises (500), and "٢٢٢" (Arabic-Indic) would be read as 222 (issue 9).
+_UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
 
 # The protocol's status vocabulary → ours.
 STATUS_MAP = {
@@ -300,7 +305,7 @@ def check_signature(raw_body: bytes, headers: Mapping[str, str], secrets: Sequen
     sent = (lowered.get(SIGNATURE_HEADER.lower()) or "").strip()
     if not timestamp or not sent:
         raise WebhookRejected("signature_missing")
-    if not timestamp.isdigit() or len(timestamp) > 12:
+    if not _UNIX_SECONDS.fullmatch(timestamp):
         raise WebhookRejected("timestamp_invalid")
     if abs((time.time() if now is None else now) - int(timestamp)) > tolerance_seconds:
         raise WebhookRejected("timestamp_outside_window")  # a replayed capture, or a clock far off

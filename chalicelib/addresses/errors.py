@@ -32,7 +32,6 @@ FIELD_MESSAGES_TR: dict[str, str] = {
     "national_id_invalid": "T.C. kimlik numarası geçersiz.",
     "not_applicable": "Bu alan bu adres türünde kullanılamaz.",
     "coordinates_incomplete": "Enlem ve boylam birlikte gönderilmelidir.",
-    "null_not_allowed": "Bu alan boş bırakılamaz.",
 }
 
 for _code, _texts in MESSAGES.items():

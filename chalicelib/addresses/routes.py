@@ -54,7 +54,7 @@ def update_address(call: Call) -> AddressOut:
     """Change an address (only the fields sent); a new location is geocoded again."""
     with rules_as_http(call.ctx.lang):
         result = service.update_address(get_db(), call.tenant.id, call.principal.user_id, call.path["address_id"],
-                                        call.body.model_dump(exclude_unset=True))
+                                        call.body.changes())
     return AddressOut.model_validate(result)
 
 

@@ -10,13 +10,14 @@ submitted value (it may be a national id).
 """
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from chalicelib.platform.fields import Timestamp
+from chalicelib.platform.fields import Line, Patch, Timestamp
 
 from . import errors as _errors  # noqa: F401 - registers the messages of the error types below
 from . import rules
@@ -59,6 +60,17 @@ def _national_id(value: str) -> str:
     return value
 
 
+# ASCII digits only: Decimal("٤١") is 41, and a coordinate typed in another script must be
+# refused, not read (issue 9).  JSON numbers arrive as Decimal / int and are range-checked.
+_DECIMAL_TEXT = re.compile(r"-?[0-9]{1,3}(\.[0-9]{1,30})?")
+
+
+def _ascii_number(value: Any) -> Any:
+    if isinstance(value, str) and not _DECIMAL_TEXT.fullmatch(value.strip()):
+        raise PydanticCustomError("decimal_parsing", "Must be a number with '.' as the decimal point, e.g. 41.0151.")
+    return value
+
+
 def _coordinate(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.000001"))  # the columns are DECIMAL(9,6)
 
@@ -72,26 +84,35 @@ def _text(max_length: int, min_length: int = 1) -> Any:
     return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
-Name = Annotated[str, _text(100)]
+def _sized(max_length: int, min_length: int = 1) -> Any:
+    return Field(min_length=min_length, max_length=max_length)
+
+
+# Human-typed text is `Line` (NFC, stripped, no control or bidi-override characters); numbers
+# and codes keep their own patterns (ASCII digits only).
+Name = Annotated[Line, _sized(100)]
 Phone = Annotated[str, _text(40), AfterValidator(_phone)]
-Il = Annotated[str, _text(50, 2), AfterValidator(_province)]
-Ilce = Annotated[str, _text(50, 2)]
-AddressLine = Annotated[str, _text(500, 5)]
-Lat = Annotated[Decimal, Field(ge=-90, le=90, allow_inf_nan=False), AfterValidator(_coordinate)]
-Lng = Annotated[Decimal, Field(ge=-180, le=180, allow_inf_nan=False), AfterValidator(_coordinate)]
+Il = Annotated[Line, _sized(50, 2), AfterValidator(_province)]
+Ilce = Annotated[Line, _sized(50, 2)]
+AddressLine = Annotated[Line, _sized(500, 5)]
+Lat = Annotated[Decimal, BeforeValidator(_ascii_number), Field(ge=-90, le=90, allow_inf_nan=False),
+                AfterValidator(_coordinate)]
+Lng = Annotated[Decimal, BeforeValidator(_ascii_number), Field(ge=-180, le=180, allow_inf_nan=False),
+                AfterValidator(_coordinate)]
 # Optional text: "" counts as absent.
-Title = Annotated[Annotated[str, _text(50)] | None, BeforeValidator(_blank_to_none)]
-Mahalle = Annotated[Annotated[str, _text(100)] | None, BeforeValidator(_blank_to_none)]
+Title = Annotated[Annotated[Line, _sized(50)] | None, BeforeValidator(_blank_to_none)]
+Mahalle = Annotated[Annotated[Line, _sized(100)] | None, BeforeValidator(_blank_to_none)]
 Postcode = Annotated[Annotated[str, _text(10), AfterValidator(_postcode)] | None, BeforeValidator(_blank_to_none)]
-CompanyName = Annotated[Annotated[str, _text(200)] | None, BeforeValidator(_blank_to_none)]
-TaxOffice = Annotated[Annotated[str, _text(100)] | None, BeforeValidator(_blank_to_none)]
+CompanyName = Annotated[Annotated[Line, _sized(200)] | None, BeforeValidator(_blank_to_none)]
+TaxOffice = Annotated[Annotated[Line, _sized(100)] | None, BeforeValidator(_blank_to_none)]
 TaxNumber = Annotated[Annotated[str, _text(20), AfterValidator(_tax_number)] | None, BeforeValidator(_blank_to_none)]
 NationalId = Annotated[Annotated[str, _text(20), AfterValidator(_national_id)] | None,
                        BeforeValidator(_blank_to_none)]
 
 
 class AddressIn(BaseModel):
-    """A new address.  Coordinates are optional: without them the address is geocoded."""
+    """A new address.  Coordinates are optional: without them the address is geocoded.  An
+    optional field may be left out, sent as null or (text) as "": all mean "none"."""
 
     model_config = ConfigDict(extra="forbid")
     type: AddressType
@@ -113,37 +134,31 @@ class AddressIn(BaseModel):
     lng: Lng | None = None
 
 
-class AddressPatch(BaseModel):
-    """Partial update: only the fields sent change; optional fields may be sent as null to
-    clear them, required ones may not (left out, they keep their stored value)."""
+class AddressPatch(Patch):
+    """Partial update: only the fields sent change.  Null clears an optional field (title,
+    company and tax data, TCKN, mahalle, postcode; lat and lng together, which has the address
+    geocoded again); the required ones cannot be null (a 400 naming the field): leave them out
+    to keep them."""
 
-    model_config = ConfigDict(extra="forbid")
+    CLEARABLE = frozenset({"title", "company_name", "tax_office", "tax_number", "national_id", "mahalle",
+                           "posta_kodu", "lat", "lng"})
     type: AddressType | None = None
     billing_kind: BillingKind | None = None
-    title: Title = None
+    title: Title = Field(default=None, description="null or \"\" clears it")
     first_name: Name | None = None
     last_name: Name | None = None
     phone: Phone | None = None
-    company_name: CompanyName = None
-    tax_office: TaxOffice = None
-    tax_number: TaxNumber = None
-    national_id: NationalId = None
+    company_name: CompanyName = Field(default=None, description="null clears it (not on a corporate billing address)")
+    tax_office: TaxOffice = Field(default=None, description="null clears it (not on a corporate billing address)")
+    tax_number: TaxNumber = Field(default=None, description="null clears it (not on a corporate billing address)")
+    national_id: NationalId = Field(default=None, description="null clears it")
     il: Il | None = None
     ilce: Ilce | None = None
-    mahalle: Mahalle = None
+    mahalle: Mahalle = Field(default=None, description="null clears it")
     address_line: AddressLine | None = None
-    posta_kodu: Postcode = None
-    lat: Lat | None = None
-    lng: Lng | None = None
-
-    # Runs only for fields present in the request (defaults are not validated), so this
-    # refuses an explicit null without touching fields that were left out.
-    @field_validator("type", "billing_kind", "first_name", "last_name", "phone", "il", "ilce", "address_line")
-    @classmethod
-    def _required_fields_stay_set(cls, value: Any) -> Any:
-        if value is None:
-            raise PydanticCustomError("null_not_allowed", "This field cannot be cleared.")
-        return value
+    posta_kodu: Postcode = Field(default=None, description="null clears it")
+    lat: Lat | None = Field(default=None, description="null (with lng) drops the pin: the address is geocoded again")
+    lng: Lng | None = Field(default=None, description="null (with lat) drops the pin")
 
 
 class AddressListQuery(BaseModel):

@@ -64,9 +64,10 @@ def create_role(call: Call) -> RoleOut:
 @router.put("/api/admin/roles/{role_id}", auth=ADMIN, permission=perm.ROLES_WRITE, body=RoleUpdateIn,
             response=RoleOut, errors=(403, 404, 409))
 def update_role(call: Call) -> RoleOut:
-    """Change a role's name (not a system role's), description or permissions.  Removing
+    """Change a role's name (not a system role's), description or permissions; fields left out
+    keep their value, `"description": null` clears it (null elsewhere is a 400).  Removing
     permissions ends the members' sessions; the tenant always keeps an active '*' holder."""
-    changes = call.body.model_dump(exclude_unset=True)
+    changes = call.body.changes()
     return RoleOut.model_validate(
         service.update_role(get_db(), call.tenant.id, _actor(call), call.path["role_id"], changes))
 
@@ -95,7 +96,8 @@ def get_user(call: Call) -> UserDetailOut:
 @router.post("/api/admin/users", auth=ADMIN, permission=perm.USERS_WRITE, body=UserCreateIn,
              response=UserDetailOut, status=201, errors=(403, 409))
 def create_user(call: Call) -> UserDetailOut:
-    """Create a staff user with roles and an initial password (10+ characters, letters and digits)."""
+    """Create a staff user with roles and an initial password (10+ characters, letters and
+    digits, at most 72 bytes in UTF-8)."""
     body: UserCreateIn = call.body
     view = users_service.create_staff(
         get_db(), call.tenant.id, _actor(call), email=body.email, password=body.password,
@@ -106,8 +108,9 @@ def create_user(call: Call) -> UserDetailOut:
 @router.put("/api/admin/users/{user_id}", auth=ADMIN, permission=perm.USERS_WRITE, body=UserUpdateIn,
             response=UserDetailOut, errors=(403, 404, 409))
 def update_user(call: Call) -> UserDetailOut:
-    """Change roles, status or names.  Disabling or a role change ends the user's sessions."""
-    changes = call.body.model_dump(exclude_unset=True)
+    """Change roles, status or names; fields left out keep their value, null is a 400.
+    Disabling or a role change ends the user's sessions."""
+    changes = call.body.changes()
     return UserDetailOut.model_validate(
         users_service.update_user(get_db(), call.tenant.id, _actor(call), call.path["user_id"], changes))
 

@@ -148,7 +148,7 @@ def update_role(db: Database, tenant_id: int, actor: Actor, role_id: int, change
             if repo.roles_by_name(uow, tenant_id, [changes["name"]]):
                 raise Conflict(details={"name": "taken"})
             fields["name"] = changes["name"]
-        if changes.get("description") is not None:
+        if "description" in changes:  # null clears it (RoleUpdateIn.CLEARABLE)
             fields["description"] = changes["description"]
         old = set(current["permissions"])
         new = set(changes["permissions"]) if changes.get("permissions") is not None else old

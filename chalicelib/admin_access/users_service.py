@@ -94,7 +94,7 @@ def update_user(db: Database, tenant_id: int, actor: Actor, user_id: int, change
         status = changes.get("status") or current["status"]
         if status == "disabled" and user_id == actor.user_id:
             raise Conflict(details={"reason": "own_account"})
-        fields: dict[str, Any] = {k: changes[k] for k in ("first_name", "last_name") if changes.get(k) is not None}
+        fields: dict[str, Any] = {k: changes[k] for k in ("first_name", "last_name") if k in changes}
         if status != current["status"]:
             fields["status"] = status
         granted: set[str] = set()

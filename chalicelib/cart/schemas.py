@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.platform.fields import Timestamp
+from chalicelib.platform.fields import Patch, Timestamp
 
 from .lines import MAX_LINE_QUANTITY
 
@@ -18,13 +18,14 @@ StockStatus = Literal["in_stock", "low_stock", "out_of_stock"]
 # -- requests -------------------------------------------------------------------------------------
 class AddItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    variation_id: int = Field(ge=1, strict=True)
+    variation_id: int = Field(ge=1, lt=2**63, strict=True)
     quantity: int = Field(default=1, ge=1, le=MAX_LINE_QUANTITY, strict=True,
                           description=f"added to what is already in the cart; 1 to {MAX_LINE_QUANTITY}")
 
 
-class QuantityIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class QuantityIn(Patch):
+    """PUT of a line: the quantity is required and never null (remove a line with DELETE)."""
+
     quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY, strict=True,
                           description=f"the line's new quantity, 1 to {MAX_LINE_QUANTITY} (remove with DELETE)")
 

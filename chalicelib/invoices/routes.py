@@ -22,9 +22,11 @@ from .schemas import AdminInvoiceOut, InvoiceLinkOut, ResendOut
 router = Router(tag="invoices")
 
 RESEND_LIMIT = (20, 900)  # per staff user per 15 minutes: each one is an e-mail to a customer
+# Each route may render and store a missing PDF and presigns its link: S3 failing is a 503
+# (storage.StorageUnavailable), documented on every route.
 
 
-@router.get("/api/orders/{order_id}/invoice", auth=USER, response=InvoiceLinkOut, errors=(404,))
+@router.get("/api/orders/{order_id}/invoice", auth=USER, response=InvoiceLinkOut, errors=(404, 503))
 def customer_invoice(call: Call) -> InvoiceLinkOut:
     """The invoice of one of the signed-in customer's orders, as a download link valid for a few minutes."""
     result = service.customer_invoice(get_db(), call.tenant.id, call.principal.user_id, call.path["order_id"])
@@ -32,14 +34,14 @@ def customer_invoice(call: Call) -> InvoiceLinkOut:
 
 
 @router.get("/api/admin/orders/{order_id}/invoice", auth=ADMIN, permission=ORDERS_READ, response=AdminInvoiceOut,
-            errors=(404,))
+            errors=(404, 503))
 def admin_invoice(call: Call) -> AdminInvoiceOut:
     """An order's invoice for staff: number, status, totals, e-mail time and a download link."""
     return AdminInvoiceOut.model_validate(service.admin_invoice(get_db(), call.tenant.id, call.path["order_id"]))
 
 
 @router.post("/api/admin/orders/{order_id}/invoice/resend", auth=ADMIN, permission=ORDERS_WRITE, response=ResendOut,
-             status=202, errors=(404, 409), rate_limit=RESEND_LIMIT)
+             status=202, errors=(404, 409, 503), rate_limit=RESEND_LIMIT)
 def resend_invoice(call: Call) -> ResendOut:
     """Queue the invoice e-mail to the customer again (202: it leaves through the notifications queue)."""
     return ResendOut.model_validate(service.resend(get_db(), call.tenant.id, call.path["order_id"]))

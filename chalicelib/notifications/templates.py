@@ -111,6 +111,29 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
         },
     ),
     Template(
+        # Forgot-password for an address / number with no active account: the same one message
+        # as for an account (the API does not reveal who is registered), and the person who
+        # asked learns they may have signed up with another address.
+        "password_reset_unknown",
+        frozenset(),
+        sms={
+            "tr": "Bu numara için Huğlu şifre sıfırlama istendi, ancak numaraya bağlı etkin bir hesap yok. "
+                  "İsteği siz yapmadıysanız dikkate almayın.",
+            "en": "A Huğlu password reset was requested for this number, but no active account uses it. "
+                  "If this was not you, ignore this message.",
+        },
+        email={
+            "tr": ("Şifre sıfırlama isteğiniz",
+                   "Bu e-posta adresi için Huğlu şifre sıfırlama istendi, ancak bu adresle kullanılan etkin bir "
+                   "Huğlu hesabı bulamadık. Başka bir e-posta adresi veya telefon numarasıyla kaydolmuş "
+                   "olabilirsiniz; dilerseniz yeni bir hesap da açabilirsiniz.\n\n" + _IGNORE_IF_NOT_YOU["tr"]),
+            "en": ("Your password reset request",
+                   "Someone asked to reset the password of a Huğlu account with this e-mail address, but we "
+                   "found no active Huğlu account using it. You may have signed up with another e-mail address "
+                   "or phone number; you can also open a new account.\n\n" + _IGNORE_IF_NOT_YOU["en"]),
+        },
+    ),
+    Template(
         "email_change",  # sent to the NEW address, to prove the user owns it
         frozenset({"code", "minutes"}),
         email={

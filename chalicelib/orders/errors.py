@@ -13,10 +13,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tr": "Sipariş '{from}' durumundan '{to}' durumuna geçemez.",
         "en": "The order cannot go from '{from}' to '{to}'.",
     },
-    "idempotency_key_required": {
-        "tr": "Sipariş oluştururken Idempotency-Key başlığı gönderilmelidir (1-100 karakter).",
-        "en": "Creating an order needs an Idempotency-Key header (1-100 characters).",
-    },
+    # idempotency_key_required / _invalid: the platform's (routing checks the header)
     "idempotency_key_reused": {
         "tr": "Bu Idempotency-Key farklı bir sipariş isteği için kullanıldı; yeni sipariş için yeni anahtar gönderin.",
         "en": "This Idempotency-Key was used for a different order request; send a new key for a new order.",

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from chalicelib.platform.fields import Timestamp
+from chalicelib.platform.fields import Line, Money, Patch, Text, Timestamp
 
 from . import lifecycle
 
@@ -14,36 +14,42 @@ Status = Literal["pending_payment", "paid", "preparing", "shipped", "delivered",
                  "return_requested", "returned", "refunded"]
 
 
+def _none_if_blank(value: str | None) -> str | None:
+    return value or None  # Text / Line already stripped it
+
+
 class CheckoutIn(BaseModel):
+    """A new order.  Optional fields may be left out or sent as null: both mean the default."""
+
     model_config = ConfigDict(extra="forbid")
 
-    shipping_address_id: int = Field(gt=0)
-    billing_address_id: int | None = Field(default=None, gt=0, description="defaults to the shipping address")
-    shipping_method: str | None = Field(default=None, max_length=32, description="GET /api/cart/shipping-methods; default: the first")
+    shipping_address_id: int = Field(gt=0, lt=2**63)
+    billing_address_id: int | None = Field(default=None, gt=0, lt=2**63, description="null: the shipping address")
+    shipping_method: str | None = Field(default=None, max_length=32, pattern=r"^[A-Za-z0-9_-]+$",
+                                        description="GET /api/cart/shipping-methods; null: the first")
     payment_method: Literal["card", "eft", "wallet"] | None = None
-    customer_note: str | None = Field(default=None, max_length=1000)
-    expected_total: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2,
-                                           description="the grand total the customer saw; 409 price_changed if it differs")
+    customer_note: Text | None = Field(default=None, max_length=1000, description="null or blank: none")
+    expected_total: Money | None = Field(default=None, description="the grand total the customer saw; 409 "
+                                         "price_changed if it differs; null: not checked")
     source: Literal["mobile", "web"] = "web"
+
+    _note = field_validator("customer_note")(_none_if_blank)
 
 
 class OrderListQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: list[Status] | None = None
-    cursor: int | None = Field(default=None, gt=0, description="next_cursor of the previous page")
+    cursor: int | None = Field(default=None, gt=0, lt=2**63, description="next_cursor of the previous page")
     limit: int = Field(default=20, ge=1, le=100)
 
 
-class CancelIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CancelIn(Patch):
+    CLEARABLE = frozenset({"reason"})  # an optional reason: null or blank means none
 
-    reason: str | None = Field(default=None, max_length=255)
+    reason: Line | None = Field(default=None, max_length=255, description="optional; null or blank: none")
 
-    @field_validator("reason")
-    @classmethod
-    def _strip(cls, value: str | None) -> str | None:
-        return value.strip() or None if value is not None else None
+    _reason = field_validator("reason")(_none_if_blank)
 
 
 class OrderSummary(BaseModel):

@@ -13,9 +13,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 # sort → (column, kind, descending)
@@ -29,6 +30,9 @@ SORTS: dict[str, tuple[str, str, bool]] = {
     "expiring": ("reserved_until", "datetime", False),
 }
 MAX_CURSOR_LENGTH = 256
+# What encode() writes for a DECIMAL(14,2) key.  ASCII digits only: Decimal() alone would also
+# read "٢٢" (Arabic-Indic) or "1E+999999" from a forged cursor (issue 9).
+_AMOUNT = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,2})?")
 
 
 class CursorError(ValueError):
@@ -60,21 +64,23 @@ def decode(token: str, sort: str) -> Cursor:
     if not isinstance(data, dict) or data.get("s") != sort:
         raise CursorError("another sort's cursor")
     key, last_id = data.get("k"), data.get("i")
-    if not isinstance(key, str) or type(last_id) is not int or last_id < 1:
+    if not isinstance(key, str) or type(last_id) is not int or not 0 < last_id < 2**63:
         raise CursorError("bad shape")
     return Cursor(sort, _load(key, SORTS[sort][1]), last_id)
 
 
 def _load(value: str, kind: str) -> Any:
-    try:
-        if kind == "datetime":
-            return datetime.fromisoformat(value)
-        number = Decimal(value)
-    except (ValueError, InvalidOperation) as exc:
-        raise CursorError("bad key") from exc
-    if not number.is_finite():
+    if kind == "datetime":
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise CursorError("bad key") from exc
+        if moment.tzinfo is not None:  # encode() writes the naive UTC of the column
+            raise CursorError("bad key")
+        return moment
+    if not _AMOUNT.fullmatch(value):
         raise CursorError("bad key")
-    return number
+    return Decimal(value)
 
 
 def order_by(sort: str, alias: str = "o") -> str:

@@ -29,6 +29,7 @@ FIELD_MESSAGES_TR: dict[str, str] = {
     "date_range_invalid": "Bitiş tarihi başlangıç tarihinden önce olamaz.",
     "amount_range_invalid": "En yüksek tutar en düşük tutardan küçük olamaz.",
     "query_too_short": "Arama metni en az 2 karakter olmalıdır.",
+    "date_out_of_range": "1000 ile 9998 yılları arasında bir tarih girin.",
     "datetime_invalid": "Bir tarih (2025-01-31) ya da ISO 8601 zamanı (2025-01-31T09:30:00+03:00) girin.",
 }
 

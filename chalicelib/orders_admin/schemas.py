@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, 
 from pydantic_core import PydanticCustomError
 
 from chalicelib.orders.schemas import OrderOut, Status
-from chalicelib.platform.fields import Timestamp
+from chalicelib.platform.fields import Line, Money, Patch, Text, Timestamp
 
 from . import cursor as cursors
 
@@ -22,11 +22,11 @@ PaymentStatus = Literal["unpaid", "awaiting_transfer", "paid", "failed", "refund
 PaymentMethod = Literal["card", "eft", "wallet", "cash"]
 Source = Literal["mobile", "web", "admin", "trendyol", "hepsiburada"]
 Sort = Literal["newest", "oldest", "amount_desc", "amount_asc"]
-Money = Decimal
 
 # Calendar dates in the filters are Turkish dates (the panel's users are in Turkey; UTC+3 all
 # year since 2016); stored times are UTC.
 TURKEY = dt.timezone(dt.timedelta(hours=3))
+MIN_YEAR, MAX_YEAR = 1000, 9998
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -77,13 +77,13 @@ class OrderListQuery(BaseModel):
         default=None, description="inclusive; a date is that Turkish day's start, a naive time is UTC")
     placed_to: dt.datetime | dt.date | None = Field(
         default=None, description="a date includes that whole Turkish day; a time is exclusive")
-    customer_id: int | None = Field(default=None, gt=0, description="the customer's user id")
-    customer_email: str | None = Field(default=None, min_length=3, max_length=254,
-                                       description="the order's contact e-mail, exactly")
-    min_total: Money | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
-    max_total: Money | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
+    customer_id: int | None = Field(default=None, gt=0, lt=2**63, description="the customer's user id")
+    customer_email: Line | None = Field(default=None, min_length=3, max_length=254,
+                                        description="the order's contact e-mail, exactly")
+    min_total: Money | None = None
+    max_total: Money | None = None
     source: Source | None = None
-    q: str | None = Field(default=None, max_length=100, description=(
+    q: Line | None = Field(default=None, max_length=100, description=(
         "an order number or its start (S250131-AC...), an e-mail or its start (has '@'), or the "
         "customer's name: words that start the account's first or last name"))
     sort: Sort = "newest"
@@ -105,6 +105,16 @@ class OrderListQuery(BaseModel):
         except ValueError:
             raise PydanticCustomError("datetime_invalid", "Use a date (2025-01-31) or an ISO 8601 time "
                                       "(2025-01-31T09:30:00+03:00).") from None
+
+    @field_validator("placed_from", "placed_to")
+    @classmethod
+    def _in_calendar(cls, value: dt.datetime | dt.date | None) -> dt.datetime | dt.date | None:
+        # Years the DATETIME columns hold; the day after 9999-12-31 (or a time shifted to UTC
+        # past either end) would overflow Python's calendar → OverflowError → 500 (issue 9).
+        if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise PydanticCustomError("date_out_of_range", "Use a date between the years {min} and {max}.",
+                                      {"min": MIN_YEAR, "max": MAX_YEAR})
+        return value
 
     @field_validator("placed_to")
     @classmethod
@@ -265,52 +275,40 @@ class AdminOrderOut(OrderOut):
 
 
 # -- input --------------------------------------------------------------------------------------
-class _Text(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+# Staff actions on an order are Patch bodies: unknown fields are refused, and null is accepted
+# only where the field says what it means (an optional note or reference: none; the staff note:
+# cleared); anywhere else null is a 400 naming the field.
+def _none_if_blank(value: str | None) -> str | None:
+    return value or None  # Line / Text already stripped it
 
-    @staticmethod
-    def _clean(value: str | None) -> str | None:
-        return (value.strip() or None) if value is not None else None
 
-
-class StatusIn(_Text):
+class StatusIn(Patch):
+    CLEARABLE = frozenset({"note", "expected_version"})
     status: Status
-    note: str | None = Field(default=None, max_length=1000, description="shown in the order's timeline")
-    expected_version: int | None = Field(default=None, ge=0, description=(
-        "the order's `version` as the panel showed it; 409 order_version_conflict if it has moved on"))
+    note: Text | None = Field(default=None, max_length=1000,
+                              description="shown in the order's timeline; null or blank: none")
+    expected_version: int | None = Field(default=None, ge=0, lt=2**63, description=(
+        "the order's `version` as the panel showed it; 409 order_version_conflict if it has moved on; "
+        "null: not checked"))
 
-    @field_validator("note")
-    @classmethod
-    def _note(cls, value: str | None) -> str | None:
-        return cls._clean(value)
+    _note = field_validator("note")(_none_if_blank)
 
 
-class MarkPaidIn(_Text):
+class MarkPaidIn(Patch):
+    CLEARABLE = frozenset({"reference"})
     method: Literal["eft", "cash"]
-    reference: str | None = Field(default=None, max_length=100, description="bank reference / receipt number")
+    reference: Line | None = Field(default=None, max_length=100,
+                                   description="bank reference / receipt number; null or blank: none")
 
-    @field_validator("reference")
-    @classmethod
-    def _reference(cls, value: str | None) -> str | None:
-        return cls._clean(value)
+    _reference = field_validator("reference")(_none_if_blank)
 
 
-class CancelIn(_Text):
-    reason: str = Field(min_length=1, max_length=255)
-
-    @field_validator("reason")
-    @classmethod
-    def _reason(cls, value: str) -> str:
-        cleaned = cls._clean(value)
-        if cleaned is None:
-            raise PydanticCustomError("string_too_short", "The reason must not be empty.")
-        return cleaned
+class CancelIn(Patch):
+    reason: Line = Field(min_length=1, max_length=255, description="required, never null")
 
 
-class NoteIn(_Text):
-    admin_note: str | None = Field(max_length=5000, description="staff-only; null or empty clears it")
+class NoteIn(Patch):
+    CLEARABLE = frozenset({"admin_note"})
+    admin_note: Text | None = Field(max_length=5000, description="staff-only; null or blank clears it")
 
-    @field_validator("admin_note")
-    @classmethod
-    def _note(cls, value: str | None) -> str | None:
-        return cls._clean(value)
+    _note = field_validator("admin_note")(_none_if_blank)

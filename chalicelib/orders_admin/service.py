@@ -28,7 +28,8 @@ from .schemas import OrderListQuery, QueueQuery
 # Legal for staff, but the move belongs to another flow with its own side effects.
 RETURN_STATUSES = frozenset({lifecycle.RETURN_REQUESTED, lifecycle.RETURNED, lifecycle.REFUNDED})
 # "S250131-ACDE4F", "s250131", "250131-AC": the start of an order number (S + yymmdd + - + 6).
-_ORDER_NUMBER = re.compile(r"S?\d{1,6}(-[A-Z0-9]{0,6})?")
+# [0-9], not \d: \d also matches "٢٥٠١" and other scripts' digits, which no order number has.
+_ORDER_NUMBER = re.compile(r"S?[0-9]{1,6}(-[A-Z0-9]{0,6})?")
 MAX_NAME_WORDS = 3
 
 

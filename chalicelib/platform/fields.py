@@ -100,15 +100,23 @@ SignedMoney = Annotated[Decimal, BeforeValidator(lambda v: to_money(v, signed=Tr
 _BIDI = "\u202a-\u202e\u2066-\u2069"
 _LINE_FORBIDDEN = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff{_BIDI}]")
 _TEXT_FORBIDDEN = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff{_BIDI}]")
-# The same sets as ECMA-262 patterns, so the OpenAPI document says what is accepted.
-_LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff\u202a-\u202e\u2066-\u2069]*$"
-_TEXT_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\ufeff\u202a-\u202e\u2066-\u2069]*$"
+# The same sets as ECMA-262 patterns, so the OpenAPI document says what is accepted (surrounding
+# whitespace is trimmed before the check, so it may hold anything the trim removes).
+_ENDS = r"[ \t\n\r\u000b\u000c]*"
+_LINE_PATTERN = rf"^{_ENDS}[^\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff\u202a-\u202e\u2066-\u2069]*{_ENDS}$"
+_TEXT_PATTERN = (rf"^{_ENDS}[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029\ufeff"
+                 rf"\u202a-\u202e\u2066-\u2069]*{_ENDS}$")
+
+
+# What trimming removes: ASCII whitespace only, the set on which Python and the document's
+# ECMA-262 patterns agree (str.strip() would also take U+001C-U+001F and U+0085).
+_TRIM = " \t\n\r\x0b\x0c"
 
 
 def clean_text(value: str, *, multiline: bool) -> str:
-    """NFC-normalised, outer whitespace stripped; raises PydanticCustomError on a forbidden
-    character.  Also usable outside pydantic (CSV import, search queries)."""
-    text = unicodedata.normalize("NFC", value).strip()
+    """NFC-normalised, surrounding ASCII whitespace trimmed; raises PydanticCustomError on a
+    forbidden character.  Also usable outside pydantic (CSV import, search queries)."""
+    text = unicodedata.normalize("NFC", value).strip(_TRIM)
     if (_TEXT_FORBIDDEN if multiline else _LINE_FORBIDDEN).search(text):
         raise PydanticCustomError(
             "text_forbidden_character",
@@ -211,8 +219,7 @@ class Patch(BaseModel):
     @classmethod
     def _null_policy(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None and info.field_name not in cls.CLEARABLE:
-            raise PydanticCustomError("null_not_allowed",
-                                      "Cannot be null: leave the field out to keep its value.")
+            raise PydanticCustomError("null_not_allowed", "Must not be null.")
         return value
 
     def changes(self) -> dict[str, Any]:

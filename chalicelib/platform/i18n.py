@@ -195,6 +195,8 @@ FIELD_MESSAGES_TR: dict[str, str] = {
     "model_type": "Nesne olmalıdır.",
     "url_parsing": "Geçerli bir adres olmalıdır.",
     "url_scheme": "Adres http veya https ile başlamalıdır.",
+    "too_short": "Çok az öğe.",
+    "too_long": "Çok fazla öğe.",
     # platform/fields.py
     "money_invalid": "Tutar olmalıdır; ondalık ayırıcı nokta (örn. 1249.90).",
     "too_large": "Değer çok büyük.",
@@ -203,7 +205,7 @@ FIELD_MESSAGES_TR: dict[str, str] = {
     "text_forbidden_character": "Kontrol karakteri veya yön değiştirme karakteri içeremez.",
     "json_too_deep": "Çok fazla iç içe düzey.",
     "json_too_large": "Çok büyük.",
-    "null_not_allowed": "null olamaz; değeri korumak için alanı göndermeyin.",
+    "null_not_allowed": "null olamaz.",
 }
 
 

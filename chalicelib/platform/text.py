@@ -87,7 +87,9 @@ def is_valid_ean13(code: str) -> bool:
     return ean13_check_digit(code[:12]) == int(code[12])
 
 
-_NON_DIGITS = re.compile(r"[^0-9+]")
+# What people put between digits; anything else ("²", Arabic-Indic digits, letters) is no number.
+_PHONE_SEPARATORS = re.compile(r"[ \t\-().\/\u00a0]")
+_PHONE_TEXT = re.compile(r"\+?[0-9]+")
 
 
 def normalise_tr_mobile(raw: str) -> str | None:
@@ -96,7 +98,9 @@ def normalise_tr_mobile(raw: str) -> str | None:
     Accepts what people type: "0532 123 45 67", "5321234567", "+90 (532) 123-4567", "905321234567",
     "0090 532 ...".  Landlines are refused: the SMS notices need a mobile.
     """
-    digits = _NON_DIGITS.sub("", raw or "")
+    digits = _PHONE_SEPARATORS.sub("", raw or "")
+    if not _PHONE_TEXT.fullmatch(digits):
+        return None
     if digits.startswith("+"):
         if not digits.startswith("+90"):
             return None  # another country's number

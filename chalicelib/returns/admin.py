@@ -50,12 +50,20 @@ def queue(db: Database, tenant_id: int, *, statuses: Sequence[str] | None, date_
     rows = repo.list_for_admin(
         session, tenant_id, statuses=statuses,
         created_from=dt.datetime.combine(date_from, dt.time()) if date_from else None,
-        created_before=dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time()) if date_to else None,
+        created_before=_day_after(date_to),
         order_number=order_number, after=after, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     return {"items": views.build(session, tenant_id, rows, admin=True),
             "next_cursor": encode_cursor(rows[-1]["created_at"], int(rows[-1]["id"])) if more else None}
+
+
+def _day_after(day: dt.date | None) -> dt.datetime | None:
+    """Midnight after `day` (the exclusive upper bound), None for no bound: the day after
+    9999-12-31 does not exist (OverflowError → 500, issue 9), and nothing is created after it."""
+    if day is None or day == dt.date.max:
+        return None
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
 
 
 # -- decisions ---------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
         if not (isinstance(created, str) and isinstance(row_id, int) and not isinstance(row_id, bool)
                 and 0 < row_id < 2**63):
             return None
-        return datetime.fromisoformat(created), row_id
+        moment = datetime.fromisoformat(created)
     except (ValueError, TypeError, binascii.Error):
         return None
+    # encode_cursor writes the column's naive UTC; an offset means a cursor we did not make.
+    return (moment, row_id) if moment.tzinfo is None else None

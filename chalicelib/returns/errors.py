@@ -28,10 +28,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tr": "Bu sipariş için iade süresi ({days} gün) doldu.",
         "en": "The return period for this order ({days} days) has ended.",
     },
-    "idempotency_key_invalid": {
-        "tr": "Idempotency-Key başlığı 1-100 yazdırılabilir karakter olmalıdır.",
-        "en": "The Idempotency-Key header must be 1-100 printable characters.",
-    },
     "return_key_reused": {
         "tr": "Bu Idempotency-Key farklı bir iade talebi için kullanıldı; yeni talep için yeni anahtar gönderin.",
         "en": "This Idempotency-Key was used for a different return request; send a new key for a new request.",

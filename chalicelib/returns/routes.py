@@ -47,6 +47,8 @@ from .schemas import (
 )
 
 router = Router(tag="returns")
+# Every answer that shows a return carries presigned photo links, and the photo checks read S3:
+# a storage failure there is a 503 (storage.StorageUnavailable), so every route documents it.
 
 REPLAYED = {"Idempotent-Replayed": "true"}
 
@@ -58,7 +60,7 @@ def _answer(model: type[ReturnOut], result: tuple[dict[str, Any], bool], status:
 
 # -- customer ----------------------------------------------------------------------------------
 @router.post("/api/returns/photos/upload", auth=USER, body=PhotoUploadIn, response=PhotoUploadOut, status=201,
-             rate_limit=(30, 900), errors=(400,))
+             rate_limit=(30, 900), errors=(400, 503))
 def photo_upload(call: Call) -> Response:
     """A presigned POST for one photo of items to return (JPEG, PNG or WebP, at most 10 MB).
 
@@ -70,7 +72,7 @@ def photo_upload(call: Call) -> Response:
 
 
 @router.post("/api/orders/{order_id}/returns", auth=USER, body=ReturnRequestIn, response=ReturnOut, status=201,
-             idempotent=True, errors=(400, 404, 409), rate_limit=(20, 900))
+             idempotent=True, errors=(400, 404, 409, 503), rate_limit=(20, 900))
 def request_return(call: Call) -> Response:
     """Ask to return items of a delivered order (per line: quantity, reason, condition).
 
@@ -86,7 +88,7 @@ def request_return(call: Call) -> Response:
     return json_response(ReturnOut.model_validate(shown), 201, REPLAYED if made.replayed else None)
 
 
-@router.get("/api/returns", auth=USER, query=ReturnListQuery, response=ReturnPage)
+@router.get("/api/returns", auth=USER, query=ReturnListQuery, response=ReturnPage, errors=(503,))
 def list_returns(call: Call) -> ReturnPage:
     """Your returns, newest first."""
     q: ReturnListQuery = call.query
@@ -94,14 +96,14 @@ def list_returns(call: Call) -> ReturnPage:
                                                           statuses=q.status, cursor=q.cursor, limit=q.limit))
 
 
-@router.get("/api/returns/{return_id}", auth=USER, response=ReturnOut, errors=(404,))
+@router.get("/api/returns/{return_id}", auth=USER, response=ReturnOut, errors=(404, 503))
 def return_detail(call: Call) -> ReturnOut:
     """One of your returns: lines, photos, staff's note, refunds."""
     return ReturnOut.model_validate(service.get_return(get_db(), call.tenant.id, call.path["return_id"],
                                                        user_id=call.principal.user_id))
 
 
-@router.post("/api/returns/{return_id}/cancel", auth=USER, response=ReturnOut, errors=(404, 409))
+@router.post("/api/returns/{return_id}/cancel", auth=USER, response=ReturnOut, errors=(404, 409, 503))
 def cancel_return(call: Call) -> Response:
     """Withdraw your return request while it is still 'requested'."""
     return _answer(ReturnOut, service.cancel_return(get_db(), call.tenant.id, call.principal.user_id,
@@ -110,7 +112,7 @@ def cancel_return(call: Call) -> Response:
 
 # -- staff -------------------------------------------------------------------------------------
 @router.get("/api/admin/returns", auth=ADMIN, permission=perm.ORDERS_READ, query=AdminReturnQuery,
-            response=AdminReturnPage)
+            response=AdminReturnPage, errors=(503,))
 def return_queue(call: Call) -> AdminReturnPage:
     """Returns newest first, filtered by status (repeatable), creation dates and order number."""
     q: AdminReturnQuery = call.query
@@ -120,7 +122,7 @@ def return_queue(call: Call) -> AdminReturnPage:
 
 
 @router.get("/api/admin/returns/{return_id}", auth=ADMIN, permission=perm.ORDERS_READ, response=AdminReturnOut,
-            errors=(404,))
+            errors=(404, 503))
 def admin_return_detail(call: Call) -> AdminReturnOut:
     """A return with the customer, photos (links valid 15 minutes) and refunds."""
     return AdminReturnOut.model_validate(service.get_return(get_db(), call.tenant.id, call.path["return_id"],
@@ -128,7 +130,7 @@ def admin_return_detail(call: Call) -> AdminReturnOut:
 
 
 @router.post("/api/admin/returns/{return_id}/approve", auth=ADMIN, permission=perm.ORDERS_WRITE, body=ApproveIn,
-             response=AdminReturnOut, errors=(404, 409))
+             response=AdminReturnOut, errors=(404, 409, 503))
 def approve_return(call: Call) -> Response:
     """Accept a requested return; the customer is e-mailed (with the return shipping code if given)."""
     body: ApproveIn = call.body
@@ -138,7 +140,7 @@ def approve_return(call: Call) -> Response:
 
 
 @router.post("/api/admin/returns/{return_id}/reject", auth=ADMIN, permission=perm.ORDERS_WRITE, body=RejectIn,
-             response=AdminReturnOut, errors=(404, 409))
+             response=AdminReturnOut, errors=(404, 409, 503))
 def reject_return(call: Call) -> Response:
     """Refuse a requested (or approved, never received) return with a note the customer reads.
     With no other open return the order goes back to delivered (or returned / refunded)."""
@@ -148,7 +150,7 @@ def reject_return(call: Call) -> Response:
 
 
 @router.post("/api/admin/returns/{return_id}/receive", auth=ADMIN, permission=perm.ORDERS_WRITE, body=ReceiveIn,
-             response=AdminReturnOut, errors=(400, 404, 409))
+             response=AdminReturnOut, errors=(400, 404, 409, 503))
 def receive_return(call: Call) -> Response:
     """Book in the returned parcel: every line once, restock the ones that can be sold again.
     With no other open return the order becomes returned."""
@@ -160,7 +162,7 @@ def receive_return(call: Call) -> Response:
 
 
 @router.post("/api/admin/returns/{return_id}/refund", auth=ADMIN, permission=perm.ORDERS_WRITE, body=RefundIn,
-             response=AdminReturnOut, errors=(404, 409))
+             response=AdminReturnOut, errors=(404, 409, 503))
 def refund_return(call: Call) -> Response:
     """Ask for the money back (to the card / account paid with, or the wallet, as the customer
     chose): by default the returned units' share of their line totals; never more than the

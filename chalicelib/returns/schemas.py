@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from chalicelib.platform.fields import Timestamp
+from chalicelib.platform.fields import Line, Money, Patch, Text, Timestamp
 from chalicelib.platform.schemas import Page
 
 from . import errors as _errors  # noqa: F401 - registers the messages of the error types below
@@ -28,18 +28,17 @@ assert set(PhotoType.__args__) == set(EXTENSIONS)  # type: ignore[attr-defined]
 MAX_LINES = 50
 
 
-def _text(value: str | None) -> str | None:
-    return (value.strip() or None) if value is not None else None
+def _optional_text(max_length: int, description: str) -> Any:
+    """An optional free text of a request: null, "" and blanks all mean none (see `_none_if_blank`).
+    The limit is on the field, where pydantic applies it to the string branch only; on a union
+    wrapped in a validator it reached None too (TypeError → 500, issue 9)."""
+    return Field(default=None, max_length=max_length, description=description)
 
 
-def _required_text(value: str) -> str:
-    cleaned = value.strip()
-    if not cleaned:
-        raise PydanticCustomError("string_too_short", "Write a few words.")
-    return cleaned
+def _none_if_blank(value: str | None) -> str | None:
+    return value or None  # Text / Line already stripped it
 
 
-Text = Annotated[str | None, AfterValidator(_text)]
 Id = Annotated[int, Field(gt=0, lt=2**63)]
 
 
@@ -56,12 +55,14 @@ class ReturnRequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     items: list[ReturnLineIn] = Field(min_length=1, max_length=MAX_LINES)
     reason: Reason
-    description: Annotated[Text, Field(default=None, max_length=2000)] = None
+    description: Text | None = _optional_text(2000, "what happened, in the customer's words; null or blank: none")
     refund_method: RefundMethod = Field(default="original", description="original: back to the card / account "
                                         "paid with; wallet: credited to the customer's wallet")
     photo_keys: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(
         default_factory=list, max_length=MAX_PHOTOS,
         description=f"keys from POST /api/returns/photos/upload, at most {MAX_PHOTOS}")
+
+    _description = field_validator("description")(_none_if_blank)
 
     @field_validator("items")
     @classmethod
@@ -188,17 +189,19 @@ class AdminReturnQuery(BaseModel):
         return None if self.cursor is None else decode_cursor(self.cursor)
 
 
-class ApproveIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    note: Annotated[Text, Field(default=None, max_length=1000)] = None
-    return_shipping_code: Annotated[Text, Field(default=None, max_length=64,
-                                                description="the carrier's return code for the customer")] = None
+# Staff decisions are Patch bodies: unknown fields are refused and null is accepted only where
+# the field says so (an optional text the decision can go without: null = none).
+class ApproveIn(Patch):
+    CLEARABLE = frozenset({"note", "return_shipping_code"})
+    note: Text | None = _optional_text(1000, "the customer reads it with the approval; null or blank: none")
+    return_shipping_code: Line | None = _optional_text(64, "the carrier's return code for the customer; "
+                                                           "null or blank: none")
+
+    _blanks = field_validator("note", "return_shipping_code")(_none_if_blank)
 
 
-class RejectIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    note: Annotated[str, Field(min_length=1, max_length=1000, description="why; the customer reads it"),
-                    AfterValidator(_required_text)]
+class RejectIn(Patch):
+    note: Text = Field(min_length=1, max_length=1000, description="why; the customer reads it (required, never null)")
 
 
 class ReceivedLineIn(BaseModel):
@@ -208,8 +211,7 @@ class ReceivedLineIn(BaseModel):
     condition: Condition
 
 
-class ReceiveIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ReceiveIn(Patch):
     items: list[ReceivedLineIn] = Field(min_length=1, max_length=MAX_LINES,
                                         description="every line of the return, once")
 
@@ -222,7 +224,14 @@ class ReceiveIn(BaseModel):
         return items
 
 
-class RefundIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    amount: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2,
-                                   description="default: the returned units' share of their line totals")
+class RefundIn(Patch):
+    CLEARABLE = frozenset({"amount"})
+    amount: Money | None = Field(default=None, description="more than 0; left out or null: the returned units' "
+                                 "share of their line totals")
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and value <= 0:
+            raise PydanticCustomError("greater_than", "Must be more than 0.")
+        return value

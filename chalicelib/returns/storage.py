@@ -57,12 +57,12 @@ def new_key(tenant_id: int, user_id: int, content_type: str) -> str:
 
 def owned_by(key: str, tenant_id: int, user_id: int) -> bool:
     """The key is one `new_key` could have made for this user (nothing else under the prefix)."""
-    match = _KEY.match(key)
+    match = _KEY.fullmatch(key)  # not .match: "$" also matches before a trailing newline
     return match is not None and int(match["tenant"]) == tenant_id and int(match["user"]) == user_id
 
 
 def expected_type(key: str) -> str | None:
-    match = _KEY.match(key)
+    match = _KEY.fullmatch(key)  # not .match: "$" also matches before a trailing newline
     if match is None:
         return None
     return next(ctype for ctype, ext in EXTENSIONS.items() if ext == match["ext"])

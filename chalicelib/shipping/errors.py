@@ -61,6 +61,7 @@ FIELD_MESSAGES_TR: dict[str, str] = {
     "order_item_unknown": "Bu sipariş kalemi siparişte yok.",
     "duplicate_item": "Aynı sipariş kalemi bir kez yazılmalıdır.",
     "in_future": "Gelecekte bir zaman olamaz.",
+    "date_out_of_range": "1000 ile 9998 yılları arasında bir zaman girin.",
     "needs_status": "Bu alan yalnızca durumla birlikte gönderilebilir.",
     "nothing_to_change": "Değiştirilecek bir alan gönderin.",
     "needs_tracking_number": "Takip adresi yalnızca takip numarasıyla birlikte gönderilebilir.",

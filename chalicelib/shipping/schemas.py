@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from chalicelib.platform.fields import Timestamp
+from chalicelib.platform.fields import Line, Patch, Timestamp
 
 from . import errors as _errors  # noqa: F401 - registers the messages of the error types below
 
@@ -23,14 +23,20 @@ AdminStatus = Literal["picked_up", "in_transit", "out_for_delivery", "failed_del
 EventSource = Literal["carrier", "admin", "system"]
 
 TrackingNumber = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9-]{5,40}$")]
-Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500, pattern=r"^https?://[^\s]+$")]
-Text500 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Text150 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)]
+# No whitespace, control or bidirectional-override characters (an admin's list shows the link).
+Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500,
+                                       pattern=r"^https?://[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]+$")]
 CLOCK_SKEW = dt.timedelta(minutes=5)
+# Years a DATETIME column holds, with a day to spare at each end so that shifting a time with
+# an offset to UTC cannot overflow Python's calendar (OverflowError → 500, issue 9).
+MIN_YEAR, MAX_YEAR = 1000, 9998
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
     """Aware → naive UTC (as stored); naive is taken as UTC already."""
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise PydanticCustomError("date_out_of_range", "Use a time between the years {min} and {max}.",
+                                  {"min": MIN_YEAR, "max": MAX_YEAR})
     return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value.tzinfo else value
 
 
@@ -66,17 +72,19 @@ class ShipmentCreate(BaseModel):
         return self
 
 
-class ShipmentUpdate(BaseModel):
+class ShipmentUpdate(Patch):
     """An admin's update.  A status is recorded as an event of the history (`occurred_at`
-    defaults to now; an earlier time is kept in the history without moving the shipment back)."""
+    defaults to now; an earlier time is kept in the history without moving the shipment back).
+    Null clears the link or the ETA; any other null is a 400 (leave the field out instead)."""
 
-    model_config = ConfigDict(extra="forbid")
+    CLEARABLE = frozenset({"tracking_url", "estimated_delivery_at"})
     status: AdminStatus | None = None
-    description: Text500 | None = Field(default=None, description="with status: shown in the history")
-    location: Text150 | None = Field(default=None, description="with status")
+    description: Line | None = Field(default=None, min_length=1, max_length=500,
+                                     description="with status: shown in the history")
+    location: Line | None = Field(default=None, min_length=1, max_length=150, description="with status")
     occurred_at: dt.datetime | None = Field(default=None, description="with status; not in the future")
-    tracking_url: Url | None = None
-    estimated_delivery_at: dt.datetime | None = None
+    tracking_url: Url | None = Field(default=None, description="null clears it")
+    estimated_delivery_at: dt.datetime | None = Field(default=None, description="null clears it")
 
     @field_validator("occurred_at", "estimated_delivery_at")
     @classmethod

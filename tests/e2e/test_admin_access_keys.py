@@ -25,6 +25,13 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+def _naive_utc(text: str) -> datetime:
+    """A response timestamp (RFC 3339 with an offset, issue 9) as naive UTC, like the database."""
+    when = datetime.fromisoformat(text)
+    assert when.tzinfo is not None, text
+    return when.astimezone(timezone.utc).replace(tzinfo=None)
+
+
 def _as_key(client, raw: str, admin: Staff) -> Api:
     api = Api(client, raw)
     api.token = admin.api.token
@@ -83,7 +90,7 @@ def test_rotated_key_keeps_working_until_its_grace_ends(aa_client, admin: Staff,
     assert rotated.status_code == 201, rotated.body
     new, previous = rotated.json["new"], rotated.json["previous"]
     assert new["name"] == "erp" and new["id"] != old["id"] and new["api_key"] != old["api_key"]
-    expiry = datetime.fromisoformat(previous["expires_at"])
+    expiry = _naive_utc(previous["expires_at"])
     assert started + timedelta(seconds=3590) < expiry < _utc_now() + timedelta(seconds=3610)
     assert previous["status"] == "active"
     new_api = _as_key(aa_client, new["api_key"], admin)
@@ -108,7 +115,7 @@ def test_rotated_key_keeps_working_until_its_grace_ends(aa_client, admin: Staff,
 def test_rotation_defaults_to_a_day_and_never_extends_an_expiry(admin: Staff, tenant: TenantInfo):
     key = admin.api.post("/api/admin/api-keys", {"name": "gunluk"}).json
     previous = admin.api.post(f"/api/admin/api-keys/{key['id']}/rotate", {}).json["previous"]
-    assert abs(datetime.fromisoformat(previous["expires_at"]) - (_utc_now() + timedelta(hours=24))) < timedelta(minutes=1)
+    assert abs(_naive_utc(previous["expires_at"]) - (_utc_now() + timedelta(hours=24))) < timedelta(minutes=1)
     soon = (datetime.now(timezone.utc) + timedelta(hours=2)).isoformat()
     short = admin.api.post("/api/admin/api-keys", {"name": "kisa", "expires_at": soon}).json
     kept = admin.api.post(f"/api/admin/api-keys/{short['id']}/rotate", {"grace_seconds": 7 * 86400}).json["previous"]

@@ -105,13 +105,18 @@ def test_a_key_reused_for_a_different_request_is_409_and_changes_nothing(client,
     assert counts(db, tenant.id) == before
 
 
-@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": ""}, {"Idempotency-Key": "x" * 101}])
-def test_checkout_without_a_usable_key_is_400(client, tenant, db, headers):
+# The key is required (declared idempotent="required"; the router checks it): missing or blank is
+# idempotency_key_required, present but malformed (too long, not printable ASCII) is _invalid.
+@pytest.mark.parametrize("headers,code", [
+    ({}, "idempotency_key_required"), ({"Idempotency-Key": ""}, "idempotency_key_required"),
+    ({"Idempotency-Key": "x" * 101}, "idempotency_key_invalid"), ({"Idempotency-Key": "anahtar-ş"}, "idempotency_key_invalid"),
+])
+def test_checkout_without_a_usable_key_is_400(client, tenant, db, headers, code):
     who = shopper(client, tenant)
     p, v = product(db, tenant.id)
     fill_cart(db, tenant.id, who.user_id, [(p, v, 1)])
     response = who.api.post("/api/orders", {"shipping_address_id": who.address_id}, headers=headers)
-    assert_error_shape(response, 400, "idempotency_key_required")
+    assert_error_shape(response, 400, code)
     assert counts(db, tenant.id)["orders"] == 0 and variation_stock(db, tenant.id, v) == (10, 0)
 
 

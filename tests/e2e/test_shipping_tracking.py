@@ -218,7 +218,8 @@ def polled(client: Any, tenant: Any, admin_api: Api, carrier: Any, monkeypatch: 
     order_id, _ = insert_order(tenant.id, user_id)
     shipment = admin_api.post(SHIP.format(order_id), {"carrier": "ptt"}).json
     return {"order_id": order_id, "id": shipment["id"], "tracking": shipment["tracking_number"],
-            "due": dt.datetime.fromisoformat(shipment["poll_due_at"])}
+            # responses carry UTC with an offset ("…Z"); the columns and `later` are naive UTC
+            "due": dt.datetime.fromisoformat(shipment["poll_due_at"]).astimezone(dt.timezone.utc).replace(tzinfo=None)}
 
 
 def later(minutes: float) -> dt.datetime:

@@ -38,6 +38,7 @@ def test_the_catalogue_has_the_issue_3_templates_and_channels():
     assert {name: t.channels for name, t in TEMPLATES.items()} == {
         "verification_code": ("email", "sms"),
         "password_reset": ("email", "sms"),
+        "password_reset_unknown": ("email", "sms"),  # issue 9: forgot-password for no account
         "email_change": ("email",),
         "security_alert": ("email",),
         "account_exists": ("email", "sms"),
@@ -53,6 +54,7 @@ def test_the_catalogue_has_the_issue_3_templates_and_channels():
     assert {name: set(t.params) for name, t in TEMPLATES.items()} == {
         "verification_code": {"code", "minutes"},
         "password_reset": {"link", "minutes"},
+        "password_reset_unknown": set(),
         "email_change": {"code", "minutes"},
         "security_alert": {"event", "when"},
         "account_exists": set(),

@@ -254,8 +254,8 @@ def _validate_booking(body: Any) -> list[dict[str, str]]:
     for name in ("name", "address_line", "district", "city"):
         if not str(recipient.get(name) or "").strip():
             problems.append({"field": f"recipient.{name}", "message": "required"})
-    phone = str(recipient.get("phone") or "")
-    if not phone.lstrip("+").isdigit() or len(phone.lstrip("+")) < 10:
+    phone = str(recipient.get("phone") or "").lstrip("+")
+    if not (phone.isascii() and phone.isdigit()) or len(phone) < 10:  # "²".isdigit() is True
         problems.append({"field": "recipient.phone", "message": "a phone number the courier can call"})
     items = body.get("items")
     if not isinstance(items, list) or not items:
@@ -386,7 +386,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {"error": {"code": "not_found", "message": "No such label."}})
 
     def _json(self) -> Any:
-        length = int(self.headers.get("Content-Length") or 0)
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        length = int(declared) if declared.isascii() and declared.isdigit() else 0
         raw = self.rfile.read(length) if length else b""
         try:
             return json.loads(raw or b"{}")
