@@ -42,7 +42,9 @@ from pydantic import (
     ConfigDict,
     GetJsonSchemaHandler,
     ValidationInfo,
+    ValidatorFunctionWrapHandler,
     WithJsonSchema,
+    WrapValidator,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -126,12 +128,20 @@ def clean_text(value: str, *, multiline: bool) -> str:
     return text
 
 
-def _line(value: Any) -> Any:
-    return clean_text(value, multiline=False) if isinstance(value, str) else value
+def _cleaned(multiline: bool) -> Any:
+    """A wrap validator: the field's own constraints (max_length, ...) first judge the text as
+    sent, as the document says they do (a 101-character value with a trailing space is too long,
+    trimmed or not); then the text is cleaned, and the constraints judge the result once more
+    (a name of two spaces and a letter is too short)."""
 
+    def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        raw = handler(value)
+        if not isinstance(raw, str):
+            return raw
+        cleaned = clean_text(raw, multiline=multiline)
+        return raw if cleaned == raw else handler(cleaned)
 
-def _text(value: Any) -> Any:
-    return clean_text(value, multiline=True) if isinstance(value, str) else value
+    return validate
 
 
 class _Pattern:
@@ -148,8 +158,8 @@ class _Pattern:
         return schema
 
 
-Line = Annotated[str, BeforeValidator(_line), _Pattern(_LINE_PATTERN)]
-Text = Annotated[str, BeforeValidator(_text), _Pattern(_TEXT_PATTERN)]
+Line = Annotated[str, WrapValidator(_cleaned(multiline=False)), _Pattern(_LINE_PATTERN)]
+Text = Annotated[str, WrapValidator(_cleaned(multiline=True)), _Pattern(_TEXT_PATTERN)]
 
 
 # -- free-form JSON -----------------------------------------------------------------------------
