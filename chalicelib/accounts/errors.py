@@ -16,8 +16,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
-for _code, _texts in MESSAGES.items():
-    i18n.MESSAGES.setdefault(_code, _texts)
+i18n.register(messages=MESSAGES)
 
 
 def field_error(code: str, field: str, *, tr: str, en: str, status: int = 400) -> ApiError:

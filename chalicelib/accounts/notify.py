@@ -12,6 +12,6 @@ from chalicelib.platform.db import UnitOfWork
 
 def send(uow: UnitOfWork | None, tenant_id: int, *, channel: str, to: str, template: str, lang: str,
          params: dict[str, Any], user_id: int | None = None) -> None:
-    from chalicelib.notifications.service import notify
+    from chalicelib.notifications.api import notify
 
     notify(uow, tenant_id, channel=channel, to=to, template=template, lang=lang, params=params, user_id=user_id)

@@ -27,8 +27,8 @@ RULE = f"at most {MAX_PASSWORD_BYTES} bytes in UTF-8 (a Turkish letter such as '
 TOO_LONG_TR = (f"Şifre UTF-8 olarak en fazla {MAX_PASSWORD_BYTES} bayt olabilir "
                "(ş gibi Türkçe harfler 2, emojiler 4 bayt sayılır).")
 TOO_LONG_EN = f"The password must be {RULE}."
-i18n.FIELD_MESSAGES_TR.setdefault("password_too_long", TOO_LONG_TR)
-i18n.FIELD_MESSAGES_TR.setdefault("string_unicode", "Geçerli Unicode metin olmalıdır.")
+i18n.register(field_messages_tr={"password_too_long": TOO_LONG_TR,
+                                 "string_unicode": "Geçerli Unicode metin olmalıdır."})
 
 # Verified against when the account does not exist, so a miss costs the same time as a hit
 # and response timing does not reveal which e-mails have accounts.  The cost-12 hash is a

@@ -126,8 +126,8 @@ def delete_account(db: Database, tenant_id: int, user_id: int, password: str) ->
 def _erase_other_areas(uow: UnitOfWork, tenant_id: int, user_id: int) -> None:
     """Personal data other areas hold for the user (addresses, favourites, ...), erased in the
     same transaction through their services."""
-    from chalicelib.addresses.service import erase_user_addresses  # only when someone leaves
-    from chalicelib.engagement.reviews import erase_user_data
+    from chalicelib.addresses.api import erase_user_addresses  # only when someone leaves
+    from chalicelib.engagement.api import erase_user_data
 
     erase_user_addresses(uow, tenant_id, user_id)
     erase_user_data(uow, tenant_id, user_id)

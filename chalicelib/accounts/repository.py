@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.platform.db import Session
+from chalicelib.platform.sql import marks
 
 _USER_COLUMNS = ("id, tenant_id, email, phone_enc, password_hash, first_name, last_name, language, status, "
                  "is_staff, totp_enabled_at, email_verified_at, phone_verified_at, notification_prefs, created_at")
@@ -36,10 +37,9 @@ def insert_user(session: Session, tenant_id: int, *, email: str, password_hash: 
 def grant_roles(session: Session, tenant_id: int, user_id: int, role_names: list[str]) -> int:
     if not role_names:
         return 0
-    marks = ", ".join(["%s"] * len(role_names))
     return session.execute(
         f"""INSERT INTO user_roles (tenant_id, user_id, role_id)
-            SELECT %s, %s, id FROM roles WHERE tenant_id = %s AND name IN ({marks})""",
+            SELECT %s, %s, id FROM roles WHERE tenant_id = %s AND name IN ({marks(role_names)})""",
         (tenant_id, user_id, tenant_id, *role_names),
     )
 

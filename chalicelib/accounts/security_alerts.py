@@ -31,7 +31,7 @@ def send(tenant_id: int, user: dict[str, Any], event: str) -> None:
         return  # phone-only account: SMS carries codes, not alerts (the template is e-mail only)
     try:
         # Guarded: the notifications area may not exist in every build (see module docstring).
-        import chalicelib.notifications.service  # noqa: F401
+        import chalicelib.notifications.api  # noqa: F401 - the probe; notify.py sends through it
 
         from . import notify
     except ImportError:

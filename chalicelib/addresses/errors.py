@@ -34,10 +34,8 @@ FIELD_MESSAGES_TR: dict[str, str] = {
     "coordinates_incomplete": "Enlem ve boylam birlikte gönderilmelidir.",
 }
 
-for _code, _texts in MESSAGES.items():
-    i18n.MESSAGES.setdefault(_code, _texts)
-for _type, _text in FIELD_MESSAGES_TR.items():
-    i18n.FIELD_MESSAGES_TR.setdefault(_type, _text)
+i18n.register(messages=MESSAGES)
+i18n.register(field_messages_tr=FIELD_MESSAGES_TR)
 
 
 class AddressRuleError(Exception):

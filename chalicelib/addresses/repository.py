@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.platform.db import Session
+from chalicelib.platform.sql import marks
 
 COLUMNS = (
     "id, address_type, entity_type, title, first_name, last_name, phone, phone_enc, company_name, tax_office,"
@@ -75,8 +76,7 @@ def newest_id(session: Session, tenant_id: int, user_id: int, address_type: str)
 def insert(session: Session, tenant_id: int, user_id: int, values: dict[str, Any]) -> int:
     _check_columns(values)
     names = ", ".join(values)
-    marks = ", ".join(["%s"] * len(values))
-    return session.insert(f"INSERT INTO addresses (tenant_id, user_id, {names}) VALUES (%s, %s, {marks})",
+    return session.insert(f"INSERT INTO addresses (tenant_id, user_id, {names}) VALUES (%s, %s, {marks(values)})",
                           (tenant_id, user_id, *values.values()))
 
 

@@ -21,9 +21,9 @@ _AUDITED = ("id", "name", "prefix", "status", "expires_at", "revoked_at")
 
 
 def _tenants() -> Any:
-    from chalicelib.tenants import service  # lazy: see routes.py
+    from chalicelib.tenants import api  # lazy: see routes.py
 
-    return service
+    return api
 
 
 def _utc_now() -> datetime:

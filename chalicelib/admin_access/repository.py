@@ -9,12 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.platform.db import Session
+from chalicelib.platform.sql import marks
 
 ALL = "*"
-
-
-def _marks(values: list[Any]) -> str:
-    return ", ".join(["%s"] * len(values))
 
 
 # -- roles -------------------------------------------------------------------------------------
@@ -45,7 +42,7 @@ def get_role(session: Session, tenant_id: int, role_id: int) -> dict[str, Any] |
 def roles_by_name(session: Session, tenant_id: int, names: list[str]) -> dict[str, int]:
     if not names:
         return {}
-    rows = session.all(f"SELECT id, name FROM roles WHERE tenant_id = %s AND name IN ({_marks(names)})",
+    rows = session.all(f"SELECT id, name FROM roles WHERE tenant_id = %s AND name IN ({marks(names)})",
                        (tenant_id, *names))
     return {r["name"]: int(r["id"]) for r in rows}
 
@@ -56,7 +53,7 @@ def permissions_by_role(session: Session, tenant_id: int, role_ids: list[int]) -
         return out
     rows = session.all(
         f"""SELECT role_id, permission FROM role_permissions
-             WHERE tenant_id = %s AND role_id IN ({_marks(role_ids)}) ORDER BY permission""",
+             WHERE tenant_id = %s AND role_id IN ({marks(role_ids)}) ORDER BY permission""",
         (tenant_id, *role_ids),
     )
     for r in rows:
@@ -127,7 +124,7 @@ def roles_of_users(session: Session, tenant_id: int, user_ids: list[int]) -> dic
     rows = session.all(
         f"""SELECT ur.user_id, r.name FROM user_roles ur
               JOIN roles r ON r.tenant_id = ur.tenant_id AND r.id = ur.role_id
-             WHERE ur.tenant_id = %s AND ur.user_id IN ({_marks(user_ids)}) ORDER BY r.name""",
+             WHERE ur.tenant_id = %s AND ur.user_id IN ({marks(user_ids)}) ORDER BY r.name""",
         (tenant_id, *user_ids),
     )
     for r in rows:

@@ -9,10 +9,10 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 from pydantic_core import PydanticCustomError
 
 # The accounts area owns the rules for e-mail addresses and passwords (one rule each, issue 9);
-# both modules are light (the platform and bcrypt), and admin_access may use accounts
+# its interface loads only those two light modules (the platform and bcrypt), and admin_access
+# may use accounts
 # (tests/e2e/test_package.py AREA_DEPENDENCIES).
-from chalicelib.accounts.passwords import NewPassword
-from chalicelib.accounts.policy import EMAIL_PATTERN, canonical_email
+from chalicelib.accounts.api import EMAIL_PATTERN, NewPassword, canonical_email
 from chalicelib.platform import i18n
 from chalicelib.platform.fields import Line, Patch, Timestamp
 from chalicelib.platform.schemas import Page
@@ -50,8 +50,8 @@ def _query_bool(value: Any) -> Any:
 
 
 QueryBool = Annotated[bool, BeforeValidator(_query_bool)]
-i18n.FIELD_MESSAGES_TR.setdefault("datetime_format", "Saat dilimli bir RFC 3339 tarih-saat olmalıdır, "
-                                                     "örn. 2027-01-31T23:59:00+03:00")
+i18n.register(field_messages_tr={"datetime_format": "Saat dilimli bir RFC 3339 tarih-saat olmalıdır, "
+                                                    "örn. 2027-01-31T23:59:00+03:00"})
 
 
 def _permissions(value: list[str]) -> list[str]:

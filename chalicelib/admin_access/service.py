@@ -80,7 +80,7 @@ def check_no_lockout(uow: UnitOfWork, tenant_id: int, actor: Actor, before: Base
 def end_sessions(uow: UnitOfWork, tenant_id: int, user_ids: list[int], actor: Actor) -> None:
     """Revoke the users' sessions when this transaction commits, so a token minted with the old
     roles stops working at once.  The actor keeps the session they are using right now."""
-    from chalicelib.accounts import service as accounts  # lazy: see routes.py
+    from chalicelib.accounts import api as accounts  # lazy: see routes.py
 
     for user_id in user_ids:
         keep = actor.session_id if user_id == actor.user_id else None

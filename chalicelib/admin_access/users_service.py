@@ -66,7 +66,7 @@ def get_user(db: Database, tenant_id: int, user_id: int) -> dict[str, Any]:
 
 def create_staff(db: Database, tenant_id: int, actor: Actor, *, email: str, password: str, first_name: str,
                  last_name: str, language: str, roles: list[str]) -> dict[str, Any]:
-    from chalicelib.accounts import service as accounts  # lazy: see routes.py
+    from chalicelib.accounts import api as accounts  # lazy: see routes.py
 
     password_hash = accounts.hash_password(password)  # bcrypt before any row is locked
 

@@ -49,8 +49,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
-for _code, _texts in MESSAGES.items():
-    i18n.MESSAGES.setdefault(_code, _texts)
+i18n.register(messages=MESSAGES)
 
 
 class CartOwnerMissing(BadRequest):

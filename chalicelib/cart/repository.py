@@ -2,8 +2,8 @@
 
 Every statement names the tenant.  A cart is found by its owner: (tenant_id, user_id) for a
 signed-in customer (ux_user), (tenant_id, device_id) with user_id NULL for a guest (ux_device);
-a cart never has both.  Updates of rows by id name the primary key (FORCE INDEX (PRIMARY), see
-catalog_admin.product_repository.BY_ID); MariaDB's single-table DELETE takes no index hint, and
+a cart never has both.  Updates of rows by id name the primary key (FORCE INDEX (PRIMARY),
+platform/sql.py BY_ID); MariaDB's single-table DELETE takes no index hint, and
 the deletes here name the primary key or a unique key in full.
 
 Locking: every write to a cart first takes its carts row (`lock_cart`), so changes to one cart
@@ -14,12 +14,10 @@ cart does not hold stock, the checkout does (atomically, in the orders area).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from chalicelib.platform.db import Session, UnitOfWork
-
-BY_ID = "FORCE INDEX (PRIMARY)"
+from chalicelib.platform.sql import BY_ID, marks
 
 # Owner conditions on `carts c`.  An expired guest cart is as good as gone: the hourly purge
 # deletes it, reads never show it, and a write deletes it before starting a fresh one.
@@ -38,10 +36,6 @@ LINE_COLUMNS = """ci.id, ci.product_id, ci.variation_id, ci.quantity, ci.unit_pr
 LINE_JOINS = """LEFT JOIN cart_items ci ON ci.tenant_id = c.tenant_id AND ci.cart_id = c.id
   LEFT JOIN product_variations v ON v.tenant_id = ci.tenant_id AND v.id = ci.variation_id
   LEFT JOIN products p ON p.tenant_id = ci.tenant_id AND p.id = ci.product_id"""
-
-
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join(["%s"] * len(values))
 
 
 # -- reads ------------------------------------------------------------------------------------
@@ -245,7 +239,7 @@ def expired_guest_carts(session: Session, tenant_id: int, lifetime_days: int, li
 def delete_expired_guest_carts(session: Session, tenant_id: int, cart_ids: list[int]) -> int:
     """Deletes those still expired (one touched since the sweep read it lives on)."""
     return session.execute(
-        f"""DELETE FROM carts WHERE tenant_id = %s AND id IN ({_marks(cart_ids)})
+        f"""DELETE FROM carts WHERE tenant_id = %s AND id IN ({marks(cart_ids)})
              AND user_id IS NULL AND expires_at <= UTC_TIMESTAMP(6)""",
         (tenant_id, *cart_ids),
     )

@@ -14,8 +14,8 @@ from chalicelib.platform.errors import BadRequest
 
 from .totals import ShippingMethod
 
-i18n.MESSAGES.setdefault("unknown_shipping_method", {
-    "tr": "Bu kargo seçeneği sunulmuyor.", "en": "This shipping method is not offered."})
+i18n.register(messages={"unknown_shipping_method": {
+    "tr": "Bu kargo seçeneği sunulmuyor.", "en": "This shipping method is not offered."}})
 
 DEFAULT_METHODS = (
     ShippingMethod("standard", "Standart Kargo", Decimal("49.90"), Decimal("750.00"), 2, 4),

@@ -12,7 +12,6 @@ from typing import Any
 
 from chalicelib.platform.db import Database
 
-from . import cursor as cursors
 from . import facets as facet_math
 from . import listing_repository as sql
 from . import search
@@ -45,7 +44,7 @@ def list_products(db: Database, tenant_id: int, query: Any) -> dict[str, Any]:
         more = len(rows) > query.limit
         rows = rows[: query.limit]
         return {"items": [_item(r) for r in rows],
-                "next_cursor": cursors.encode(sort, rows[-1]) if more and rows else None}
+                "next_cursor": sql.SORTS[sort].encode_row(rows[-1]) if more and rows else None}
 
     answer = cached(tenant_id, version, "page", params, RESPONSE_TTL, load_page)
     if text_query is not None:

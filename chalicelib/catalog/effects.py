@@ -19,7 +19,8 @@ from chalicelib.platform.db import UnitOfWork
 from chalicelib.platform.logging import get_logger
 
 log = get_logger("catalog.effects")
-_ENGAGEMENT_MODULES = {"chalicelib.engagement", "chalicelib.engagement.service"}
+# engagement.api imports the area's modules when called, so a missing one surfaces at the call.
+_ENGAGEMENT_MODULES = {"chalicelib.engagement", "chalicelib.engagement.api", "chalicelib.engagement.service"}
 
 
 @dataclass
@@ -73,10 +74,10 @@ def invalidate(tenant_id: int, product_ids: list[int], *, listings: bool = True)
 
 def notify_stock_returned(tenant_id: int, variation_ids: list[int]) -> None:
     try:
-        from chalicelib.engagement.service import stock_returned
+        from chalicelib.engagement.api import stock_returned
+
+        stock_returned(tenant_id, variation_ids)
     except ImportError as exc:  # engagement area not deployed in this function
         if exc.name not in _ENGAGEMENT_MODULES:
             raise  # the area is there but broken: logged by _guarded, not hidden
         log.info("engagement area absent: no back-in-stock notification", extra={"variations": variation_ids})
-        return
-    stock_returned(tenant_id, variation_ids)

@@ -18,15 +18,13 @@ from chalicelib.platform.errors import NotFound
 
 # Turkish texts of the field error types this area raises (English comes with the error).
 FIELD_MESSAGES_TR: dict[str, str] = {
-    "cursor_invalid": "Sayfa imleci geçersiz; ilk sayfadan yeniden başlayın.",
     "sort_needs_query": "Alaka sıralaması yalnızca arama (q) ile kullanılabilir.",
     "price_range_invalid": "En yüksek fiyat en düşük fiyattan küçük olamaz.",
     "attribute_invalid": "Özellik filtresi anahtar:değer biçiminde olmalıdır (ör. renk:Haki).",
     "query_empty": "Arama metni en az bir harf veya rakam içermelidir.",
 }
 
-for _type, _text in FIELD_MESSAGES_TR.items():
-    i18n.FIELD_MESSAGES_TR.setdefault(_type, _text)
+i18n.register(field_messages_tr=FIELD_MESSAGES_TR)
 
 
 class UnknownFilterValue(NotFound):

@@ -9,15 +9,27 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from chalicelib.platform.db import Session
+from chalicelib.platform.keyset import Keyset, Position
+from chalicelib.platform.sql import marks
 
-from .cursor import ASCENDING, SORTS, Cursor, keyset_condition
 from .search import NAME_PREFIX_BOOST, TextPlan
 
 TEXT = "CONCAT(' ', COALESCE(p.search_text, p.name))"
+# The listing's sorts: key columns, then the product id, all in one direction (platform/keyset.py).
+# Relevance pages by the computed score (HAVING), so its key is the select's alias.
+SORTS: dict[str, Keyset] = {
+    "newest": Keyset("newest", ("p.created_at",), (datetime,), "p.id"),
+    "price_asc": Keyset("price_asc", ("p.base_price",), (Decimal,), "p.id", descending=False),
+    "price_desc": Keyset("price_desc", ("p.base_price",), (Decimal,), "p.id"),
+    "best_selling": Keyset("best_selling", ("p.sold_count",), (int,), "p.id"),
+    "rating": Keyset("rating", ("p.rating_avg", "p.rating_count"), (Decimal, int), "p.id"),
+    "relevance": Keyset("relevance", ("score",), (int,), "p.id"),
+}
 # A category page reads its own range of the sort's covering index (migration 0005): left to
 # itself MariaDB walks the whole shop's sort index, slow when prices or sales cluster by category.
 # Not with text or attribute filters: those cost a row read (and an attribute ~30 µs) per
@@ -45,10 +57,10 @@ def where(f: Filters, *, facets: bool = False) -> tuple[str, list[Any]]:
     sql = ["p.tenant_id = %s", "p.status = 'active'"]
     params: list[Any] = [f.tenant_id]
     if f.category_ids is not None:
-        sql.append(f"p.category_id IN ({', '.join(['%s'] * len(f.category_ids))})")
+        sql.append(f"p.category_id IN ({marks(f.category_ids)})")
         params += f.category_ids
     if f.brand_ids and not facets:
-        sql.append(f"p.brand_id IN ({', '.join(['%s'] * len(f.brand_ids))})")
+        sql.append(f"p.brand_id IN ({marks(f.brand_ids)})")
         params += f.brand_ids
     if not facets:
         price_sql, price_params = price_condition(f)
@@ -85,14 +97,13 @@ def price_condition(f: Filters) -> tuple[str, list[Any]]:
 def _attribute(n: int) -> str:
     """A product attribute or the option of one of its active variations equals one of the
     values (case- and accent-insensitive), e.g. renk = Haki."""
-    marks = ", ".join(["%s"] * n)
     value = "JSON_UNQUOTE(JSON_EXTRACT({col}, %s)) COLLATE utf8mb4_unicode_ci IN ({marks})"
     # FORCE INDEX: MariaDB's EXISTS-to-IN rewrite otherwise probes ux_tenant_id (every variation
     # of the tenant, per product: 10 s instead of 9 ms on 10,000 products).
-    return (f"({value.format(col='p.attributes', marks=marks)} OR EXISTS (SELECT 1 FROM product_variations v"
+    return (f"({value.format(col='p.attributes', marks=marks(range(n)))} OR EXISTS (SELECT 1 FROM product_variations v"
             f" FORCE INDEX (ix_product)"
             f" WHERE v.tenant_id = p.tenant_id AND v.product_id = p.id AND v.is_active = 1"
-            f" AND {value.format(col='v.options', marks=marks)}))")
+            f" AND {value.format(col='v.options', marks=marks(range(n)))}))")
 
 
 def _score(text: TextPlan) -> tuple[str, list[Any]]:
@@ -102,12 +113,11 @@ def _score(text: TextPlan) -> tuple[str, list[Any]]:
             f" + {NAME_PREFIX_BOOST} * (COALESCE(p.search_text, p.name) LIKE %s)", [text.against, text.phrase + "%"])
 
 
-def page(session: Session, f: Filters, sort: str, after: Cursor | None, limit: int) -> list[dict[str, Any]]:
+def page(session: Session, f: Filters, sort: str, after: Position | None, limit: int) -> list[dict[str, Any]]:
     """Up to `limit` products after the cursor in the sort's order (the caller asks one more
     than it shows to know whether there is a next page)."""
-    descending = sort not in ASCENDING
-    direction = "DESC" if descending else "ASC"
-    keys = [column for column, _ in SORTS[sort]]
+    keyset = SORTS[sort]
+    direction = "DESC" if keyset.descending else "ASC"
     filter_sql, params = where(f)
     select, having = "p.id", ""
     if sort == "relevance":
@@ -116,16 +126,15 @@ def page(session: Session, f: Filters, sort: str, after: Cursor | None, limit: i
         select = f"p.id, {score_sql} AS score"
         params = [*score_params, *params]
         if after is not None:
-            cond, cond_params = keyset_condition(["score"], after.values, after.last_id, "p.id", descending)
+            cond, cond_params = keyset.after(after)
             having, params = f" HAVING {cond}", [*params, *cond_params]
-        inner_order = f"score {direction}, p.id {direction}"
+        inner_order = keyset.order_by()
         outer_order = f"page.score {direction}, p.id {direction}"
     else:
         if after is not None:
-            cond, cond_params = keyset_condition([f"p.{k}" for k in keys], after.values, after.last_id, "p.id",
-                                                 descending)
+            cond, cond_params = keyset.after(after)
             filter_sql, params = f"{filter_sql} AND {cond}", [*params, *cond_params]
-        inner_order = ", ".join(f"p.{k} {direction}" for k in [*keys, "id"])
+        inner_order = keyset.order_by()
         outer_order = inner_order
     hint = ""
     if f.category_ids is not None and sort in CATEGORY_INDEX and f.text is None and not f.attributes:

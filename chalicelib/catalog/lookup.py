@@ -27,21 +27,20 @@ from typing import Any
 from chalicelib.platform import i18n
 from chalicelib.platform.db import Database, Session
 from chalicelib.platform.errors import ApiError, NotFound
+from chalicelib.platform.sql import marks
 from chalicelib.platform.text import is_valid_ean13
 
 from .service import stock_status
 
-i18n.MESSAGES.setdefault("invalid_barcode", {
+i18n.register(messages={"invalid_barcode": {
     "tr": "Barkod geçersiz: kontrol hanesi doğru bir EAN-13 (13 hane) veya UPC-A (12 hane) kodu girin.",
     "en": "Invalid barcode: send an EAN-13 (13 digits) or UPC-A (12 digits) code with a correct check digit.",
-})
-for _type, _text in {
+}}, field_messages_tr={
     "barcode_checksum": "Barkodun kontrol hanesi hatalı.",
     "barcode_format": "Barkod 12 (UPC-A) veya 13 (EAN-13) rakamdan oluşmalıdır.",
     "nfc_format": "NFC etiket kimliği 4-10 baytlık onaltılık bir değer olmalıdır (ör. 04:A2:3B:1C).",
     "lookup_one_param": "barcode, sku ve nfc parametrelerinden yalnızca biri gönderilmelidir.",
-}.items():
-    i18n.FIELD_MESSAGES_TR.setdefault(_type, _text)
+})
 
 PARAMS = ("barcode", "sku", "nfc")
 _DIGITS = re.compile(r"[0-9]+")
@@ -112,7 +111,6 @@ def criterion(query: dict[str, str | None], lang: str) -> Criterion:
 def find_variation(session: Session, tenant_id: int, found: Criterion) -> dict[str, Any] | None:
     """One statement: the active variation of an active product, with the product's summary and
     its first image (the variation's own image first, if it has one)."""
-    marks = ", ".join(["%s"] * len(found.values))
     return session.one(
         f"""SELECT p.id, p.name, p.slug, b.name AS brand, p.category_id, p.base_price, p.compare_at_price,
                    p.currency, p.total_stock, p.rating_avg, p.rating_count,
@@ -124,7 +122,7 @@ def find_variation(session: Session, tenant_id: int, found: Criterion) -> dict[s
               FROM product_variations v
               JOIN products p ON p.tenant_id = v.tenant_id AND p.id = v.product_id
               LEFT JOIN brands b ON b.tenant_id = p.tenant_id AND b.id = p.brand_id
-             WHERE v.tenant_id = %s AND {_COLUMNS[found.kind]} IN ({marks})
+             WHERE v.tenant_id = %s AND {_COLUMNS[found.kind]} IN ({marks(found.values)})
                AND v.is_active = 1 AND p.status = 'active'
              ORDER BY v.id LIMIT 1""",
         (tenant_id, *found.values),

@@ -11,10 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, 
 from pydantic_core import PydanticCustomError
 
 from chalicelib.platform.fields import Line, clean_text
+from chalicelib.platform.keyset import MAX_LENGTH, CursorError, Position, invalid_cursor
 from chalicelib.platform.schemas import Page
 from chalicelib.platform.text import fold
 
-from . import cursor as cursors
+from .listing_repository import SORTS
 
 StockStatus = Literal["in_stock", "low_stock", "out_of_stock"]
 SortName = Literal["newest", "price_asc", "price_desc", "best_selling", "rating", "relevance"]
@@ -39,12 +40,12 @@ class ProductListQuery(BaseModel):
         description="repeatable key:value over product attributes and variation options, e.g. renk:Haki "
         "(also accepted as attr.renk=Haki,Siyah); values of one key mean any of them")
     sort: SortName | None = Field(default=None, description="default: relevance with q, else newest")
-    cursor: str | None = Field(default=None, max_length=cursors.MAX_CURSOR_LENGTH,
+    cursor: str | None = Field(default=None, max_length=MAX_LENGTH,
                                description="next_cursor of the previous page (same sort)")
     limit: int = Field(default=24, ge=1, le=100)
     facets: bool = Field(default=False, description="true: add facet counts (brands, categories, price bands, "
                                                     "in stock)")
-    _cursor: cursors.Cursor | None = PrivateAttr(default=None)
+    _cursor: Position | None = PrivateAttr(default=None)
 
     @model_validator(mode="before")
     @classmethod
@@ -105,16 +106,15 @@ class ProductListQuery(BaseModel):
     def _cursor_matches_sort(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None:
             try:
-                cursors.decode(value, cls.effective_sort(info.data))
-            except cursors.CursorError:
-                raise PydanticCustomError("cursor_invalid", "The cursor is invalid; start from the first page.") \
-                    from None
+                SORTS[cls.effective_sort(info.data)].decode(value)
+            except CursorError:
+                raise invalid_cursor() from None
         return value
 
     @model_validator(mode="after")
     def _decode_cursor(self) -> "ProductListQuery":
         if self.cursor is not None:
-            self._cursor = cursors.decode(self.cursor, self.effective_sort(self.__dict__))
+            self._cursor = SORTS[self.effective_sort(self.__dict__)].decode(self.cursor)
         return self
 
     @staticmethod
@@ -122,7 +122,7 @@ class ProductListQuery(BaseModel):
         return data.get("sort") or ("relevance" if data.get("q") else "newest")
 
     @property
-    def after(self) -> cursors.Cursor | None:
+    def after(self) -> Position | None:
         return self._cursor
 
     def attributes(self) -> list[tuple[str, tuple[str, ...]]]:

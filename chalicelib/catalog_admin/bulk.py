@@ -14,10 +14,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.catalog.effects import Effects
+from chalicelib.catalog.api import Effects
 from chalicelib.platform import audit
 from chalicelib.platform.db import Database, UnitOfWork
 from chalicelib.platform.errors import ApiError, BadRequest, NotFound
+from chalicelib.platform.sql import marks
 
 from . import product_repository as prepo
 from .bulk_schemas import MAX_BULK_IDS, BulkIn
@@ -40,9 +41,9 @@ def check_request(body: BulkIn) -> None:
         problems.append(field_problem(body.action, "missing", "Field required."))
     for other in {"price", "stock", "status"} - {body.action}:
         if getattr(body, other) is not None:
-            problems.append(field_problem(other, "not_applicable", f"Not used by the {body.action} action."))
+            problems.append(field_problem(other, "not_for_this_action", f"Not used by the {body.action} action."))
     if body.action == "status" and body.variation_ids is not None:
-        problems.append(field_problem("variation_ids", "not_applicable", "Status belongs to products."))
+        problems.append(field_problem("variation_ids", "not_for_this_action", "Status belongs to products."))
     if body.action == "price" and body.price and body.price.mode == "set" and body.price.value < 0:
         problems.append(field_problem("price.value", "negative", "Must not be negative."))
     if body.action == "price" and body.price and body.price.mode == "percent" and body.price.value <= -100:
@@ -67,7 +68,7 @@ def _select(uow: UnitOfWork, tenant_id: int, body: BulkIn) -> tuple[list[int], l
         return sorted({int(v["product_id"]) for v in variations}), variations
     if body.product_ids is not None:
         where, params = prepo.product_filter(tenant_id)
-        where += f" AND p.id IN ({', '.join(['%s'] * len(body.product_ids))})"
+        where += f" AND p.id IN ({marks(body.product_ids)})"
         product_ids = prepo.product_ids_where(uow, where, [*params, *body.product_ids], MAX_BULK_IDS + 1)
         _missing(body.product_ids, set(product_ids), "product_ids")
     else:

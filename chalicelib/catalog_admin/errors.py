@@ -93,7 +93,6 @@ FIELD_MESSAGES_TR: dict[str, str] = {
     "slug_invalid": "Adres (slug) yalnızca küçük harf, rakam ve tire içerebilir.",
     "number_invalid": "Geçerli bir sayı girin (ör. 1.249,90 veya 1249.90).",
     "integer_invalid": "Tam sayı girin.",
-    "too_many_decimals": "En fazla 2 ondalık basamak girin.",
     "negative": "Negatif olamaz.",
     "too_large": "Değer çok büyük.",
     "required": "Bu alan zorunludur.",
@@ -111,14 +110,12 @@ FIELD_MESSAGES_TR: dict[str, str] = {
     "empty_file": "Dosyada veri satırı yok.",
     "selection_empty": "Seçimde hiç kayıt yok.",
     "selection_required": "product_ids, variation_ids veya filter alanlarından tam olarak biri gerekli.",
-    "not_applicable": "Bu alan bu işlemde kullanılamaz.",
+    "not_for_this_action": "Bu alan bu işlemde kullanılamaz.",
     "delta_or_set": "delta veya set alanlarından tam olarak biri gönderilmelidir.",
 }
 
-for _code, _texts in MESSAGES.items():
-    i18n.MESSAGES.setdefault(_code, _texts)
-for _type, _text in FIELD_MESSAGES_TR.items():
-    i18n.FIELD_MESSAGES_TR.setdefault(_type, _text)
+i18n.register(messages=MESSAGES)
+i18n.register(field_messages_tr=FIELD_MESSAGES_TR)
 
 
 def field_problem(field: str, error_type: str, english: str, **extra: Any) -> dict[str, Any]:

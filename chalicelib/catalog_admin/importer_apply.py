@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.catalog.effects import Effects
+from chalicelib.catalog.api import Effects
 from chalicelib.platform import audit
 from chalicelib.platform.db import UnitOfWork
 

@@ -6,12 +6,9 @@ then products (primary-key order).  Stock changes are conditional updates
 (`... WHERE stock + delta >= reserved`), so two admins adjusting the same variation can never
 lose an update or push stock below what open orders hold.
 
-Every write and locking read by id names the index: `FORCE INDEX (PRIMARY)` (BY_ID).  Without
-it MariaDB may run `UPDATE product_variations ... WHERE tenant_id = ? AND id = ?` through
-ix_stock (tenant_id, stock) - the very column being changed - and under READ COMMITTED its
-semi-consistent read then SKIPS a row whose stock a concurrent transaction just changed: the
-update reports 0 rows and is lost (tests/integration/test_stock_concurrency.py caught 15 of 100).
-The same holds for products (ix_facets holds in_stock, generated from total_stock).
+Every write and locking read by id names the index: `FORCE INDEX (PRIMARY)` (platform/sql.py
+BY_ID, which says why: ix_stock (tenant_id, stock) holds the very column being changed).  The
+same holds for products (ix_facets holds in_stock, generated from total_stock).
 """
 from __future__ import annotations
 
@@ -19,16 +16,14 @@ import json
 from typing import Any
 
 from chalicelib.platform.db import Session
+from chalicelib.platform.sql import BY_ID, lock_row, lock_rows, marks
 
-from .repository import marks
 from .values import MAX_STOCK, MAX_TOTAL_STOCK
 
 PRODUCT_COLUMNS = ("category_id", "brand_id", "name", "slug", "description", "search_text", "status", "base_price",
                    "compare_at_price", "vat_rate", "weight_grams", "attributes")
 VARIATION_COLUMNS = ("sku", "barcode", "name", "options", "price", "low_stock_threshold", "nfc_tag", "is_active")
 JSON_COLUMNS = {"attributes", "options"}
-BY_ID = "FORCE INDEX (PRIMARY)"
-
 
 def _encode(name: str, value: Any) -> Any:
     if name in JSON_COLUMNS and value is not None:
@@ -110,15 +105,8 @@ def get_product(session: Session, tenant_id: int, product_id: int) -> dict[str, 
 def lock_products(session: Session, tenant_id: int, product_ids: list[int], *, lock: bool = True
                   ) -> list[dict[str, Any]]:
     """Lock products in primary-key order; returns the rows found (id, status, base_price, ...)."""
-    if not product_ids:
-        return []
-    ids = sorted(set(product_ids))
-    return session.all(
-        f"""SELECT id, name, slug, status, category_id, brand_id, base_price, compare_at_price, currency, total_stock
-              FROM products {BY_ID} WHERE tenant_id = %s AND id IN ({marks(ids)})
-             ORDER BY id{' FOR UPDATE' if lock else ''}""",
-        (tenant_id, *ids),
-    )
+    return lock_rows(session, "products", tenant_id, product_ids, lock=lock, columns=(
+        "id, name, slug, status, category_id, brand_id, base_price, compare_at_price, currency, total_stock"))
 
 
 def product_ids_of_brand(session: Session, tenant_id: int, brand_id: int) -> list[int]:
@@ -188,10 +176,9 @@ def set_status(session: Session, tenant_id: int, product_ids: list[int], status:
 
 
 # -- variations ----------------------------------------------------------------------------------
-_VARIATION = """SELECT v.id, v.product_id, v.sku, v.barcode, v.name, v.options, v.price, v.stock, v.reserved,
-                       v.low_stock_threshold, v.nfc_tag, v.is_active, v.version, v.created_at, v.updated_at
-                  FROM product_variations v"""
-_VARIATION_BY_ID = f"{_VARIATION} {BY_ID}"
+_VARIATION_COLUMNS = """v.id, v.product_id, v.sku, v.barcode, v.name, v.options, v.price, v.stock, v.reserved,
+                         v.low_stock_threshold, v.nfc_tag, v.is_active, v.version, v.created_at, v.updated_at"""
+_VARIATION = f"SELECT {_VARIATION_COLUMNS} FROM product_variations v"
 
 
 def variations_of(session: Session, tenant_id: int, product_ids: list[int]) -> list[dict[str, Any]]:
@@ -203,16 +190,12 @@ def variations_of(session: Session, tenant_id: int, product_ids: list[int]) -> l
 
 def get_variation(session: Session, tenant_id: int, variation_id: int, *, for_update: bool = False
                   ) -> dict[str, Any] | None:
-    lock = " FOR UPDATE" if for_update else ""
-    return session.one(f"{_VARIATION_BY_ID} WHERE v.tenant_id = %s AND v.id = %s{lock}", (tenant_id, variation_id))
+    return lock_row(session, "product_variations", tenant_id, variation_id, alias="v", columns=_VARIATION_COLUMNS,
+                    lock=for_update)
 
 
 def lock_variations(session: Session, tenant_id: int, variation_ids: list[int]) -> list[dict[str, Any]]:
-    if not variation_ids:
-        return []
-    ids = sorted(set(variation_ids))
-    return session.all(f"{_VARIATION_BY_ID} WHERE v.tenant_id = %s AND v.id IN ({marks(ids)}) ORDER BY v.id FOR UPDATE",
-                       (tenant_id, *ids))
+    return lock_rows(session, "product_variations", tenant_id, variation_ids, alias="v", columns=_VARIATION_COLUMNS)
 
 
 def lock_variations_by_sku(session: Session, tenant_id: int, skus: list[str], *, lock: bool

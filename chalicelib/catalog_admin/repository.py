@@ -10,15 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.platform.db import Session
+from chalicelib.platform.sql import BY_ID, lock_row, marks
 
-# Writes and locking reads by id name the primary key: see product_repository.BY_ID.
-BY_ID = "FORCE INDEX (PRIMARY)"
+# Writes and locking reads by id name the primary key (platform/sql.py BY_ID says why).
 CATEGORY_COLUMNS = ("name", "slug", "description", "image_key", "sort_order", "is_active")
 BRAND_COLUMNS = ("name", "slug", "description", "logo_key", "sort_order", "is_active")
-
-
-def marks(values: list[Any] | tuple[Any, ...] | set[Any]) -> str:
-    return ", ".join(["%s"] * len(values))
 
 
 def _set_clause(fields: dict[str, Any], allowed: tuple[str, ...]) -> tuple[str, list[Any]]:
@@ -145,7 +141,7 @@ def list_brands(session: Session, tenant_id: int) -> list[dict[str, Any]]:
 
 def get_brand(session: Session, tenant_id: int, brand_id: int, *, for_update: bool = False) -> dict[str, Any] | None:
     if for_update:
-        session.one(f"SELECT id FROM brands {BY_ID} WHERE tenant_id = %s AND id = %s FOR UPDATE", (tenant_id, brand_id))
+        lock_row(session, "brands", tenant_id, brand_id, columns="id")
     return session.one(f"{_BRAND} WHERE b.tenant_id = %s AND b.id = %s", (tenant_id, brand_id))
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.catalog.effects import Effects
+from chalicelib.catalog.api import Effects
 from chalicelib.platform import audit
 from chalicelib.platform.db import Database, Session, UnitOfWork
 from chalicelib.platform.errors import NotFound

@@ -6,14 +6,17 @@ customer's rows also name the user: another user's or tenant's id matches nothin
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from chalicelib.platform.db import Session
-
-from .keyset import Position
+from chalicelib.platform.keyset import Keyset, Position
+from chalicelib.platform.sql import marks
 
 # back_in_stock_subscriptions.status values.
 ACTIVE, NOTIFIED, CANCELLED = "active", "notified", "cancelled"
+# The customer's favourites, newest first (ix_user_created); the product id breaks ties.
+FAVORITES = Keyset("favorites", ("f.created_at",), (datetime,), "f.product_id")
 
 _PRODUCT_AVAILABLE = """(SELECT COALESCE(SUM(GREATEST(v.stock - v.reserved, 0)), 0) FROM product_variations v
                           WHERE v.tenant_id = p.tenant_id AND v.product_id = p.id AND v.is_active = 1)"""
@@ -38,16 +41,11 @@ def lock_user(session: Session, tenant_id: int, user_id: int) -> dict[str, Any] 
 def list_favorites(session: Session, tenant_id: int, user_id: int, *, after: Position | None,
                    limit: int) -> list[dict[str, Any]]:
     """Newest first (ix_user_created); only products that are still active."""
-    where = ["f.tenant_id = %s", "f.user_id = %s"]
-    params: list[Any] = [tenant_id, user_id]
-    if after is not None:
-        where.append("(f.created_at < %s OR (f.created_at = %s AND f.product_id < %s))")
-        params += [after.value, after.value, after.id]
-    params.append(limit)
+    tail, params = FAVORITES.page(["f.tenant_id = %s", "f.user_id = %s"], [tenant_id, user_id], after, limit)
     return session.all(
         f"""SELECT {_FAVORITE} FROM favorites f
               JOIN products p ON p.tenant_id = f.tenant_id AND p.id = f.product_id AND p.status = 'active'
-             WHERE {' AND '.join(where)} ORDER BY f.created_at DESC, f.product_id DESC LIMIT %s""",
+             {tail}""",
         params,
     )
 
@@ -147,15 +145,11 @@ def delete_alert(session: Session, tenant_id: int, user_id: int, alert_id: int) 
 
 
 # -- alerts: stock came back -----------------------------------------------------------------
-def _marks(values: list[int]) -> str:
-    return ", ".join(["%s"] * len(values))
-
-
 def due_alerts(session: Session, tenant_id: int, variation_ids: list[int], limit: int) -> list[dict[str, Any]]:
     """Active alerts that stock returning to `variation_ids` answers: alerts of those variations
     while they are available, and product-level alerts of their products.  Only active products;
     lowest ids first.  A plain read: the caller locks what it picks with `lock_active_alerts`."""
-    marks = _marks(variation_ids)
+    ids = marks(variation_ids)
     recipient = """s.id, s.user_id, s.product_id, u.email, u.language, u.status AS user_status,
                    p.name AS product_name, p.slug AS product_slug"""
     joins = """JOIN products p ON p.tenant_id = s.tenant_id AND p.id = s.product_id AND p.status = 'active'
@@ -163,13 +157,13 @@ def due_alerts(session: Session, tenant_id: int, variation_ids: list[int], limit
     return session.all(
         f"""SELECT {recipient} FROM back_in_stock_subscriptions s {joins}
               JOIN product_variations v ON v.tenant_id = s.tenant_id AND v.id = s.variation_id
-             WHERE s.tenant_id = %s AND s.status = 'active' AND s.variation_id IN ({marks})
+             WHERE s.tenant_id = %s AND s.status = 'active' AND s.variation_id IN ({ids})
                AND v.is_active = 1 AND v.stock - v.reserved > 0
             UNION ALL
             SELECT {recipient} FROM back_in_stock_subscriptions s {joins}
              WHERE s.tenant_id = %s AND s.status = 'active' AND s.variation_id IS NULL
                AND s.product_id IN (SELECT r.product_id FROM product_variations r
-                                     WHERE r.tenant_id = %s AND r.id IN ({marks})
+                                     WHERE r.tenant_id = %s AND r.id IN ({ids})
                                        AND r.is_active = 1 AND r.stock - r.reserved > 0)
             ORDER BY id LIMIT %s""",
         (tenant_id, *variation_ids, tenant_id, tenant_id, *variation_ids, limit),
@@ -181,7 +175,7 @@ def lock_active_alerts(session: Session, tenant_id: int, alert_ids: list[int]) -
     notified one first makes it drop out here, after its commit."""
     rows = session.all(
         f"""SELECT id FROM back_in_stock_subscriptions
-             WHERE tenant_id = %s AND id IN ({_marks(alert_ids)}) AND status = 'active' ORDER BY id FOR UPDATE""",
+             WHERE tenant_id = %s AND id IN ({marks(alert_ids)}) AND status = 'active' ORDER BY id FOR UPDATE""",
         (tenant_id, *alert_ids),
     )
     return {int(r["id"]) for r in rows}
@@ -193,7 +187,7 @@ def close_alerts(session: Session, tenant_id: int, alert_ids: list[int], status:
         session.execute(
             f"""UPDATE back_in_stock_subscriptions
                    SET status = %s, notified_at = IF(%s = 'notified', CURRENT_TIMESTAMP(6), NULL)
-                 WHERE tenant_id = %s AND id IN ({_marks(alert_ids)}) AND status = 'active'""",
+                 WHERE tenant_id = %s AND id IN ({marks(alert_ids)}) AND status = 'active'""",
             (status, status, tenant_id, *alert_ids),
         )
 

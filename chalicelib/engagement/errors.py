@@ -29,14 +29,11 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 # Turkish texts of the field error types this area produces (English comes with the error).
-FIELD_MESSAGES_TR: dict[str, str] = {
-    "cursor_invalid": "Sayfa imleci geçersiz; ilk sayfadan başlayın.",
-}
+# (cursor_invalid is the platform's: platform/keyset.py)
+FIELD_MESSAGES_TR: dict[str, str] = {}
 
-for _code, _texts in MESSAGES.items():
-    i18n.MESSAGES.setdefault(_code, _texts)
-for _type, _text in FIELD_MESSAGES_TR.items():
-    i18n.FIELD_MESSAGES_TR.setdefault(_type, _text)
+i18n.register(messages=MESSAGES)
+i18n.register(field_messages_tr=FIELD_MESSAGES_TR)
 
 
 class PurchaseRequired(Forbidden):

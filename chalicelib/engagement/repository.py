@@ -15,23 +15,23 @@ from typing import Any
 import pymysql
 
 from chalicelib.platform.db import Session
-
-from .keyset import Position
+from chalicelib.platform.keyset import Keyset, Position
 
 # orders.status of an order the customer received (the orders area owns the full list).
 ORDER_DELIVERED = "delivered"
 DUPLICATE_KEY = 1062
 MISSING_PARENT = 1452
 
-# Public sort orders: (column, direction, type of the cursor value).  The id breaks ties in the
-# same direction, so each order walks one index (ix_product_status / _helpful / _rating).
-ORDERS: dict[str, tuple[str, str, type[int] | type[datetime]]] = {
-    "newest": ("r.created_at", "DESC", datetime),
-    "helpful": ("r.helpful_count", "DESC", int),
-    "rating_high": ("r.rating", "DESC", int),
-    "rating_low": ("r.rating", "ASC", int),
+# Public sort orders (platform/keyset.py).  The id breaks ties in the same direction, so each
+# order walks one index (ix_product_status / _helpful / _rating).
+ORDERS: dict[str, Keyset] = {
+    "newest": Keyset("newest", ("r.created_at",), (datetime,), "r.id"),
+    "helpful": Keyset("helpful", ("r.helpful_count",), (int,), "r.id"),
+    "rating_high": Keyset("rating_high", ("r.rating",), (int,), "r.id"),
+    "rating_low": Keyset("rating_low", ("r.rating",), (int,), "r.id", descending=False),
 }
-MODERATION_ORDER = "moderation"  # oldest first: the queue is worked from its front
+# oldest first: the queue is worked from its front
+MODERATION = Keyset("moderation", ("r.created_at",), (datetime,), "r.id", descending=False)
 
 _REVIEW = """r.id, r.product_id, r.user_id, r.order_id, r.rating, r.title, r.body, r.status, r.is_verified_purchase,
              r.helpful_count, r.moderated_by, r.moderated_at, r.reject_reason, r.created_at, r.updated_at,
@@ -163,22 +163,13 @@ def delete_review(session: Session, tenant_id: int, review_id: int) -> None:
 def approved_reviews(session: Session, tenant_id: int, product_id: int, *, order: str, rating: int | None,
                      after: Position | None, limit: int) -> list[dict[str, Any]]:
     """One keyset page of a product's approved reviews in a public sort order."""
-    column, direction, _ = ORDERS[order]
     where = ["r.tenant_id = %s", "r.product_id = %s", "r.status = 'approved'"]
     params: list[Any] = [tenant_id, product_id]
     if rating is not None:
         where.append("r.rating = %s")
         params.append(rating)
-    if after is not None:
-        op = "<" if direction == "DESC" else ">"
-        where.append(f"({column} {op} %s OR ({column} = %s AND r.id {op} %s))")
-        params += [after.value, after.value, after.id]
-    params.append(limit)
-    return session.all(
-        f"SELECT {_REVIEW} {_FROM} WHERE {' AND '.join(where)} "
-        f"ORDER BY {column} {direction}, r.id {direction} LIMIT %s",
-        params,
-    )
+    tail, values = ORDERS[order].page(where, params, after, limit)
+    return session.all(f"SELECT {_REVIEW} {_FROM} {tail}", values)
 
 
 def reviews_for_moderation(session: Session, tenant_id: int, *, status: str, product_id: int | None,
@@ -189,15 +180,12 @@ def reviews_for_moderation(session: Session, tenant_id: int, *, status: str, pro
     if product_id is not None:
         where.append("r.product_id = %s")
         params.append(product_id)
-    if after is not None:
-        where.append("(r.created_at > %s OR (r.created_at = %s AND r.id > %s))")
-        params += [after.value, after.value, after.id]
-    params.append(limit)
+    tail, values = MODERATION.page(where, params, after, limit)
     return session.all(
         f"""SELECT {_REVIEW}, p.name AS product_name {_FROM}
               JOIN products p ON p.tenant_id = r.tenant_id AND p.id = r.product_id
-             WHERE {' AND '.join(where)} ORDER BY r.created_at, r.id LIMIT %s""",
-        params,
+             {tail}""",
+        values,
     )
 
 

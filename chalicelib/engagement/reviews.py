@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.catalog import service as catalog
+from chalicelib.catalog import api as catalog
 from chalicelib.platform import audit
 from chalicelib.platform.db import Database, Session, UnitOfWork
 from chalicelib.platform.errors import NotFound
+from chalicelib.platform.keyset import Position
 
-from . import keyset
 from . import repository as repo
 from .errors import PurchaseRequired, ReviewExists
 
@@ -32,7 +32,7 @@ PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 
 # -- public ------------------------------------------------------------------------------------
 def list_reviews(db: Database, tenant_id: int, product_id: int, *, order: str, rating: int | None,
-                 after: keyset.Position | None, limit: int) -> dict[str, Any]:
+                 after: Position | None, limit: int) -> dict[str, Any]:
     """A page of an active product's approved reviews plus its rating summary (3 statements,
     whatever the page size).  The summary is built the way the product detail builds it
     (catalog.service.rating_summary: from the approved reviews per star), so the two agree."""
@@ -43,10 +43,9 @@ def list_reviews(db: Database, tenant_id: int, product_id: int, *, order: str, r
     rows = repo.approved_reviews(session, tenant_id, product_id, order=order, rating=rating, after=after,
                                  limit=limit + 1)
     more, rows = len(rows) > limit, rows[:limit]
-    column = repo.ORDERS[order][0].removeprefix("r.")
     return {
         "items": [public_view(r) for r in rows],
-        "next_cursor": keyset.encode(order, rows[-1][column], rows[-1]["id"]) if more else None,
+        "next_cursor": repo.ORDERS[order].encode_row(rows[-1]) if more else None,
         "summary": catalog.rating_summary(product["rating_avg"], product["rating_count"],
                                           repo.approved_per_star(session, tenant_id, product_id)),
     }
@@ -99,11 +98,11 @@ def delete_review(db: Database, tenant_id: int, user_id: int, review_id: int) ->
 
 # -- moderation --------------------------------------------------------------------------------
 def list_for_moderation(db: Database, tenant_id: int, *, status: str, product_id: int | None,
-                        after: keyset.Position | None, limit: int) -> dict[str, Any]:
+                        after: Position | None, limit: int) -> dict[str, Any]:
     rows = repo.reviews_for_moderation(db.session(), tenant_id, status=status, product_id=product_id, after=after,
                                        limit=limit + 1)
     more, rows = len(rows) > limit, rows[:limit]
-    cursor = keyset.encode(repo.MODERATION_ORDER, rows[-1]["created_at"], rows[-1]["id"]) if more else None
+    cursor = repo.MODERATION.encode_row(rows[-1]) if more else None
     return {"items": [admin_view(r) for r in rows], "next_cursor": cursor}
 
 

@@ -7,7 +7,6 @@ customer sent.
 """
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -15,13 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic_core import PydanticCustomError
 
 from chalicelib.platform.fields import Line, Text, Timestamp
+from chalicelib.platform.keyset import CursorError, Keyset, Position, invalid_cursor
 from chalicelib.platform.schemas import Page
 
 from . import errors as _errors  # noqa: F401 - registers the messages of the error types below
-from . import keyset
-from .alerts_repository import ACTIVE, NOTIFIED
+from .alerts_repository import ACTIVE, FAVORITES, NOTIFIED
 from .plaintext import plain_text
-from .repository import MODERATION_ORDER, ORDERS
+from .repository import MODERATION, ORDERS
 
 ReviewStatus = Literal["pending", "approved", "rejected"]
 ReviewOrder = Literal["newest", "helpful", "rating_high", "rating_low"]
@@ -53,10 +52,17 @@ def _reason(value: str) -> str:
 Rating = Annotated[int, Field(strict=True, ge=1, le=5, description="1 to 5 stars")]
 
 
-def _check_cursor(value: str | None, order: str, value_type: type[int] | type[datetime]) -> str | None:
-    if value is not None and keyset.decode(value, order, value_type) is None:
-        raise PydanticCustomError("cursor_invalid", "The page cursor is not valid; start from the first page.")
+def _check_cursor(value: str | None, keyset: Keyset) -> str | None:
+    if value is not None:
+        try:
+            keyset.decode(value)
+        except CursorError:
+            raise invalid_cursor() from None
     return value
+
+
+def _position(value: str | None, keyset: Keyset) -> Position | None:
+    return None if value is None else keyset.decode(value)  # checked by _check_cursor
 
 
 # -- reviews -----------------------------------------------------------------------------------
@@ -90,11 +96,11 @@ class ReviewListQuery(BaseModel):
     @classmethod
     def _cursor(cls, value: str | None, info: ValidationInfo) -> str | None:
         order = info.data.get("sort", "newest")
-        return _check_cursor(value, order, ORDERS[order][2]) if order in ORDERS else value
+        return _check_cursor(value, ORDERS[order]) if order in ORDERS else value
 
     @property
-    def position(self) -> keyset.Position | None:
-        return None if self.cursor is None else keyset.decode(self.cursor, self.sort, ORDERS[self.sort][2])
+    def position(self) -> Position | None:
+        return _position(self.cursor, ORDERS[self.sort])
 
 
 class RatingSummary(BaseModel):
@@ -139,11 +145,11 @@ class ModerationQuery(BaseModel):
     @field_validator("cursor")
     @classmethod
     def _cursor(cls, value: str | None) -> str | None:
-        return _check_cursor(value, MODERATION_ORDER, datetime)
+        return _check_cursor(value, MODERATION)
 
     @property
-    def position(self) -> keyset.Position | None:
-        return None if self.cursor is None else keyset.decode(self.cursor, MODERATION_ORDER, datetime)
+    def position(self) -> Position | None:
+        return _position(self.cursor, MODERATION)
 
 
 class AdminReviewOut(MyReviewOut):
@@ -175,11 +181,11 @@ class FavoriteListQuery(BaseModel):
     @field_validator("cursor")
     @classmethod
     def _cursor(cls, value: str | None) -> str | None:
-        return _check_cursor(value, "favorites", datetime)
+        return _check_cursor(value, FAVORITES)
 
     @property
-    def position(self) -> keyset.Position | None:
-        return None if self.cursor is None else keyset.decode(self.cursor, "favorites", datetime)
+    def position(self) -> Position | None:
+        return _position(self.cursor, FAVORITES)
 
 
 class FavoriteOut(BaseModel):

@@ -12,17 +12,16 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from chalicelib.catalog.service import stock_status
+from chalicelib.catalog.api import stock_status
 from chalicelib.platform import tenancy
 from chalicelib.platform.db import Database, UnitOfWork, get_db
 from chalicelib.platform.errors import NotFound
+from chalicelib.platform.keyset import Position
 from chalicelib.platform.logging import get_logger
 
 from . import alerts_repository as repo
-from . import keyset
 from .errors import EmailRequired, InStock
 
-FAVORITES_ORDER = "favorites"
 # stock_returned: alerts handled per transaction, and variation ids per lookup.
 ALERT_BATCH = 200
 VARIATION_CHUNK = 500
@@ -32,11 +31,11 @@ log = get_logger("engagement")
 
 
 # -- favourites --------------------------------------------------------------------------------
-def list_favorites(db: Database, tenant_id: int, user_id: int, *, after: keyset.Position | None,
+def list_favorites(db: Database, tenant_id: int, user_id: int, *, after: Position | None,
                    limit: int) -> dict[str, Any]:
     rows = repo.list_favorites(db.session(), tenant_id, user_id, after=after, limit=limit + 1)
     more, rows = len(rows) > limit, rows[:limit]
-    cursor = keyset.encode(FAVORITES_ORDER, rows[-1]["created_at"], rows[-1]["product_id"]) if more else None
+    cursor = repo.FAVORITES.encode_row(rows[-1]) if more else None
     return {"items": [favorite_view(r) for r in rows], "next_cursor": cursor}
 
 
@@ -195,13 +194,11 @@ def _email_back_in_stock(uow: UnitOfWork, tenant_id: int, user_id: int, row: dic
     """Queue the e-mail (sent after commit); False when the customer cannot receive one."""
     # Imported here: only the caller of stock_returned (the admin stock code) pays for it; the
     # engagement HTTP function never sends notifications.
-    from chalicelib.notifications import templates
-    from chalicelib.notifications.errors import NotificationError
-    from chalicelib.notifications.service import notify
+    from chalicelib.notifications.api import LANGUAGES, NotificationError, notify
 
     if row["user_status"] != "active" or not row["email"]:
         return False
-    lang = next((x for x in (row["language"], site["default_language"]) if x in templates.LANGUAGES), "tr")
+    lang = next((x for x in (row["language"], site["default_language"]) if x in LANGUAGES), "tr")
     link = tenancy.shop_link(site["domain"], f"/urun/{row['product_slug']}")
     try:
         notify(uow, tenant_id, channel="email", to=row["email"], template="back_in_stock", lang=lang,

@@ -16,8 +16,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.cart.totals import SHIPPING_VAT_RATE, ZERO, money, vat_inside
-from chalicelib.orders import lifecycle
+from chalicelib.cart.api import SHIPPING_VAT_RATE, ZERO, money, vat_inside
+from chalicelib.orders import api as orders
 from chalicelib.platform.logging import get_logger
 from chalicelib.platform.text import fold
 
@@ -29,8 +29,8 @@ log = get_logger("invoices")
 # refunded after a return was still sold: its late invoice is a sale invoice too (the return
 # gets its own document).
 INVOICEABLE_STATUSES = frozenset({
-    lifecycle.PAID, lifecycle.PREPARING, lifecycle.SHIPPED, lifecycle.DELIVERED,
-    lifecycle.RETURN_REQUESTED, lifecycle.RETURNED, lifecycle.REFUNDED,
+    orders.PAID, orders.PREPARING, orders.SHIPPED, orders.DELIVERED,
+    orders.RETURN_REQUESTED, orders.RETURNED, orders.REFUNDED,
 })
 PAID_PAYMENT_STATUSES = frozenset({"paid", "partially_refunded", "refunded"})
 

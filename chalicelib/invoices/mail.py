@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chalicelib.notifications.service import notify
+from chalicelib.notifications.api import notify
 from chalicelib.platform import tenancy
 
 TEMPLATE = "invoice_issued"

@@ -1,5 +1,5 @@
 """SQL of the invoices area.  Every statement names the tenant; rows by id are written through the
-primary key (FORCE INDEX (PRIMARY): see catalog_admin/product_repository.py BY_ID).
+primary key (FORCE INDEX (PRIMARY): platform/sql.py BY_ID).
 
 Reads of orders, order_items, users and tenants are read-only uses of other areas' tables for
 the few columns an invoice prints (as orders.repository.user_contact does for users): the
@@ -17,6 +17,7 @@ from typing import Any
 
 from chalicelib.platform import cache
 from chalicelib.platform.db import Session, UnitOfWork
+from chalicelib.platform.sql import BY_ID, marks
 
 INVOICE_COLUMNS = (
     "id, order_id, invoice_number, invoice_year, sequence_number, invoice_type, status, seller, buyer, currency, "
@@ -100,8 +101,7 @@ def set_sequence(uow: UnitOfWork, tenant_id: int, year: int, number: int) -> Non
 def insert_invoice(uow: UnitOfWork, tenant_id: int, fields: dict[str, Any]) -> int:
     values = {name: cache.dumps(value) if name in _JSON else value for name, value in fields.items()}
     names = ", ".join(values)
-    marks = ", ".join(["%s"] * len(values))
-    return uow.insert(f"INSERT INTO invoices (tenant_id, {names}) VALUES (%s, {marks})",
+    return uow.insert(f"INSERT INTO invoices (tenant_id, {names}) VALUES (%s, {marks(values)})",
                       (tenant_id, *values.values()))
 
 
@@ -111,10 +111,10 @@ def get_invoice(session: Session, tenant_id: int, invoice_id: int) -> dict[str, 
 
 
 def set_s3_key(session: Session, tenant_id: int, invoice_id: int, key: str) -> None:
-    session.execute("UPDATE invoices FORCE INDEX (PRIMARY) SET s3_key = %s WHERE tenant_id = %s AND id = %s",
+    session.execute(f"UPDATE invoices {BY_ID} SET s3_key = %s WHERE tenant_id = %s AND id = %s",
                     (key, tenant_id, invoice_id))
 
 
 def mark_emailed(session: Session, tenant_id: int, invoice_id: int, when: datetime) -> None:
-    session.execute("UPDATE invoices FORCE INDEX (PRIMARY) SET emailed_at = %s WHERE tenant_id = %s AND id = %s",
+    session.execute(f"UPDATE invoices {BY_ID} SET emailed_at = %s WHERE tenant_id = %s AND id = %s",
                     (when, tenant_id, invoice_id))

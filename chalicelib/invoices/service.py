@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from chalicelib.orders import lifecycle
+from chalicelib.orders import api as orders
 from chalicelib.platform import audit, cache
 from chalicelib.platform.db import Database, UnitOfWork
 from chalicelib.platform.errors import NotFound
@@ -73,7 +73,7 @@ def _issue(uow: UnitOfWork, tenant_id: int, order_id: int, seller: dict[str, Any
            clock: Clock) -> Issued:
     # The order's row lock makes "has it an invoice yet?" and the insert one step: a second
     # issuer for the same order waits here, then finds the first one's invoice.
-    order = lifecycle.lock_order(uow, tenant_id, order_id)
+    order = orders.lock_order(uow, tenant_id, order_id)
     existing = repo.sale_invoice(uow, tenant_id, order_id)
     if existing is not None:
         uow.commit()
@@ -128,9 +128,9 @@ def ensure_stored(db: Database, tenant_id: int, invoice: dict[str, Any]) -> dict
 
 
 def _shipping_name(tenant: Mapping[str, Any], code: str | None) -> str | None:
-    from chalicelib.cart.shipping import methods
+    from chalicelib.cart.api import shipping_methods
 
-    return next((m.name for m in methods(tenant.get("settings")) if m.code == code), code)
+    return next((m.name for m in shipping_methods(tenant.get("settings")) if m.code == code), code)
 
 
 # -- e-mail --------------------------------------------------------------------------------------
@@ -154,8 +154,7 @@ def email_invoice(db: Database, tenant_id: int, invoice: Mapping[str, Any], *,
 
 
 def _queue_email(db: Database, tenant_id: int, invoice: Mapping[str, Any]) -> str:
-    from chalicelib.notifications.errors import NotificationError
-    from chalicelib.notifications.templates import LANGUAGES
+    from chalicelib.notifications.api import LANGUAGES, NotificationError
 
     contact = repo.recipient(db.session(), tenant_id, invoice["order_id"])
     assert contact is not None  # invoices.order_id is a foreign key
@@ -183,7 +182,7 @@ def process_paid_order(db: Database, tenant_id: int, order_id: int) -> dict[str,
     try:
         issued = issue_invoice(db, tenant_id, order_id)
     except OrderNotInvoiceable as exc:
-        if exc.order_status == lifecycle.CANCELLED:
+        if exc.order_status == orders.CANCELLED:
             log.info("order cancelled before its invoice; none issued", extra={"order_id": order_id})
             return None
         raise  # e.g. not paid yet: let SQS retry, then dead-letter it for a look

@@ -36,10 +36,8 @@ FIELD_MESSAGES_TR: dict[str, str] = {
     "image_ids_mismatch": "Liste ürünün tüm görsellerini birer kez içermelidir.",
 }
 
-for _code, _texts in MESSAGES.items():
-    i18n.MESSAGES.setdefault(_code, _texts)
-for _type, _text in FIELD_MESSAGES_TR.items():
-    i18n.FIELD_MESSAGES_TR.setdefault(_type, _text)
+i18n.register(messages=MESSAGES)
+i18n.register(field_messages_tr=FIELD_MESSAGES_TR)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from chalicelib.catalog.service import forget_product
+from chalicelib.catalog.api import forget_product
 from chalicelib.platform import audit
 from chalicelib.platform.db import Database, UnitOfWork
 from chalicelib.platform.errors import NotFound

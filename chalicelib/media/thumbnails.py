@@ -25,7 +25,7 @@ from collections import Counter
 from typing import Any
 from urllib.parse import unquote_plus
 
-from chalicelib.catalog.service import forget_product
+from chalicelib.catalog.api import forget_product
 from chalicelib.platform import audit
 from chalicelib.platform.db import UnitOfWork, get_db
 from chalicelib.platform.logging import get_logger

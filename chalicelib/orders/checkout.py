@@ -1,33 +1,28 @@
 """POST /api/orders: the cart becomes an order, in one transaction (issue 5 item 2).
 
-    1. lock the user's cart row (a second checkout of the same cart waits, then finds it empty)
-    2. Idempotency-Key: an order already made with this key is answered again (same request)
-       or refused (409, a different request reusing the key) - read after the lock, so two
-       concurrent requests with one key cannot both pass
+    1. Idempotency-Key (platform/idempotency.py): the key's row is claimed first; an order
+       already made with this key is answered again (same request) or refused (409, a different
+       request reusing the key); a concurrent request with the key waits for the first's answer
+    2. lock the user's cart row (a second checkout of the same cart waits, then finds it empty)
     3. live prices → cart.totals.compute (the very function the cart view shows totals with);
        the optional expected_total guards against a price change since the customer looked
     4. order, items (price/name/VAT snapshot), first timeline entry + OrderPlaced outbox event
     5. reserve stock last, in variation-id order (conditional UPDATE; short → 409 and the whole
        transaction rolls back), so hot rows stay locked for the shortest time
-    6. empty the cart, commit; caches of the touched products are dropped after the commit.
-
-A concurrent duplicate that still collides on ux_idempotency (possible only without a cart row
-to lock) is answered with the winner's order.
+    6. empty the cart, record the key's answer, commit; caches of the touched products are
+       dropped after the commit.
 """
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
 import pymysql
 
-from chalicelib.cart import shipping
-from chalicelib.cart.checkout import empty_cart, lock_user_cart
-from chalicelib.cart.totals import Line, compute
-from chalicelib.platform import cache
+from chalicelib.cart.api import Line, compute, empty_cart, lock_user_cart, shipping_method
+from chalicelib.platform import idempotency
 from chalicelib.platform.db import Database, UnitOfWork
 from chalicelib.platform.errors import BadRequest, Conflict, NotFound
 from chalicelib.platform.text import reference_number
@@ -36,7 +31,7 @@ from . import lifecycle, stock
 from . import repository as repo
 
 DEFAULT_RESERVATION_MINUTES = 30
-MAX_KEY_LENGTH = 100
+CHECKOUT = idempotency.Operation("checkout")
 
 
 @dataclass
@@ -47,21 +42,22 @@ class Placed:
 
 def place_order(db: Database, tenant: Any, user_id: int, body: Any, idempotency_key: str | None,
                 *, ip: str | None = None, user_agent: str | None = None) -> Placed:
-    key = _key(user_id, idempotency_key)
-    request_hash = hashlib.sha256(cache.dumps(body.model_dump(mode="json")).encode()).hexdigest()
+    key = idempotency.key(tenant.id, CHECKOUT, user_id, idempotency_key, body.model_dump(mode="json"))
+    if key is None:  # the route requires the header; a caller that skipped the router still may not
+        raise BadRequest("idempotency_key_required")
 
     def work(uow: UnitOfWork) -> Placed:
+        earlier = idempotency.claim(uow, key)
+        if earlier is not None:
+            return Placed(int(earlier.body["id"]), replayed=True)
         cart_id, lines = lock_user_cart(uow, tenant.id, user_id)
-        existing = repo.by_idempotency_key(uow, tenant.id, key)
-        if existing is not None:
-            return _replay(existing, user_id, request_hash)
         if not lines:
             raise Conflict("cart_empty")
         unsellable = [line.variation_id for line in lines if not line.sellable]
         if unsellable:
             raise Conflict("cart_item_unavailable", details={"variation_ids": unsellable})
 
-        method = shipping.method(tenant.settings, body.shipping_method)
+        method = shipping_method(tenant.settings, body.shipping_method)
         totals = compute([Line(line.variation_id, line.product_id, line.quantity, line.unit_price, line.vat_rate)
                           for line in lines], shipping=method)
         if body.expected_total is not None and body.expected_total != totals.grand_total:
@@ -86,7 +82,6 @@ def place_order(db: Database, tenant: Any, user_id: int, body: Any, idempotency_
             "shipping_address": json.dumps(ship_to, ensure_ascii=False),
             "billing_address": json.dumps(bill_to, ensure_ascii=False),
             "contact_email": contact.get("email"), "customer_note": body.customer_note,
-            "idempotency_key": key, "request_hash": request_hash,
             "reserved_until": _utcnow() + dt.timedelta(minutes=minutes),
             "source": body.source, "ip": ip, "user_agent": (user_agent or "")[:255] or None,
         }
@@ -110,35 +105,15 @@ def place_order(db: Database, tenant: Any, user_id: int, body: Any, idempotency_
         assert cart_id is not None
         empty_cart(uow, tenant.id, cart_id)
         effects.schedule(uow)
+        idempotency.record(uow, key, 201, {"id": order_id})
         uow.commit()
         return Placed(order_id, replayed=False)
 
-    try:
-        return db.transaction(work)
-    except pymysql.err.IntegrityError as exc:
-        if exc.args and exc.args[0] == 1062 and "ux_idempotency" in str(exc):
-            existing = repo.by_idempotency_key(db.session(), tenant.id, key)
-            if existing is not None:
-                return _replay(existing, user_id, request_hash)
-        raise
-
-
-def _key(user_id: int, idempotency_key: str | None) -> str:
-    """Keys are the client's, scoped per user: two customers' apps may pick the same UUID."""
-    key = (idempotency_key or "").strip()
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise BadRequest("idempotency_key_required")
-    return f"{user_id}:{key}"
-
-
-def _replay(existing: dict[str, Any], user_id: int, request_hash: str) -> Placed:
-    if existing["user_id"] != user_id or existing["request_hash"] != request_hash:
-        raise Conflict("idempotency_key_reused")
-    return Placed(existing["id"], replayed=True)
+    return db.transaction(work)
 
 
 def _address(uow: UnitOfWork, tenant_id: int, user_id: int, address_id: int, field: str) -> dict[str, Any]:
-    from chalicelib.addresses.service import order_snapshot
+    from chalicelib.addresses.api import order_snapshot
 
     try:
         return order_snapshot(uow, tenant_id, user_id, address_id)

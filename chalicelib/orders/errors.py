@@ -13,11 +13,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tr": "Sipariş '{from}' durumundan '{to}' durumuna geçemez.",
         "en": "The order cannot go from '{from}' to '{to}'.",
     },
-    # idempotency_key_required / _invalid: the platform's (routing checks the header)
-    "idempotency_key_reused": {
-        "tr": "Bu Idempotency-Key farklı bir sipariş isteği için kullanıldı; yeni sipariş için yeni anahtar gönderin.",
-        "en": "This Idempotency-Key was used for a different order request; send a new key for a new order.",
-    },
+    # idempotency_key_required / _invalid / _reused / idempotency_in_progress: the platform's
+    # (platform/idempotency.py)
     "cart_empty": {"tr": "Sepetiniz boş.", "en": "Your cart is empty."},
     "cart_item_unavailable": {
         "tr": "Sepetinizdeki bazı ürünler artık satışta değil; sepetinizi güncelleyin.",
@@ -43,5 +40,4 @@ MESSAGES: dict[str, dict[str, str]] = {
     "refund_not_found": {"tr": "İade kaydı bulunamadı.", "en": "Refund not found."},
 }
 
-for _code, _texts in MESSAGES.items():
-    i18n.MESSAGES.setdefault(_code, _texts)
+i18n.register(messages=MESSAGES)

@@ -21,6 +21,7 @@ from typing import Any
 from chalicelib.platform import outbox
 from chalicelib.platform.db import Session, UnitOfWork
 from chalicelib.platform.errors import Conflict
+from chalicelib.platform.sql import BY_ID, lock_row
 
 from . import lifecycle, stock
 from . import repository as repo
@@ -70,7 +71,7 @@ def payment_failed(uow: UnitOfWork, tenant_id: int, order_id: int, *, reason: st
     """A payment attempt failed; the customer may try again until the reservation runs out."""
     order = lifecycle.lock_order(uow, tenant_id, order_id)
     if order["status"] == lifecycle.PENDING_PAYMENT:
-        uow.execute("UPDATE orders FORCE INDEX (PRIMARY) SET payment_status = 'failed' WHERE tenant_id = %s AND id = %s",
+        uow.execute(f"UPDATE orders {BY_ID} SET payment_status = 'failed' WHERE tenant_id = %s AND id = %s",
                     (tenant_id, order_id))
         uow.execute("""INSERT INTO order_status_history (tenant_id, order_id, from_status, to_status, actor_type, note)
                        VALUES (%s, %s, %s, %s, 'system', %s)""",
@@ -111,7 +112,7 @@ def request_refund(uow: UnitOfWork, order: dict[str, Any], amount: Decimal, *, r
         left -= part
         if left <= 0:
             break
-    uow.execute("UPDATE orders FORCE INDEX (PRIMARY) SET payment_status = 'refund_pending' WHERE tenant_id = %s AND id = %s",
+    uow.execute(f"UPDATE orders {BY_ID} SET payment_status = 'refund_pending' WHERE tenant_id = %s AND id = %s",
                 (tenant_id, order["id"]))
     outbox.add(uow, tenant_id, "RefundRequested", {
         "order_id": order["id"], "order_number": order["order_number"], "user_id": order["user_id"],
@@ -131,18 +132,17 @@ def refund_succeeded(uow: UnitOfWork, tenant_id: int, refund_id: int, *, provide
     if order_id is None:
         raise Conflict("refund_not_found")
     order = lifecycle.lock_order(uow, tenant_id, int(order_id))
-    refund = uow.one("SELECT * FROM payment_refunds FORCE INDEX (PRIMARY) WHERE tenant_id = %s AND id = %s FOR UPDATE",
-                     (tenant_id, refund_id))
-    payment = uow.one("SELECT id, order_id, amount, refunded_amount FROM payments FORCE INDEX (PRIMARY) "
-                      "WHERE tenant_id = %s AND id = %s FOR UPDATE", (tenant_id, refund["payment_id"] if refund else 0))
+    refund = lock_row(uow, "payment_refunds", tenant_id, refund_id)
+    payment = lock_row(uow, "payments", tenant_id, refund["payment_id"] if refund else 0,
+                       columns="id, order_id, amount, refunded_amount")
     if refund is None or payment is None:
         raise Conflict("refund_not_found")
     if refund["status"] == "succeeded":
         return order
-    uow.execute("UPDATE payment_refunds FORCE INDEX (PRIMARY) SET status = 'succeeded', provider_refund_id = %s "
+    uow.execute(f"UPDATE payment_refunds {BY_ID} SET status = 'succeeded', provider_refund_id = %s "
                 "WHERE tenant_id = %s AND id = %s", (provider_refund_id, tenant_id, refund_id))
     refunded_amount = payment["refunded_amount"] + refund["amount"]
-    uow.execute("UPDATE payments FORCE INDEX (PRIMARY) SET refunded_amount = %s, status = %s WHERE tenant_id = %s AND id = %s",
+    uow.execute(f"UPDATE payments {BY_ID} SET refunded_amount = %s, status = %s WHERE tenant_id = %s AND id = %s",
                 (refunded_amount, "refunded" if refunded_amount >= payment["amount"] else "partially_refunded",
                  tenant_id, payment["id"]))
     refunded_total = order["refunded_total"] + refund["amount"]
@@ -152,7 +152,7 @@ def refund_succeeded(uow: UnitOfWork, tenant_id: int, refund_id: int, *, provide
                                (tenant_id, order["id"]))
     payment_status = ("refund_pending" if still_pending else
                       "refunded" if refunded_total >= order["paid_total"] else "partially_refunded")
-    uow.execute("UPDATE orders FORCE INDEX (PRIMARY) SET refunded_total = %s, payment_status = %s "
+    uow.execute(f"UPDATE orders {BY_ID} SET refunded_total = %s, payment_status = %s "
                 "WHERE tenant_id = %s AND id = %s", (refunded_total, payment_status, tenant_id, order["id"]))
     order = {**order, "refunded_total": refunded_total, "payment_status": payment_status}
     awaiting = uow.scalar("""SELECT COUNT(*) FROM returns WHERE tenant_id = %s AND order_id = %s

@@ -22,6 +22,7 @@ from typing import Any
 from chalicelib.platform import outbox
 from chalicelib.platform.db import UnitOfWork
 from chalicelib.platform.errors import Conflict, NotFound
+from chalicelib.platform.sql import BY_ID, lock_row
 
 PENDING_PAYMENT = "pending_payment"
 PAID = "paid"
@@ -99,8 +100,7 @@ def check(from_status: str, to_status: str, actor: Actor) -> None:
 
 def lock_order(uow: UnitOfWork, tenant_id: int, order_id: int, *, user_id: int | None = None) -> dict[str, Any]:
     """The order row, locked for this transaction.  With `user_id`, another user's order is 404."""
-    row = uow.one("SELECT * FROM orders FORCE INDEX (PRIMARY) WHERE tenant_id = %s AND id = %s FOR UPDATE",
-                  (tenant_id, order_id))
+    row = lock_row(uow, "orders", tenant_id, order_id)
     if row is None or (user_id is not None and row["user_id"] != user_id):
         raise NotFound("order_not_found")
     return row
@@ -119,7 +119,7 @@ def transition(uow: UnitOfWork, order: dict[str, Any], to_status: str, actor: Ac
     sets = [f"{name} = %s" for name in columns]
     if to_status in _STAMPS:
         sets.append(f"{_STAMPS[to_status]} = UTC_TIMESTAMP(6)")
-    uow.execute(f"UPDATE orders FORCE INDEX (PRIMARY) SET {', '.join(sets)}, version = version + 1 "
+    uow.execute(f"UPDATE orders {BY_ID} SET {', '.join(sets)}, version = version + 1 "
                 "WHERE tenant_id = %s AND id = %s", (*columns.values(), order["tenant_id"], order["id"]))
     record(uow, order, from_status, to_status, actor, note=note, event=event)
     return {**order, **columns, "version": order["version"] + 1}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.notifications.service import notify
+from chalicelib.notifications.api import notify
 from chalicelib.platform import tenancy
 from chalicelib.platform.db import get_db
 from chalicelib.platform.text import format_try

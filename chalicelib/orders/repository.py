@@ -1,19 +1,17 @@
 """SQL of the orders area: orders, their items, timeline, reservations and stock moves.
 
 Every statement names the tenant.  Writes to rows by id name the primary key
-(FORCE INDEX (PRIMARY), see catalog_admin.product_repository.BY_ID): under READ COMMITTED
-MariaDB lost concurrent updates made through a secondary index.  Stock rows are always touched
+(FORCE INDEX (PRIMARY), platform/sql.py BY_ID): under READ COMMITTED MariaDB lost concurrent
+updates made through a secondary index.  Stock rows are always touched
 in variation-id order (callers sort), so two orders sharing products cannot deadlock.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from chalicelib.platform.db import Session, UnitOfWork
-
-BY_ID = "FORCE INDEX (PRIMARY)"
+from chalicelib.platform.sql import BY_ID, lock_row, marks
 
 ORDER_COLUMNS = (
     "id, tenant_id, order_number, user_id, status, payment_status, payment_method, currency, subtotal, discount_total, "
@@ -27,16 +25,7 @@ ITEM_COLUMNS = (
 )
 
 
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join(["%s"] * len(values))
-
-
 # -- checkout ---------------------------------------------------------------------------------
-def by_idempotency_key(session: Session, tenant_id: int, key: str) -> dict[str, Any] | None:
-    return session.one("SELECT id, user_id, request_hash FROM orders WHERE tenant_id = %s AND idempotency_key = %s",
-                       (tenant_id, key))
-
-
 def user_contact(session: Session, tenant_id: int, user_id: int) -> dict[str, Any] | None:
     """The customer's e-mail and language for the order's contact snapshot (read-only use of
     accounts' users table: the orders Lambda should not load the accounts area for two columns)."""
@@ -44,7 +33,7 @@ def user_contact(session: Session, tenant_id: int, user_id: int) -> dict[str, An
 
 
 def insert_order(uow: UnitOfWork, fields: dict[str, Any]) -> int:
-    return uow.insert(f"INSERT INTO orders ({', '.join(fields)}) VALUES ({_marks(list(fields))})",
+    return uow.insert(f"INSERT INTO orders ({', '.join(fields)}) VALUES ({marks(list(fields))})",
                       list(fields.values()))
 
 
@@ -68,7 +57,7 @@ def reserve(uow: UnitOfWork, tenant_id: int, variation_id: int, quantity: int) -
 
 def available(session: Session, tenant_id: int, variation_ids: list[int]) -> dict[int, int]:
     rows = session.all(f"SELECT id, GREATEST(stock - reserved, 0) AS available FROM product_variations {BY_ID} "
-                       f"WHERE tenant_id = %s AND id IN ({_marks(variation_ids)})", (tenant_id, *variation_ids))
+                       f"WHERE tenant_id = %s AND id IN ({marks(variation_ids)})", (tenant_id, *variation_ids))
     return {r["id"]: int(r["available"]) for r in rows}
 
 
@@ -90,8 +79,7 @@ def sell(uow: UnitOfWork, tenant_id: int, variation_id: int, quantity: int) -> i
 def restock(uow: UnitOfWork, tenant_id: int, variation_id: int, quantity: int) -> tuple[int, int]:
     """Units come back on the shelf (paid order cancelled, return received).
     Returns (available before, available after)."""
-    row = uow.one(f"SELECT stock, reserved FROM product_variations {BY_ID} WHERE tenant_id = %s AND id = %s FOR UPDATE",
-                  (tenant_id, variation_id))
+    row = lock_row(uow, "product_variations", tenant_id, variation_id, columns="stock, reserved")
     if row is None:
         return 0, 0
     uow.execute(f"UPDATE product_variations {BY_ID} SET stock = stock + %s, version = version + 1 "
@@ -106,8 +94,8 @@ def add_product_counters(uow: UnitOfWork, tenant_id: int, deltas: dict[int, tupl
     crossed = []
     for product_id in sorted(deltas):
         stock_delta, sold_delta = deltas[product_id]
-        before = uow.scalar(f"SELECT total_stock FROM products {BY_ID} WHERE tenant_id = %s AND id = %s FOR UPDATE",
-                            (tenant_id, product_id))
+        locked = lock_row(uow, "products", tenant_id, product_id, columns="total_stock")
+        before = None if locked is None else locked["total_stock"]
         uow.execute(f"""UPDATE products {BY_ID} SET total_stock = GREATEST(total_stock + %s, 0),
                                sold_count = GREATEST(sold_count + %s, 0) WHERE tenant_id = %s AND id = %s""",
                     (stock_delta, sold_delta, tenant_id, product_id))
@@ -134,7 +122,7 @@ def items_of(session: Session, tenant_id: int, order_ids: list[int]) -> list[dic
     if not order_ids:
         return []
     return session.all(f"SELECT order_id, {ITEM_COLUMNS} FROM order_items WHERE tenant_id = %s "
-                       f"AND order_id IN ({_marks(order_ids)}) ORDER BY order_id, id", (tenant_id, *order_ids))
+                       f"AND order_id IN ({marks(order_ids)}) ORDER BY order_id, id", (tenant_id, *order_ids))
 
 
 def history_of(session: Session, tenant_id: int, order_id: int) -> list[dict[str, Any]]:
@@ -161,7 +149,7 @@ def list_for_user(session: Session, tenant_id: int, user_id: int, *, statuses: l
     where: list[str] = ["tenant_id = %s", "user_id = %s"]
     params: list[Any] = [tenant_id, user_id]
     if statuses:
-        where.append(f"status IN ({_marks(statuses)})")
+        where.append(f"status IN ({marks(statuses)})")
         params.extend(statuses)
     if before_id is not None:
         where.append("id < %s")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from chalice import Response
 
+from chalicelib.platform import idempotency
 from chalicelib.platform.db import get_db
 from chalicelib.platform.http import json_response
 from chalicelib.platform.routing import USER, Call, Router
@@ -40,7 +41,7 @@ def place_order(call: Call) -> Response:
                                   user_agent=call.header("user-agent"))
     order = OrderOut.model_validate(service.get_order(db.session(), call.tenant.id, placed.order_id,
                                                       just_placed=not placed.replayed))
-    return json_response(order, 201, {"Idempotent-Replayed": "true"} if placed.replayed else None)
+    return json_response(order, 201, idempotency.headers(placed.replayed))
 
 
 @router.get("/api/orders", auth=USER, query=OrderListQuery, response=OrderPage)

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from chalicelib.platform.fields import Line, Money, Patch, Text, Timestamp
+from chalicelib.platform.fields import Line, Money, Patch, Text, Timestamp, none_if_blank
 
 from . import lifecycle
 
@@ -14,8 +14,6 @@ Status = Literal["pending_payment", "paid", "preparing", "shipped", "delivered",
                  "return_requested", "returned", "refunded"]
 
 
-def _none_if_blank(value: str | None) -> str | None:
-    return value or None  # Text / Line already stripped it
 
 
 class CheckoutIn(BaseModel):
@@ -33,7 +31,7 @@ class CheckoutIn(BaseModel):
                                          "price_changed if it differs; null: not checked")
     source: Literal["mobile", "web"] = "web"
 
-    _note = field_validator("customer_note")(_none_if_blank)
+    _note = field_validator("customer_note", mode="before")(none_if_blank)
 
 
 class OrderListQuery(BaseModel):
@@ -49,7 +47,7 @@ class CancelIn(Patch):
 
     reason: Line | None = Field(default=None, max_length=255, description="optional; null or blank: none")
 
-    _reason = field_validator("reason")(_none_if_blank)
+    _reason = field_validator("reason", mode="before")(none_if_blank)
 
 
 class OrderSummary(BaseModel):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from chalicelib.catalog.effects import Effects
+from chalicelib.catalog.api import Effects
 from chalicelib.platform.db import UnitOfWork
 from chalicelib.platform.errors import Conflict
 

@@ -2,12 +2,14 @@
 
 Registered into the platform catalogue when imported (see chalicelib/addresses/errors.py).
 The orders area's own codes (order_not_found, illegal_transition, amount_mismatch) come from
-chalicelib/orders/errors.py, imported here so this Lambda carries them too.
+chalicelib/orders/errors.py, registered here through chalicelib.orders.api so this Lambda carries them too.
 """
 from __future__ import annotations
 
-from chalicelib.orders import errors as _orders_errors  # noqa: F401 - registers order_not_found etc.
+from chalicelib.orders.api import register_messages as register_order_messages
 from chalicelib.platform import i18n
+
+register_order_messages()  # order_not_found, illegal_transition, amount_mismatch, ...
 
 MESSAGES: dict[str, dict[str, str]] = {
     "order_version_conflict": {
@@ -29,11 +31,8 @@ FIELD_MESSAGES_TR: dict[str, str] = {
     "date_range_invalid": "Bitiş tarihi başlangıç tarihinden önce olamaz.",
     "amount_range_invalid": "En yüksek tutar en düşük tutardan küçük olamaz.",
     "query_too_short": "Arama metni en az 2 karakter olmalıdır.",
-    "date_out_of_range": "1000 ile 9998 yılları arasında bir tarih girin.",
     "datetime_invalid": "Bir tarih (2025-01-31) ya da ISO 8601 zamanı (2025-01-31T09:30:00+03:00) girin.",
 }
 
-for _code, _texts in MESSAGES.items():
-    i18n.MESSAGES.setdefault(_code, _texts)
-for _type, _text in FIELD_MESSAGES_TR.items():
-    i18n.FIELD_MESSAGES_TR.setdefault(_type, _text)
+i18n.register(messages=MESSAGES)
+i18n.register(field_messages_tr=FIELD_MESSAGES_TR)

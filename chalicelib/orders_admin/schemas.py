@@ -12,10 +12,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from chalicelib.orders.schemas import OrderOut, Status
-from chalicelib.platform.fields import Line, Money, Patch, Text, Timestamp
+from chalicelib.orders.api import OrderOut, Status
+from chalicelib.platform.fields import Line, Money, Patch, Text, Timestamp, none_if_blank
+from chalicelib.platform.keyset import CursorError, Position, invalid_cursor
 
-from . import cursor as cursors
+from .repository import SORTS
 
 PaymentStatus = Literal["unpaid", "awaiting_transfer", "paid", "failed", "refund_pending", "refunded",
                         "partially_refunded"]
@@ -39,13 +40,13 @@ def _day_start_utc(day: dt.date) -> dt.datetime:
     return _utc(dt.datetime(day.year, day.month, day.day, tzinfo=TURKEY))
 
 
-def _cursor_for(value: str | None, sort: str | None) -> cursors.Cursor | None:
+def _cursor_for(value: str | None, sort: str | None) -> Position | None:
     if value is None or sort is None:
         return None
     try:
-        return cursors.decode(value, sort)
-    except cursors.CursorError:
-        raise PydanticCustomError("cursor_invalid", "The cursor is invalid; start from the first page.") from None
+        return SORTS[sort].decode(value)
+    except CursorError:
+        raise invalid_cursor() from None
 
 
 def _lower_bound(value: dt.datetime | dt.date | None) -> dt.datetime | None:
@@ -65,6 +66,7 @@ def _upper_bound(value: dt.datetime | dt.date | None) -> dt.datetime | None:
 
 
 CURSOR_DESCRIPTION = "next_cursor of the previous page (opaque; only valid for the same sort)"
+CURSOR_MAX = 256
 
 
 class OrderListQuery(BaseModel):
@@ -87,10 +89,10 @@ class OrderListQuery(BaseModel):
         "an order number or its start (S250131-AC...), an e-mail or its start (has '@'), or the "
         "customer's name: words that start the account's first or last name"))
     sort: Sort = "newest"
-    cursor: str | None = Field(default=None, max_length=cursors.MAX_CURSOR_LENGTH, description=CURSOR_DESCRIPTION)
+    cursor: str | None = Field(default=None, max_length=CURSOR_MAX, description=CURSOR_DESCRIPTION)
     limit: int = Field(default=20, ge=1, le=100)
 
-    _after: cursors.Cursor | None = PrivateAttr(default=None)
+    _after: Position | None = PrivateAttr(default=None)
 
     @field_validator("placed_from", "placed_to", mode="before")
     @classmethod
@@ -158,7 +160,7 @@ class OrderListQuery(BaseModel):
         return _lower_bound(self.placed_from), _upper_bound(self.placed_to)
 
     @property
-    def after(self) -> cursors.Cursor | None:
+    def after(self) -> Position | None:
         return self._after
 
 
@@ -169,10 +171,10 @@ class QueueQuery(BaseModel):
         "refund_pending: cancelled orders whose money is still to go back, longest waiting first; "
         "expiring: unpaid orders whose stock hold ends within `within_minutes` (or already ended), soonest first"))
     within_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
-    cursor: str | None = Field(default=None, max_length=cursors.MAX_CURSOR_LENGTH, description=CURSOR_DESCRIPTION)
+    cursor: str | None = Field(default=None, max_length=CURSOR_MAX, description=CURSOR_DESCRIPTION)
     limit: int = Field(default=20, ge=1, le=100)
 
-    _after: cursors.Cursor | None = PrivateAttr(default=None)
+    _after: Position | None = PrivateAttr(default=None)
 
     @field_validator("cursor")
     @classmethod
@@ -186,7 +188,7 @@ class QueueQuery(BaseModel):
         return self
 
     @property
-    def after(self) -> cursors.Cursor | None:
+    def after(self) -> Position | None:
         return self._after
 
 
@@ -278,8 +280,6 @@ class AdminOrderOut(OrderOut):
 # Staff actions on an order are Patch bodies: unknown fields are refused, and null is accepted
 # only where the field says what it means (an optional note or reference: none; the staff note:
 # cleared); anywhere else null is a 400 naming the field.
-def _none_if_blank(value: str | None) -> str | None:
-    return value or None  # Line / Text already stripped it
 
 
 class StatusIn(Patch):
@@ -291,7 +291,7 @@ class StatusIn(Patch):
         "the order's `version` as the panel showed it; 409 order_version_conflict if it has moved on; "
         "null: not checked"))
 
-    _note = field_validator("note")(_none_if_blank)
+    _note = field_validator("note", mode="before")(none_if_blank)
 
 
 class MarkPaidIn(Patch):
@@ -300,7 +300,7 @@ class MarkPaidIn(Patch):
     reference: Line | None = Field(default=None, max_length=100,
                                    description="bank reference / receipt number; null or blank: none")
 
-    _reference = field_validator("reference")(_none_if_blank)
+    _reference = field_validator("reference", mode="before")(none_if_blank)
 
 
 class CancelIn(Patch):
@@ -311,4 +311,4 @@ class NoteIn(Patch):
     CLEARABLE = frozenset({"admin_note"})
     admin_note: Text | None = Field(max_length=5000, description="staff-only; null or blank clears it")
 
-    _note = field_validator("admin_note")(_none_if_blank)
+    _note = field_validator("admin_note", mode="before")(none_if_blank)

@@ -14,19 +14,17 @@ import datetime as dt
 import re
 from typing import Any
 
-from chalicelib.orders import hooks, lifecycle
-from chalicelib.orders import service as orders
-from chalicelib.orders.lifecycle import Actor
+from chalicelib.orders import api as orders
+from chalicelib.orders.api import Actor
 from chalicelib.platform import audit
 from chalicelib.platform.db import Database, UnitOfWork
 from chalicelib.platform.errors import Conflict
 
-from . import cursor as cursors
 from . import repository as repo
 from .schemas import OrderListQuery, QueueQuery
 
 # Legal for staff, but the move belongs to another flow with its own side effects.
-RETURN_STATUSES = frozenset({lifecycle.RETURN_REQUESTED, lifecycle.RETURNED, lifecycle.REFUNDED})
+RETURN_STATUSES = frozenset({orders.RETURN_REQUESTED, orders.RETURNED, orders.REFUNDED})
 # "S250131-ACDE4F", "s250131", "250131-AC": the start of an order number (S + yymmdd + - + 6).
 # [0-9], not \d: \d also matches "٢٥٠١" and other scripts' digits, which no order number has.
 _ORDER_NUMBER = re.compile(r"S?[0-9]{1,6}(-[A-Z0-9]{0,6})?")
@@ -66,7 +64,7 @@ def search_terms(q: str | None) -> dict[str, Any]:
 def _page(rows: list[dict[str, Any]], limit: int, sort: str) -> dict[str, Any]:
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": [_row(r) for r in rows], "next_cursor": cursors.encode(sort, rows[-1]) if more else None}
+    return {"items": [_row(r) for r in rows], "next_cursor": repo.SORTS[sort].encode_row(rows[-1]) if more else None}
 
 
 def _row(row: dict[str, Any]) -> dict[str, Any]:
@@ -77,7 +75,7 @@ def _row(row: dict[str, Any]) -> dict[str, Any]:
 
 def summary(db: Database, tenant_id: int) -> dict[str, Any]:
     counts = repo.status_counts(db.reader(), tenant_id)
-    every = {status: counts.get(status, 0) for status in lifecycle.STATUSES}
+    every = {status: counts.get(status, 0) for status in orders.STATUSES}
     return {"counts": every, "total": sum(counts.values())}
 
 
@@ -101,16 +99,16 @@ def detail(db: Database, tenant_id: int, order_id: int, admin_id: int) -> dict[s
     order = orders.get_order(session, tenant_id, order_id)
     staff = repo.staff_columns(session, tenant_id, order_id) or {}
     account = repo.customer(session, tenant_id, order["user_id"]) if order["user_id"] else None
-    allowed = lifecycle.allowed(order["status"], Actor.admin(admin_id))
+    allowed = orders.allowed(order["status"], Actor.admin(admin_id))
     return {**order, **staff, "customer": account, "refunds": repo.refunds_of(session, tenant_id, order_id),
             "allowed_statuses": sorted(allowed),
             "next_steps": [{"status": s, "via": _via(order["status"], s)} for s in sorted(allowed)]}
 
 
 def _via(from_status: str, to_status: str) -> str:
-    if to_status == lifecycle.PAID:
+    if to_status == orders.PAID:
         return "mark_paid"
-    if to_status in RETURN_STATUSES or from_status == lifecycle.RETURN_REQUESTED:
+    if to_status in RETURN_STATUSES or from_status == orders.RETURN_REQUESTED:
         return "returns"
     return "status"
 
@@ -126,21 +124,21 @@ def change_status(db: Database, tenant_id: int, order_id: int, admin_id: int, *,
     actor = Actor.admin(admin_id)
 
     def work(uow: UnitOfWork) -> None:
-        order = lifecycle.lock_order(uow, tenant_id, order_id)
+        order = orders.lock_order(uow, tenant_id, order_id)
         _check_version(order, expected_version)
         if order["status"] == to_status:
             return
-        lifecycle.check(order["status"], to_status, actor)  # 409 illegal_transition
+        orders.check(order["status"], to_status, actor)  # 409 illegal_transition
         via = _via(order["status"], to_status)
         if via == "mark_paid":
             raise Conflict("use_mark_paid", details={"from": order["status"], "to": to_status})
         if via == "returns":
             raise Conflict("status_managed_by_returns", details={"from": order["status"], "to": to_status})
         before = _state(order)
-        if to_status == lifecycle.CANCELLED:
+        if to_status == orders.CANCELLED:
             orders.cancel_locked(uow, order, actor, note or "admin")
         else:
-            lifecycle.transition(uow, order, to_status, actor, note=note)
+            orders.transition(uow, order, to_status, actor, note=note)
         _audit(uow, tenant_id, order_id, "order.status", before, note=note)
         uow.commit()
 
@@ -154,8 +152,8 @@ def cancel(db: Database, tenant_id: int, order_id: int, admin_id: int, *, reason
     actor = Actor.admin(admin_id)
 
     def work(uow: UnitOfWork) -> None:
-        order = lifecycle.lock_order(uow, tenant_id, order_id)
-        if order["status"] == lifecycle.CANCELLED:
+        order = orders.lock_order(uow, tenant_id, order_id)
+        if order["status"] == orders.CANCELLED:
             return
         before = _state(order)
         orders.cancel_locked(uow, order, actor, reason)  # 409 illegal_transition once shipped
@@ -173,14 +171,14 @@ def mark_paid(db: Database, tenant_id: int, order_id: int, admin_id: int, *, met
     already paid answers unchanged (a double click, a retry); a cancelled one is 409."""
 
     def work(uow: UnitOfWork) -> None:
-        order = lifecycle.lock_order(uow, tenant_id, order_id)
+        order = orders.lock_order(uow, tenant_id, order_id)
         # hooks.record_manual_payment would refuse a paid order with 409 illegal_transition
         # (paid → paid); here a repeated confirmation is the same confirmation.
-        if order["payment_status"] == "paid" and order["status"] != lifecycle.PENDING_PAYMENT:
+        if order["payment_status"] == "paid" and order["status"] != orders.PENDING_PAYMENT:
             return
         before = _state(order)
-        hooks.record_manual_payment(uow, tenant_id, order_id, method=method, reference=reference,
-                                    actor=Actor.admin(admin_id))
+        orders.record_manual_payment(uow, tenant_id, order_id, method=method, reference=reference,
+                                     actor=Actor.admin(admin_id))
         _audit(uow, tenant_id, order_id, "order.mark_paid", before, reference=reference)
         uow.commit()
 
@@ -193,7 +191,7 @@ def set_note(db: Database, tenant_id: int, order_id: int, admin_id: int, *, note
     note never makes a colleague's status change stale."""
 
     def work(uow: UnitOfWork) -> None:
-        order = lifecycle.lock_order(uow, tenant_id, order_id)
+        order = orders.lock_order(uow, tenant_id, order_id)
         if order["admin_note"] == note:
             return
         repo.set_note(uow, tenant_id, order_id, note)

@@ -128,6 +128,12 @@ def clean_text(value: str, *, multiline: bool) -> str:
     return text
 
 
+def none_if_blank(value: Any) -> Any:
+    """For optional free text where "" and spaces mean none: a mode="before" validator
+    (`field_validator("note", mode="before")(none_if_blank)`)."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
 def _cleaned(multiline: bool) -> Any:
     """A wrap validator: the field's own constraints (max_length, ...) first judge the text as
     sent, as the document says they do (a 101-character value with a trailing space is too long,

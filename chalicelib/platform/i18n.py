@@ -77,9 +77,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tr": "İstek mevcut durumla çakışıyor.",
         "en": "The request conflicts with the current state.",
     },
+    # platform/idempotency.py: one code per outcome, for every area's idempotent writes
     "idempotency_key_reused": {
         "tr": "Bu Idempotency-Key farklı bir istekle kullanılmış.",
         "en": "This Idempotency-Key was used with a different request.",
+    },
+    "idempotency_in_progress": {
+        "tr": "Bu Idempotency-Key ile gönderilen istek hâlâ işleniyor; lütfen biraz sonra tekrar deneyin.",
+        "en": "The request sent with this Idempotency-Key is still being processed; please retry shortly.",
     },
     "invalid_credentials": {
         "tr": "E-posta veya şifre hatalı.",
@@ -195,6 +200,7 @@ FIELD_MESSAGES_TR: dict[str, str] = {
     "model_type": "Nesne olmalıdır.",
     "url_parsing": "Geçerli bir adres olmalıdır.",
     "url_scheme": "Adres http veya https ile başlamalıdır.",
+    "date_out_of_range": "1000 ile 9998 yılları arasında bir tarih girin.",
     "too_short": "Çok az öğe.",
     "too_long": "Çok fazla öğe.",
     # platform/fields.py
@@ -206,7 +212,22 @@ FIELD_MESSAGES_TR: dict[str, str] = {
     "json_too_deep": "Çok fazla iç içe düzey.",
     "json_too_large": "Çok büyük.",
     "null_not_allowed": "null olamaz.",
+    # platform/keyset.py
+    "cursor_invalid": "Sayfa imleci geçersiz; ilk sayfadan başlayın.",
 }
+
+
+def register(messages: dict[str, dict[str, str]] | None = None,
+             field_messages_tr: dict[str, str] | None = None) -> None:
+    """The one way an area adds its error messages (tr/en) and Turkish field messages to the
+    catalogue.  A code registered twice must mean the same thing: different texts for one code
+    are a bug (two areas answering one code differently), refused at import."""
+    for code, texts in (messages or {}).items():
+        if MESSAGES.setdefault(code, texts) != texts:
+            raise ValueError(f"error code {code!r} registered twice with different texts")
+    for error_type, text in (field_messages_tr or {}).items():
+        if FIELD_MESSAGES_TR.setdefault(error_type, text) != text:
+            raise ValueError(f"field message {error_type!r} registered twice with different texts")
 
 
 def negotiate(accept_language: str | None, default: str = "tr") -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from . import cache
 from .db import Database, Session, UnitOfWork
 from .logging import get_logger
+from .sql import marks
 
 log = get_logger("outbox")
 RELAY_GRACE_SECONDS = 60  # the commit callback normally publishes within milliseconds
@@ -84,9 +85,8 @@ def _publish(events: list[dict[str, Any]]) -> list[int]:
 
 def _mark_sent(session: Session, ids: list[int]) -> None:
     if ids:
-        marks = ", ".join(["%s"] * len(ids))
         session.execute(f"UPDATE outbox_events SET status = 'sent', sent_at = UTC_TIMESTAMP(6), "
-                        f"attempts = attempts + 1 WHERE id IN ({marks})", ids)
+                        f"attempts = attempts + 1 WHERE id IN ({marks(ids)})", ids)
 
 
 def relay(db: Database, *, grace_seconds: int = RELAY_GRACE_SECONDS, limit: int = RELAY_BATCH) -> dict[str, int]:

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from .context import Principal, RequestContext, Tenant, current
 from .errors import ApiError, NotFound
 from .http import error_response, json_response
+from .idempotency import KEY_MAX, header_key
 
 # OPEN: no API key needed (health checks from load balancers); PUBLIC: tenant key, no sign-in;
 # USER: signed in; ADMIN: staff token holding the route's permission.
@@ -31,7 +32,7 @@ OPEN, PUBLIC, USER, ADMIN = "open", "public", "user", "admin"
 
 # The deepest JSON body any route accepts; free-form fields set tighter limits (fields.JsonObject).
 MAX_JSON_DEPTH = 32
-IDEMPOTENCY_KEY_MAX = 100
+IDEMPOTENCY_KEY_MAX = KEY_MAX
 
 
 @dataclass(frozen=True)
@@ -149,12 +150,9 @@ def _has_surrogate(text: str) -> bool:
 
 def _idempotency_key(spec: RouteSpec, request: Any) -> None:
     """A route that needs the header says so (`idempotent="required"`) and gets it checked here,
-    so the document and the behaviour are one declaration.  The area scopes and stores it."""
-    key = (request.headers.get("idempotency-key") or "").strip()
-    if key and (len(key) > IDEMPOTENCY_KEY_MAX or not key.isascii() or not key.isprintable()):
-        raise ApiError("idempotency_key_invalid", status=400)
-    if not key and spec.key_required:
-        raise ApiError("idempotency_key_required", status=400)
+    so the document and the behaviour are one declaration.  The service scopes and stores it
+    (platform/idempotency.py)."""
+    header_key(request.headers.get("idempotency-key"), required=spec.key_required)
 
 
 def _parse_query(spec: RouteSpec, request: Any) -> Any:

@@ -25,15 +25,16 @@ from typing import Any
 
 import pymysql
 
-from chalicelib.orders import hooks, lifecycle, stock
-from chalicelib.orders.lifecycle import Actor
+from chalicelib.catalog.api import Effects
+from chalicelib.orders import api as orders
+from chalicelib.orders.api import Actor
 from chalicelib.platform import audit
 from chalicelib.platform.db import Database, UnitOfWork
 from chalicelib.platform.errors import Conflict
+from chalicelib.platform.keyset import Position
 
 from . import mail, states, views
 from . import repository as repo
-from .cursor import encode_cursor
 from .errors import NothingToRefund, RefundTooHigh, ReturnNotFound, invalid, problem
 from .service import get_return
 from .settle import settle, share
@@ -44,7 +45,7 @@ _CHECK_ERRORS = {CHECK_VIOLATION, 3819}
 
 # -- the queue ---------------------------------------------------------------------------------
 def queue(db: Database, tenant_id: int, *, statuses: Sequence[str] | None, date_from: dt.date | None,
-          date_to: dt.date | None, order_number: str | None, after: tuple[dt.datetime, int] | None,
+          date_to: dt.date | None, order_number: str | None, after: Position | None,
           limit: int) -> dict[str, Any]:
     session = db.session()
     rows = repo.list_for_admin(
@@ -55,7 +56,7 @@ def queue(db: Database, tenant_id: int, *, statuses: Sequence[str] | None, date_
     more = len(rows) > limit
     rows = rows[:limit]
     return {"items": views.build(session, tenant_id, rows, admin=True),
-            "next_cursor": encode_cursor(rows[-1]["created_at"], int(rows[-1]["id"])) if more else None}
+            "next_cursor": repo.QUEUE.encode_row(rows[-1]) if more else None}
 
 
 def _day_after(day: dt.date | None) -> dt.datetime | None:
@@ -79,7 +80,7 @@ def _decide(db: Database, tenant_id: int, return_id: int, target: str, action: s
         raise ReturnNotFound()
 
     def work(uow: UnitOfWork) -> bool:
-        order = lifecycle.lock_order(uow, tenant_id, int(found["order_id"]))
+        order = orders.lock_order(uow, tenant_id, int(found["order_id"]))
         ret = repo.lock_return(uow, tenant_id, return_id)
         if ret is None:
             raise ReturnNotFound()
@@ -132,13 +133,13 @@ def receive(db: Database, tenant_id: int, staff_id: int, return_id: int, *,
     def decide(uow: UnitOfWork, order: dict[str, Any], ret: dict[str, Any]) -> dict[str, Any]:
         items = {int(i["order_item_id"]): i for i in repo.items_of(uow, tenant_id, [ret["id"]])}
         _same_lines(items, lines)
-        effects = stock.Effects(tenant_id)
+        effects = Effects(tenant_id)
         for line in sorted(lines, key=lambda entry: entry.order_item_id):
             item = items[line.order_item_id]
             _book_in(uow, tenant_id, item)
             repo.set_item_condition(uow, tenant_id, int(item["id"]), line.condition)
         sellable = [items[line.order_item_id] for line in lines if line.restock]
-        stock.restock(uow, tenant_id, order["id"], sellable, staff_id, effects, reason="return", unsell=True)
+        orders.restock(uow, tenant_id, order["id"], sellable, staff_id, effects, reason="return", unsell=True)
         effects.schedule(uow)
         repo.update_return(uow, tenant_id, ret["id"], {"status": states.RECEIVED})
         settled = settle(uow, order, Actor.admin(staff_id), note=f"return {ret['return_number']} received",
@@ -187,8 +188,8 @@ def refund(db: Database, tenant_id: int, staff_id: int, return_id: int, *,
             raise RefundTooHigh(wanted, refundable)
         if wanted <= 0:
             raise NothingToRefund()
-        ids = hooks.request_refund(uow, order, wanted, reason=f"return {ret['return_number']}", return_id=ret["id"],
-                                   requested_by=staff_id, method=ret["refund_method"])
+        ids = orders.request_refund(uow, order, wanted, reason=f"return {ret['return_number']}", return_id=ret["id"],
+                                    requested_by=staff_id, method=ret["refund_method"])
         asked = repo.refund_amounts(uow, tenant_id, ids)
         if asked <= 0:
             raise NothingToRefund()  # paid, but by no payment left with room (nothing to pay back from)

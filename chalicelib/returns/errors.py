@@ -9,9 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from chalicelib.orders import errors as _order_errors  # noqa: F401 - order_not_found, illegal_transition
+from chalicelib.orders.api import register_messages as register_order_messages
 from chalicelib.platform import i18n
 from chalicelib.platform.errors import BadRequest, Conflict, NotFound
+
+register_order_messages()  # order_not_found, illegal_transition: raised through chalicelib.orders.api
 
 MESSAGES: dict[str, dict[str, str]] = {
     "return_not_found": {"tr": "İade talebi bulunamadı.", "en": "Return not found."},
@@ -27,10 +29,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "return_window_closed": {
         "tr": "Bu sipariş için iade süresi ({days} gün) doldu.",
         "en": "The return period for this order ({days} days) has ended.",
-    },
-    "return_key_reused": {
-        "tr": "Bu Idempotency-Key farklı bir iade talebi için kullanıldı; yeni talep için yeni anahtar gönderin.",
-        "en": "This Idempotency-Key was used for a different return request; send a new key for a new request.",
     },
     "refund_amount_too_high": {
         "tr": "İade tutarı, siparişte iade edilebilecek tutarı ({refundable}) aşıyor.",
@@ -49,13 +47,10 @@ FIELD_MESSAGES_TR: dict[str, str] = {
     "photo_invalid": "Dosya JPEG, PNG veya WebP biçiminde bir fotoğraf olmalı (en fazla 10 MB).",
     "duplicate": "Aynı değer birden fazla kez gönderildi.",
     "items_mismatch": "Listede iadedeki her kalem bir kez yer almalı.",
-    "cursor_invalid": "Sayfa imleci geçersiz; ilk sayfadan başlayın.",
 }
 
-for _code, _texts in MESSAGES.items():
-    i18n.MESSAGES.setdefault(_code, _texts)
-for _type, _text in FIELD_MESSAGES_TR.items():
-    i18n.FIELD_MESSAGES_TR.setdefault(_type, _text)
+i18n.register(messages=MESSAGES)
+i18n.register(field_messages_tr=FIELD_MESSAGES_TR)
 
 
 def problem(field: str, type_: str, message: str) -> dict[str, Any]:
@@ -98,11 +93,6 @@ class WindowClosed(Conflict):
     def __init__(self, days: int, closed_at: Any) -> None:
         super().__init__("return_window_closed", params={"days": days},
                          details={"window_days": days, "closed_at": closed_at})
-
-
-class KeyReused(Conflict):
-    def __init__(self) -> None:
-        super().__init__("return_key_reused")
 
 
 class RefundTooHigh(Conflict):

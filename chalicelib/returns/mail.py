@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.notifications import templates
-from chalicelib.notifications.errors import NotificationError
-from chalicelib.notifications.service import notify
+from chalicelib.notifications.api import LANGUAGES, MAX_PARAM_LENGTH, NotificationError, notify
 from chalicelib.platform import tenancy
 from chalicelib.platform.db import UnitOfWork
 from chalicelib.platform.logging import get_logger
@@ -21,7 +19,7 @@ from chalicelib.platform.logging import get_logger
 log = get_logger("returns.mail")
 APPROVED, APPROVED_WITH_CODE, REJECTED = "return_approved", "return_approved_code", "return_rejected"
 
-def one_line(text: str, limit: int = templates.MAX_PARAM_LENGTH) -> str:
+def one_line(text: str, limit: int = MAX_PARAM_LENGTH) -> str:
     """Staff's note as a template value: one printable line, at most `limit` characters."""
     flat = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
@@ -38,7 +36,7 @@ def decision(uow: UnitOfWork, ret: dict[str, Any], order: dict[str, Any], templa
                       (tenant_id, order["user_id"])) or "tr"
     try:
         notify(uow, tenant_id, channel="email", to=order["contact_email"], template=template,
-               lang=lang if lang in templates.LANGUAGES else "tr", user_id=order["user_id"],
+               lang=lang if lang in LANGUAGES else "tr", user_id=order["user_id"],
                params={"return_number": ret["return_number"], "order_number": order["order_number"],
                        "link": tenancy.shop_link(tenancy.shop_domain(uow, tenant_id), f"/hesabim/iadeler/{ret['id']}"), **params})
     except NotificationError:

@@ -1,8 +1,8 @@
 """SQL of the returns area: returns, return_items, and what they need of the order's rows.
 
 Every statement names the tenant.  Writes to rows by id name the primary key
-(FORCE INDEX (PRIMARY), see catalog_admin.product_repository.BY_ID): under READ COMMITTED
-MariaDB lost concurrent updates made through a secondary index.
+(FORCE INDEX (PRIMARY), platform/sql.py BY_ID): under READ COMMITTED MariaDB lost concurrent
+updates made through a secondary index.
 
 Reads of order_items / orders / payment_refunds are the few columns a return is about (its
 lines, their prices and returned quantities, the refunds it caused); the order's status is
@@ -18,8 +18,8 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.platform.db import Session, UnitOfWork
-
-BY_ID = "FORCE INDEX (PRIMARY)"
+from chalicelib.platform.keyset import Keyset, Position
+from chalicelib.platform.sql import BY_ID, lock_row, marks
 
 RETURN_COLUMNS = (
     "r.id, r.return_number, r.order_id, r.user_id, r.status, r.reason, r.description, r.photo_keys, "
@@ -27,10 +27,8 @@ RETURN_COLUMNS = (
     "r.created_at, r.updated_at, o.order_number, o.status AS order_status, o.contact_email, o.currency"
 )
 _FROM = "FROM returns r JOIN orders o ON o.tenant_id = r.tenant_id AND o.id = r.order_id"
-
-
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join(["%s"] * len(values))
+# The staff queue, newest first by (created_at, id) (platform/keyset.py).
+QUEUE = Keyset("return_queue", ("r.created_at",), (datetime,), "r.id")
 
 
 # -- returns -------------------------------------------------------------------------------------
@@ -45,11 +43,11 @@ def order_of(session: Session, tenant_id: int, return_id: int) -> dict[str, Any]
 
 def lock_return(uow: UnitOfWork, tenant_id: int, return_id: int) -> dict[str, Any] | None:
     """The return row, locked.  Callers lock its order first (lifecycle.lock_order): one order."""
-    return uow.one(f"SELECT * FROM returns {BY_ID} WHERE tenant_id = %s AND id = %s FOR UPDATE", (tenant_id, return_id))
+    return lock_row(uow, "returns", tenant_id, return_id)
 
 
 def insert_return(uow: UnitOfWork, fields: dict[str, Any]) -> int:
-    return uow.insert(f"INSERT INTO returns ({', '.join(fields)}) VALUES ({_marks(list(fields))})",
+    return uow.insert(f"INSERT INTO returns ({', '.join(fields)}) VALUES ({marks(list(fields))})",
                       list(fields.values()))
 
 
@@ -78,7 +76,7 @@ def items_of(session: Session, tenant_id: int, return_ids: list[int]) -> list[di
                    oi.quantity AS ordered_quantity, oi.line_total
               FROM return_items ri
               JOIN order_items oi ON oi.tenant_id = ri.tenant_id AND oi.id = ri.order_item_id
-             WHERE ri.tenant_id = %s AND ri.return_id IN ({_marks(return_ids)}) ORDER BY ri.return_id, ri.id""",
+             WHERE ri.tenant_id = %s AND ri.return_id IN ({marks(return_ids)}) ORDER BY ri.return_id, ri.id""",
         (tenant_id, *return_ids))
 
 
@@ -99,7 +97,7 @@ def held_quantities(session: Session, tenant_id: int, order_id: int, statuses: S
         f"""SELECT ri.order_item_id, SUM(ri.quantity) AS quantity
               FROM returns r FORCE INDEX (ix_order)
               JOIN return_items ri ON ri.tenant_id = r.tenant_id AND ri.return_id = r.id
-             WHERE r.tenant_id = %s AND r.order_id = %s AND r.status IN ({_marks(statuses)})
+             WHERE r.tenant_id = %s AND r.order_id = %s AND r.status IN ({marks(statuses)})
              GROUP BY ri.order_item_id""", (tenant_id, order_id, *statuses))
     return {int(r["order_item_id"]): int(r["quantity"]) for r in rows}
 
@@ -124,7 +122,7 @@ def refunds_of(session: Session, tenant_id: int, return_ids: list[int]) -> list[
         return []
     return session.all(f"""SELECT id, return_id, amount, currency, status, created_at, updated_at
                              FROM payment_refunds FORCE INDEX (ix_return)
-                            WHERE tenant_id = %s AND return_id IN ({_marks(return_ids)}) ORDER BY id""",
+                            WHERE tenant_id = %s AND return_id IN ({marks(return_ids)}) ORDER BY id""",
                        (tenant_id, *return_ids))
 
 
@@ -132,7 +130,7 @@ def refund_amounts(session: Session, tenant_id: int, refund_ids: list[int]) -> D
     if not refund_ids:
         return Decimal("0.00")
     return Decimal(session.scalar(f"SELECT COALESCE(SUM(amount), 0) FROM payment_refunds {BY_ID} "
-                                  f"WHERE tenant_id = %s AND id IN ({_marks(refund_ids)})", (tenant_id, *refund_ids)))
+                                  f"WHERE tenant_id = %s AND id IN ({marks(refund_ids)})", (tenant_id, *refund_ids)))
 
 
 def order_refunds_by_status(session: Session, tenant_id: int, order_id: int) -> dict[str, Decimal]:
@@ -149,7 +147,7 @@ def list_for_user(session: Session, tenant_id: int, user_id: int, *, statuses: S
     where: list[str] = ["r.tenant_id = %s", "r.user_id = %s"]
     params: list[Any] = [tenant_id, user_id]
     if statuses:
-        where.append(f"r.status IN ({_marks(statuses)})")
+        where.append(f"r.status IN ({marks(statuses)})")
         params.extend(statuses)
     if before_id is not None:
         where.append("r.id < %s")
@@ -160,13 +158,13 @@ def list_for_user(session: Session, tenant_id: int, user_id: int, *, statuses: S
 
 def list_for_admin(session: Session, tenant_id: int, *, statuses: Sequence[str] | None, created_from: datetime | None,
                    created_before: datetime | None, order_number: str | None,
-                   after: tuple[datetime, int] | None, limit: int) -> list[dict[str, Any]]:
+                   after: Position | None, limit: int) -> list[dict[str, Any]]:
     """Newest first by (created_at, id): with a status filter ix_status (tenant, status,
     created_at) serves the order; the keyset condition continues after the cursor's row."""
     where: list[str] = ["r.tenant_id = %s"]
     params: list[Any] = [tenant_id]
     if statuses:
-        where.append(f"r.status IN ({_marks(statuses)})")
+        where.append(f"r.status IN ({marks(statuses)})")
         params.extend(statuses)
     if created_from is not None:
         where.append("r.created_at >= %s")
@@ -177,25 +175,5 @@ def list_for_admin(session: Session, tenant_id: int, *, statuses: Sequence[str] 
     if order_number:
         where.append("o.order_number = %s")
         params.append(order_number)
-    if after is not None:
-        where.append("(r.created_at < %s OR (r.created_at = %s AND r.id < %s))")
-        params.extend([after[0], after[0], after[1]])
-    return session.all(f"""SELECT {RETURN_COLUMNS} {_FROM} WHERE {' AND '.join(where)}
-                           ORDER BY r.created_at DESC, r.id DESC LIMIT %s""", (*params, limit))
-
-
-# -- Idempotency-Key of return requests (the shared idempotency_keys table) -------------------------
-def remembered(session: Session, tenant_id: int, scope: str, key: str) -> dict[str, Any] | None:
-    return session.one("""SELECT user_id, request_hash, response_body FROM idempotency_keys
-                           WHERE tenant_id = %s AND scope = %s AND idem_key = %s AND expires_at > UTC_TIMESTAMP(6)""",
-                       (tenant_id, scope, key))
-
-
-def remember(uow: UnitOfWork, tenant_id: int, scope: str, key: str, *, user_id: int, request_hash: str,
-             status_code: int, body: str, expires_at: datetime) -> None:
-    """Insert the key's answer; an expired row of the same key (not yet purged) is replaced."""
-    uow.execute("""DELETE FROM idempotency_keys WHERE tenant_id = %s AND scope = %s AND idem_key = %s
-                     AND expires_at <= UTC_TIMESTAMP(6)""", (tenant_id, scope, key))
-    uow.execute("""INSERT INTO idempotency_keys (tenant_id, scope, idem_key, user_id, request_hash, status_code,
-                                                 response_body, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
-                (tenant_id, scope, key, user_id, request_hash, status_code, body, expires_at))
+    tail, values = QUEUE.page(where, params, after, limit)
+    return session.all(f"SELECT {RETURN_COLUMNS} {_FROM} {tail}", values)

@@ -23,6 +23,7 @@ from typing import Any
 
 from chalice import Response
 
+from chalicelib.platform import idempotency
 from chalicelib.platform import permissions as perm
 from chalicelib.platform.db import get_db
 from chalicelib.platform.http import json_response
@@ -50,12 +51,10 @@ router = Router(tag="returns")
 # Every answer that shows a return carries presigned photo links, and the photo checks read S3:
 # a storage failure there is a 503 (storage.StorageUnavailable), so every route documents it.
 
-REPLAYED = {"Idempotent-Replayed": "true"}
-
 
 def _answer(model: type[ReturnOut], result: tuple[dict[str, Any], bool], status: int = 200) -> Response:
     shown, changed = result
-    return json_response(model.model_validate(shown), status, None if changed else REPLAYED)
+    return json_response(model.model_validate(shown), status, idempotency.headers(not changed))
 
 
 # -- customer ----------------------------------------------------------------------------------
@@ -85,7 +84,7 @@ def request_return(call: Call) -> Response:
         made = service.request_return(db, call.tenant, call.principal.user_id, call.path["order_id"], call.body,
                                       call.header("idempotency-key"))
     shown = service.get_return(db, call.tenant.id, made.return_id, user_id=call.principal.user_id)
-    return json_response(ReturnOut.model_validate(shown), 201, REPLAYED if made.replayed else None)
+    return json_response(ReturnOut.model_validate(shown), 201, idempotency.headers(made.replayed))
 
 
 @router.get("/api/returns", auth=USER, query=ReturnListQuery, response=ReturnPage, errors=(503,))

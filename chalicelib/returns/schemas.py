@@ -1,20 +1,21 @@
 """The returns API contract: requests, the customer's and staff's views, staff decisions."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from chalicelib.platform.fields import Line, Money, Patch, Text, Timestamp
+from chalicelib.platform.fields import Line, Money, Patch, Text, Timestamp, none_if_blank
+from chalicelib.platform.keyset import CursorError, Position, invalid_cursor
 from chalicelib.platform.schemas import Page
 
 from . import errors as _errors  # noqa: F401 - registers the messages of the error types below
 from . import states
-from .cursor import decode_cursor
 from .photos import MAX_PHOTOS
+from .repository import QUEUE
 from .storage import EXTENSIONS, MAX_PHOTO_BYTES
 
 ReturnStatus = Literal["requested", "approved", "rejected", "received", "refunded", "cancelled"]
@@ -29,14 +30,12 @@ MAX_LINES = 50
 
 
 def _optional_text(max_length: int, description: str) -> Any:
-    """An optional free text of a request: null, "" and blanks all mean none (see `_none_if_blank`).
+    """An optional free text of a request: null, "" and blanks all mean none (see platform.fields.none_if_blank).
     The limit is on the field, where pydantic applies it to the string branch only; on a union
     wrapped in a validator it reached None too (TypeError → 500, issue 9)."""
     return Field(default=None, max_length=max_length, description=description)
 
 
-def _none_if_blank(value: str | None) -> str | None:
-    return value or None  # Text / Line already stripped it
 
 
 Id = Annotated[int, Field(gt=0, lt=2**63)]
@@ -62,7 +61,7 @@ class ReturnRequestIn(BaseModel):
         default_factory=list, max_length=MAX_PHOTOS,
         description=f"keys from POST /api/returns/photos/upload, at most {MAX_PHOTOS}")
 
-    _description = field_validator("description")(_none_if_blank)
+    _description = field_validator("description", mode="before")(none_if_blank)
 
     @field_validator("items")
     @classmethod
@@ -174,8 +173,11 @@ class AdminReturnQuery(BaseModel):
     @field_validator("cursor")
     @classmethod
     def _cursor(cls, value: str | None) -> str | None:
-        if value is not None and decode_cursor(value) is None:
-            raise PydanticCustomError("cursor_invalid", "The page cursor is not valid; start from the first page.")
+        if value is not None:
+            try:
+                QUEUE.decode(value)
+            except CursorError:
+                raise invalid_cursor() from None
         return value
 
     @model_validator(mode="after")
@@ -185,8 +187,8 @@ class AdminReturnQuery(BaseModel):
         return self
 
     @property
-    def position(self) -> tuple[datetime, int] | None:
-        return None if self.cursor is None else decode_cursor(self.cursor)
+    def position(self) -> Position | None:
+        return None if self.cursor is None else QUEUE.decode(self.cursor)
 
 
 # Staff decisions are Patch bodies: unknown fields are refused and null is accepted only where
@@ -197,7 +199,7 @@ class ApproveIn(Patch):
     return_shipping_code: Line | None = _optional_text(64, "the carrier's return code for the customer; "
                                                            "null or blank: none")
 
-    _blanks = field_validator("note", "return_shipping_code")(_none_if_blank)
+    _blanks = field_validator("note", "return_shipping_code", mode="before")(none_if_blank)
 
 
 class RejectIn(Patch):

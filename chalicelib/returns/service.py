@@ -4,7 +4,8 @@ returns, withdraw a request; the photo upload form.  Staff decisions are in admi
 A request, in one transaction under the order's row lock (lifecycle.lock_order), so two
 requests for the same item are checked one after the other and never together exceed it:
 
-    1. Idempotency-Key (optional): a request already made with the key is answered again
+    1. Idempotency-Key (optional, platform/idempotency.py): the key is claimed first; a request
+       already made with the key is answered again, another request under it is 409
     2. the order may take a return: delivered, returned or refunded (→ return_requested through
        lifecycle, Actor.customer), or already return_requested by another open return
     3. inside the return window: tenant setting returns.window_days after delivered_at, never
@@ -12,33 +13,33 @@ requests for the same item are checked one after the other and never together ex
     4. per line: quantity ≤ bought − already returned − held by the order's other open returns
     5. the return, its lines, the key's answer; the order's status change and its outbox event.
 
-Photos are checked against S3 before the transaction opens (S3 is never called under a lock).
+The key's row is claimed before the order lock, so a concurrent retry with the same key waits
+for the first's answer instead of queueing for the order.  Photos are checked against S3 before
+the transaction opens (S3 is never called under a lock).
 """
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pymysql
 
-from chalicelib.orders import lifecycle
-from chalicelib.orders.lifecycle import SYSTEM, Actor
-from chalicelib.platform import cache
-from chalicelib.platform.db import Database, Session, UnitOfWork
+from chalicelib.orders import api as orders
+from chalicelib.orders.api import SYSTEM, Actor
+from chalicelib.platform import cache, idempotency
+from chalicelib.platform.db import Database, UnitOfWork
 from chalicelib.platform.text import reference_number
 
 from . import photos, states, views
 from . import repository as repo
-from .errors import KeyReused, OrderItemNotFound, QuantityExceeded, ReturnNotFound, WindowClosed
+from .errors import OrderItemNotFound, QuantityExceeded, ReturnNotFound, WindowClosed
 from .settle import settle
 
 DEFAULT_WINDOW_DAYS = 14
 LEGAL_MINIMUM_DAYS = 14
-IDEMPOTENCY_SCOPE = "return_request"
-KEY_HOURS = 24  # a retry comes within seconds; a day covers an app that was offline
+RETURN_REQUEST = idempotency.Operation("return_request")
 
 
 @dataclass
@@ -59,24 +60,22 @@ def window_days(tenant_settings: dict[str, Any] | None) -> int:
 # -- request -----------------------------------------------------------------------------------
 def request_return(db: Database, tenant: Any, user_id: int, order_id: int, body: Any,
                    idempotency_key: str | None) -> Requested:
-    key = _key(user_id, idempotency_key)
-    request_hash = hashlib.sha256(cache.dumps({"order_id": order_id, **body.model_dump(mode="json")}).encode()).hexdigest()
-    if key is not None:
-        earlier = _replay(db.session(), tenant.id, key, user_id, request_hash)
-        if earlier is not None:
-            return earlier
+    key = idempotency.key(tenant.id, RETURN_REQUEST, user_id, idempotency_key,
+                          {"order_id": order_id, **body.model_dump(mode="json")})
+    earlier = idempotency.lookup(db.session(), key)  # a replay need not check photos in S3 again
+    if earlier is not None:
+        return Requested(int(earlier.body["id"]), replayed=True)
     photo_keys = photos.check_keys(tenant.id, user_id, body.photo_keys)
     days = window_days(tenant.settings)
     actor = Actor.customer(user_id)
 
     def work(uow: UnitOfWork) -> Requested:
-        order = lifecycle.lock_order(uow, tenant.id, order_id, user_id=user_id)
-        if key is not None:
-            earlier = _replay(uow, tenant.id, key, user_id, request_hash)
-            if earlier is not None:
-                return earlier
-        if order["status"] != lifecycle.RETURN_REQUESTED:
-            lifecycle.check(order["status"], lifecycle.RETURN_REQUESTED, actor)
+        earlier = idempotency.claim(uow, key)
+        if earlier is not None:
+            return Requested(int(earlier.body["id"]), replayed=True)
+        order = orders.lock_order(uow, tenant.id, order_id, user_id=user_id)
+        if order["status"] != orders.RETURN_REQUESTED:
+            orders.check(order["status"], orders.RETURN_REQUESTED, actor)
         _check_window(order, days)
         _check_quantities(uow, tenant.id, order_id, body.items)
         fields = {
@@ -87,41 +86,14 @@ def request_return(db: Database, tenant: Any, user_id: int, order_id: int, body:
         return_id = _insert(uow, fields)
         repo.insert_items(uow, [(tenant.id, return_id, line.order_item_id, line.quantity, line.reason or body.reason,
                                  line.condition) for line in body.items])
-        if key is not None:
-            repo.remember(uow, tenant.id, IDEMPOTENCY_SCOPE, key, user_id=user_id, request_hash=request_hash,
-                          status_code=201, body=str(return_id), expires_at=_utcnow() + dt.timedelta(hours=KEY_HOURS))
-        if order["status"] != lifecycle.RETURN_REQUESTED:
-            lifecycle.transition(uow, order, lifecycle.RETURN_REQUESTED, actor, note=f"return {fields['return_number']}",
-                                 event={"return_id": return_id, "return_number": fields["return_number"]})
+        idempotency.record(uow, key, 201, {"id": return_id})
+        if order["status"] != orders.RETURN_REQUESTED:
+            orders.transition(uow, order, orders.RETURN_REQUESTED, actor, note=f"return {fields['return_number']}",
+                              event={"return_id": return_id, "return_number": fields["return_number"]})
         uow.commit()
         return Requested(return_id, replayed=False)
 
-    try:
-        return db.transaction(work)
-    except pymysql.err.IntegrityError as exc:
-        # The same key sent at once for two different orders: the loser's insert waited for the
-        # winner's key row and collided with it; answer as a replay (or 409 for another request).
-        if key is not None and exc.args and exc.args[0] == 1062:
-            earlier = _replay(db.session(), tenant.id, key, user_id, request_hash)
-            if earlier is not None:
-                return earlier
-        raise
-
-
-def _key(user_id: int, idempotency_key: str | None) -> str | None:
-    """The client's key scoped to the user (two customers' apps may pick the same UUID).  The
-    router has checked its form (platform rule: 1-100 printable ASCII); blank means no key."""
-    key = (idempotency_key or "").strip()
-    return f"{user_id}:{key}" if key else None
-
-
-def _replay(session: Session, tenant_id: int, key: str, user_id: int, request_hash: str) -> Requested | None:
-    row = repo.remembered(session, tenant_id, IDEMPOTENCY_SCOPE, key)
-    if row is None:
-        return None
-    if row["user_id"] != user_id or row["request_hash"] != request_hash:
-        raise KeyReused()
-    return Requested(int(row["response_body"]), replayed=True)
+    return db.transaction(work)
 
 
 def _check_window(order: dict[str, Any], days: int) -> None:
@@ -202,7 +174,7 @@ def cancel_return(db: Database, tenant_id: int, user_id: int, return_id: int) ->
         raise ReturnNotFound()
 
     def work(uow: UnitOfWork) -> bool:
-        order = lifecycle.lock_order(uow, tenant_id, int(found["order_id"]))
+        order = orders.lock_order(uow, tenant_id, int(found["order_id"]))
         ret = repo.lock_return(uow, tenant_id, return_id)
         if ret is None:
             raise ReturnNotFound()

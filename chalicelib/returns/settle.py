@@ -18,8 +18,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from chalicelib.orders import lifecycle
-from chalicelib.orders.lifecycle import Actor
+from chalicelib.orders import api as orders
+from chalicelib.orders.api import Actor
 from chalicelib.platform.db import UnitOfWork
 
 from . import repository as repo
@@ -31,13 +31,13 @@ CENT = Decimal("0.01")
 def resting_status(uow: UnitOfWork, tenant_id: int, order_id: int) -> str:
     counts = repo.status_counts(uow, tenant_id, order_id)
     if any(counts.get(s) for s in states.OPEN):
-        return lifecycle.RETURN_REQUESTED
+        return orders.RETURN_REQUESTED
     if not (counts.get(states.RECEIVED) or counts.get(states.REFUNDED)):
-        return lifecycle.DELIVERED
+        return orders.DELIVERED
     refunds = repo.order_refunds_by_status(uow, tenant_id, order_id)
     if counts.get(states.RECEIVED) or refunds.get("requested") or refunds.get("failed"):
-        return lifecycle.RETURNED
-    return lifecycle.REFUNDED
+        return orders.RETURNED
+    return orders.REFUNDED
 
 
 def settle(uow: UnitOfWork, order: dict[str, Any], actor: Actor, *, note: str,
@@ -46,9 +46,9 @@ def settle(uow: UnitOfWork, order: dict[str, Any], actor: Actor, *, note: str,
     target = resting_status(uow, order["tenant_id"], order["id"])
     if order["status"] == target:
         return order
-    if target == lifecycle.REFUNDED and order["status"] == lifecycle.RETURN_REQUESTED:
-        order = lifecycle.transition(uow, order, lifecycle.RETURNED, actor, note=note, event=event)
-    return lifecycle.transition(uow, order, target, actor, note=note, event=event)
+    if target == orders.REFUNDED and order["status"] == orders.RETURN_REQUESTED:
+        order = orders.transition(uow, order, orders.RETURNED, actor, note=note, event=event)
+    return orders.transition(uow, order, target, actor, note=note, event=event)
 
 
 def share(line_total: Decimal, ordered: int, before: int, units: int) -> Decimal:

@@ -17,10 +17,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tr": "Sipariş '{from}' durumundan '{to}' durumuna geçemez.",
         "en": "The order cannot go from '{from}' to '{to}'.",
     },
-    "idempotency_key_reused": {
-        "tr": "Bu Idempotency-Key farklı bir istekle kullanılmış.",
-        "en": "This Idempotency-Key was used with a different request.",
-    },
     "shipment_not_found": {"tr": "Gönderi bulunamadı.", "en": "Shipment not found."},
     "carrier_not_integrated": {
         "tr": "Bu kargo firmasıyla otomatik gönderi oluşturulamıyor; takip numarasını girin.",
@@ -61,16 +57,13 @@ FIELD_MESSAGES_TR: dict[str, str] = {
     "order_item_unknown": "Bu sipariş kalemi siparişte yok.",
     "duplicate_item": "Aynı sipariş kalemi bir kez yazılmalıdır.",
     "in_future": "Gelecekte bir zaman olamaz.",
-    "date_out_of_range": "1000 ile 9998 yılları arasında bir zaman girin.",
     "needs_status": "Bu alan yalnızca durumla birlikte gönderilebilir.",
     "nothing_to_change": "Değiştirilecek bir alan gönderin.",
     "needs_tracking_number": "Takip adresi yalnızca takip numarasıyla birlikte gönderilebilir.",
 }
 
-for _code, _texts in MESSAGES.items():
-    i18n.MESSAGES.setdefault(_code, _texts)
-for _type, _text in FIELD_MESSAGES_TR.items():
-    i18n.FIELD_MESSAGES_TR.setdefault(_type, _text)
+i18n.register(messages=MESSAGES)
+i18n.register(field_messages_tr=FIELD_MESSAGES_TR)
 
 
 class CarrierNotIntegrated(Conflict):

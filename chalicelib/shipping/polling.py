@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib.adapters.carrier import CarrierError, carrier_for
-from chalicelib.orders import lifecycle
+from chalicelib.orders import api as orders
 from chalicelib.platform.db import Database
 from chalicelib.platform.logging import get_logger
 
@@ -61,7 +61,7 @@ def poll_due(db: Database, *, now: dt.datetime | None = None, limit: int = POLL_
             outcome = tracking.record(
                 db, tenant_id, shipment_id,
                 [tracking.NewEvent(e.status, e.occurred_at, e.description, e.location, e.raw) for e in events],
-                source="carrier", actor=lifecycle.SYSTEM,
+                source="carrier", actor=orders.SYSTEM,
                 extra={"poll_due_at": tracking.next_poll(row["carrier"], now), "poll_failures": 0})
         except Exception:  # noqa: BLE001 - one shipment's failure must not stop the batch
             log.exception("recording polled events failed", extra={"tenant_id": tenant_id, "shipment_id": shipment_id})

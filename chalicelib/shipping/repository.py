@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from chalicelib.platform.db import Session, UnitOfWork
+from chalicelib.platform.sql import BY_ID, lock_row, marks
 
-BY_ID = "FORCE INDEX (PRIMARY)"
 TENANT_CHUNK = 100  # tenants per due_for_poll statement
 COLUMNS = """id, tenant_id, order_id, carrier, tracking_number, tracking_url, reference, request_hash, status,
              items, label_url, estimated_delivery_at, shipped_at, delivered_at, last_event_at, poll_due_at,
@@ -26,10 +26,6 @@ def _decoded(row: dict[str, Any] | None) -> dict[str, Any] | None:
     if row is not None and isinstance(row.get("items"), (str, bytes)):
         row["items"] = json.loads(row["items"])
     return row
-
-
-def marks(values: Sequence[Any]) -> str:
-    return ", ".join(["%s"] * len(values))
 
 
 # -- orders (read only here; status changes go through orders.lifecycle) -------------------
@@ -58,13 +54,7 @@ def get(session: Session, tenant_id: int, shipment_id: int) -> dict[str, Any] | 
 
 
 def lock(uow: UnitOfWork, tenant_id: int, shipment_id: int) -> dict[str, Any] | None:
-    return _decoded(uow.one(f"SELECT {COLUMNS} FROM shipments {BY_ID} WHERE tenant_id = %s AND id = %s FOR UPDATE",
-                            (tenant_id, shipment_id)))
-
-
-def by_reference(session: Session, tenant_id: int, reference: str) -> dict[str, Any] | None:
-    return _decoded(session.one(f"SELECT {COLUMNS} FROM shipments WHERE tenant_id = %s AND reference = %s",
-                                (tenant_id, reference)))
+    return _decoded(lock_row(uow, "shipments", tenant_id, shipment_id, columns=COLUMNS))
 
 
 def by_tracking(session: Session, tenant_id: int, carrier: str, tracking_number: str) -> dict[str, Any] | None:

@@ -13,9 +13,13 @@ Another tenant's or user's order or shipment answers 404 like a missing one.
 """
 from __future__ import annotations
 
+from chalice import Response
+
 from chalicelib.adapters.carrier import WebhookRejected, carrier_for
+from chalicelib.platform import idempotency
 from chalicelib.platform.db import get_db
 from chalicelib.platform.errors import NotFound
+from chalicelib.platform.http import json_response
 from chalicelib.platform.permissions import ORDERS_READ, ORDERS_WRITE
 from chalicelib.platform.routing import ADMIN, PUBLIC, USER, Call, Router
 
@@ -43,17 +47,16 @@ BOOKING_LIMIT = (300, 900)
 
 @router.post("/api/admin/orders/{order_id}/shipments", auth=ADMIN, permission=ORDERS_WRITE, body=ShipmentCreate,
              response=AdminShipmentOut, status=201, errors=(409, 503), idempotent=True, rate_limit=BOOKING_LIMIT)
-def create_shipment(call: Call) -> AdminShipmentOut:
+def create_shipment(call: Call) -> Response:
     """Ship (part of) a paid, preparing or shipped order; the first shipment marks the order shipped.
 
     Without `tracking_number` the shipment is booked with the carrier, which returns the
     tracking number, link and label.  Send an Idempotency-Key: a retry with it returns the same
     shipment and never books twice.  (The router checks the key's form: 1-100 printable ASCII.)"""
-    key = (call.header("Idempotency-Key") or "").strip()
-    result = service.create_shipment(get_db(), call.tenant.id, call.path["order_id"], call.body.model_dump(),
-                                     admin_user_id=call.principal.user_id,
-                                     idempotency_key=key or None, lang=call.ctx.lang)
-    return AdminShipmentOut.model_validate(result)
+    created = service.create_shipment(get_db(), call.tenant.id, call.path["order_id"], call.body.model_dump(),
+                                      admin_user_id=call.principal.user_id,
+                                      idempotency_key=call.header("Idempotency-Key"), lang=call.ctx.lang)
+    return json_response(AdminShipmentOut.model_validate(created.shipment), 201, idempotency.headers(created.replayed))
 
 
 @router.get("/api/admin/orders/{order_id}/shipments", auth=ADMIN, permission=ORDERS_READ,

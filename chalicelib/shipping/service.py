@@ -5,24 +5,25 @@ order through preparing: two timeline entries); later shipments of a shipped ord
 shipments.  Any other order status is refused by orders.lifecycle with 409 illegal_transition.
 Status changes of a shipment go through tracking.apply, like the carrier's.
 
-Retries: with an Idempotency-Key the booking reference is derived from it, so the same key
-finds the shipment made the first time (same answer), and the carrier, asked again with the
-same reference, hands back the same booking; another request under that key is a 409.
+Retries: an Idempotency-Key is the platform's (platform/idempotency.py, scoped to the admin):
+the same key and request answer the shipment made the first time (Idempotent-Replayed), another
+request under it is a 409.  The booking reference is derived from the key too, so a concurrent
+retry that books before the first has committed gets the same booking back from the carrier.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pymysql
 
-from chalicelib.orders import lifecycle
-from chalicelib.orders.lifecycle import Actor
-from chalicelib.platform import audit
+from chalicelib.orders import api as orders
+from chalicelib.orders.api import Actor
+from chalicelib.platform import audit, idempotency
 from chalicelib.platform.db import Database, Session, UnitOfWork
 from chalicelib.platform.errors import ApiError, Conflict, NotFound
 
@@ -31,6 +32,13 @@ from . import repository as repo
 from .errors import ShipmentFinal, quantity_exceeded, unknown_items
 
 DUPLICATE_KEY = 1062
+CREATE = idempotency.Operation("shipment_create")
+
+
+@dataclass
+class Created:
+    shipment: dict[str, Any]  # the admin view (schemas.AdminShipmentOut)
+    replayed: bool
 
 
 # -- reads --------------------------------------------------------------------------------
@@ -70,16 +78,15 @@ def admin_list(db: Database, tenant_id: int, *, status: str | None, carrier: str
 
 # -- create -------------------------------------------------------------------------------
 def create_shipment(db: Database, tenant_id: int, order_id: int, fields: dict[str, Any], *, admin_user_id: int,
-                    idempotency_key: str | None = None, lang: str = "tr") -> dict[str, Any]:
-    """fields: schemas.ShipmentCreate as a dict.  Returns the admin view of the shipment."""
+                    idempotency_key: str | None = None, lang: str = "tr") -> Created:
+    """fields: schemas.ShipmentCreate as a dict."""
     actor = Actor.admin(admin_user_id)
-    request_hash = _request_hash(order_id, fields)
-    reference = _reference(tenant_id, order_id, idempotency_key)
+    key = idempotency.key(tenant_id, CREATE, admin_user_id, idempotency_key, {"order_id": order_id, **fields})
+    reference = _reference(tenant_id, order_id, key)
     session = db.session()
-    if idempotency_key is not None:
-        existing = repo.by_reference(session, tenant_id, reference)
-        if existing is not None:
-            return admin_get(db, tenant_id, _replayed(existing, request_hash)["id"], lang)
+    earlier = idempotency.lookup(session, key)  # before a label is bought
+    if earlier is not None:
+        return Created(admin_get(db, tenant_id, int(earlier.body["id"]), lang), replayed=True)
     order = repo.order(session, tenant_id, order_id)
     if order is None:
         raise NotFound("order_not_found")
@@ -90,15 +97,15 @@ def create_shipment(db: Database, tenant_id: int, order_id: int, fields: dict[st
     except ApiError:
         # A concurrent retry with the same key may have shipped everything between our first
         # look and now: that is a replay of its answer, not "nothing to ship".
-        existing = repo.by_reference(db.session(), tenant_id, reference) if idempotency_key is not None else None
-        if existing is None:
+        earlier = idempotency.lookup(db.session(), key)
+        if earlier is None:
             raise
-        return admin_get(db, tenant_id, _replayed(existing, request_hash)["id"], lang)
+        return Created(admin_get(db, tenant_id, int(earlier.body["id"]), lang), replayed=True)
     booked = None
     if fields.get("tracking_number") is None:
         booked = booking.book(order, order_items, lines, carrier_code=fields["carrier"], reference=reference)
     values = {
-        "order_id": order_id, "carrier": fields["carrier"], "reference": reference, "request_hash": request_hash,
+        "order_id": order_id, "carrier": fields["carrier"], "reference": reference,
         "status": statuses.LABEL_CREATED,
         "tracking_number": booked.tracking_number if booked else fields["tracking_number"],
         "tracking_url": booked.tracking_url if booked else fields.get("tracking_url"),
@@ -106,24 +113,24 @@ def create_shipment(db: Database, tenant_id: int, order_id: int, fields: dict[st
         "estimated_delivery_at": booked.estimated_delivery_at if booked else None,
     }
     try:
-        shipment_id = db.transaction(_create_work(tenant_id, order_id, fields.get("items"), values, actor,
-                                                  request_hash, check_reference=idempotency_key is not None))
+        shipment_id, replayed = db.transaction(_create_work(tenant_id, order_id, fields.get("items"), values, actor,
+                                                            key))
     except ApiError:
         if booked is not None:
             booking.void(fields["carrier"], booked.tracking_number)
         raise
-    return admin_get(db, tenant_id, shipment_id, lang)
+    return Created(admin_get(db, tenant_id, shipment_id, lang), replayed)
 
 
 def _create_work(tenant_id: int, order_id: int, requested: list[dict[str, int]] | None, values: dict[str, Any],
-                 actor: Actor, request_hash: str, *, check_reference: bool) -> Callable[[UnitOfWork], int]:
-    def work(uow: UnitOfWork) -> int:
-        order = lifecycle.lock_order(uow, tenant_id, order_id)
-        if check_reference:  # a concurrent retry with the same key may have won the lock
-            existing = repo.by_reference(uow, tenant_id, values["reference"])
-            if existing is not None:
-                uow.commit()
-                return int(_replayed(existing, request_hash)["id"])
+                 actor: Actor, key: idempotency.Key | None) -> Callable[[UnitOfWork], tuple[int, bool]]:
+    def work(uow: UnitOfWork) -> tuple[int, bool]:
+        # A concurrent retry with the same key waits here for the first's answer; it got the
+        # same booking from the carrier (same reference), so there is nothing to void.
+        earlier = idempotency.claim(uow, key)
+        if earlier is not None:
+            return int(earlier.body["id"]), True
+        order = orders.lock_order(uow, tenant_id, order_id)
         _check_shippable(order["status"], actor)
         # Authoritative under the order lock: concurrent shipments of one order queue here.
         lines = _lines(requested, repo.order_items(uow, tenant_id, order_id), repo.of_order(uow, tenant_id, order_id))
@@ -141,8 +148,9 @@ def _create_work(tenant_id: int, order_id: int, requested: list[dict[str, int]] 
         _advance_order(uow, order, actor, shipment_id, values)
         audit.record(uow, tenant_id, "shipment.create", entity_type="shipment", entity_id=shipment_id,
                      after=_audited({**values, "items": lines, "id": shipment_id}))
+        idempotency.record(uow, key, 201, {"id": shipment_id})
         uow.commit()
-        return shipment_id
+        return shipment_id, False
 
     return work
 
@@ -150,21 +158,21 @@ def _create_work(tenant_id: int, order_id: int, requested: list[dict[str, int]] 
 def _check_shippable(status: str, actor: Actor) -> None:
     """paid, preparing and shipped (a further, partial shipment) may ship; lifecycle says no
     (409 illegal_transition) to the rest."""
-    if status == lifecycle.SHIPPED:
+    if status == orders.SHIPPED:
         return
-    lifecycle.check(status, lifecycle.PREPARING if status == lifecycle.PAID else lifecycle.SHIPPED, actor)
+    orders.check(status, orders.PREPARING if status == orders.PAID else orders.SHIPPED, actor)
 
 
 def _advance_order(uow: UnitOfWork, order: dict[str, Any], actor: Actor, shipment_id: int,
                    values: dict[str, Any]) -> None:
-    if order["status"] == lifecycle.SHIPPED:
+    if order["status"] == orders.SHIPPED:
         return
-    if order["status"] == lifecycle.PAID:
-        order = lifecycle.transition(uow, order, lifecycle.PREPARING, actor)
+    if order["status"] == orders.PAID:
+        order = orders.transition(uow, order, orders.PREPARING, actor)
     carrier_name = statuses.CARRIER_NAMES.get(values["carrier"], values["carrier"])
-    lifecycle.transition(uow, order, lifecycle.SHIPPED, actor, note=f"{carrier_name} {values['tracking_number']}",
-                         event={"shipment_id": shipment_id, "carrier": values["carrier"],
-                                "tracking_number": values["tracking_number"], "tracking_url": values["tracking_url"]})
+    orders.transition(uow, order, orders.SHIPPED, actor, note=f"{carrier_name} {values['tracking_number']}",
+                      event={"shipment_id": shipment_id, "carrier": values["carrier"],
+                             "tracking_number": values["tracking_number"], "tracking_url": values["tracking_url"]})
 
 
 def _lines(requested: list[dict[str, int]] | None, order_items: Sequence[dict[str, Any]],
@@ -189,22 +197,12 @@ def _lines(requested: list[dict[str, int]] | None, order_items: Sequence[dict[st
     return [{"order_item_id": line["order_item_id"], "quantity": line["quantity"]} for line in requested]
 
 
-def _reference(tenant_id: int, order_id: int, idempotency_key: str | None) -> str:
-    if idempotency_key is None:
+def _reference(tenant_id: int, order_id: int, key: idempotency.Key | None) -> str:
+    """Our booking reference at the carrier: random without a key, derived from it with one."""
+    if key is None:
         return f"hc-{uuid.uuid4().hex}"
-    digest = hashlib.sha256(f"{tenant_id}:{order_id}:{idempotency_key}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{tenant_id}:{order_id}:{key.value}".encode()).hexdigest()
     return f"hc-{digest[:40]}"
-
-
-def _request_hash(order_id: int, fields: dict[str, Any]) -> str:
-    canonical = json.dumps({"order_id": order_id, **fields}, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _replayed(existing: dict[str, Any], request_hash: str) -> dict[str, Any]:
-    if existing["request_hash"] != request_hash:
-        raise Conflict("idempotency_key_reused")
-    return existing
 
 
 # -- update -------------------------------------------------------------------------------
@@ -216,7 +214,7 @@ def update_shipment(db: Database, tenant_id: int, shipment_id: int, changes: dic
     actor = Actor.admin(admin_user_id)
 
     def work(uow: UnitOfWork) -> None:
-        order = lifecycle.lock_order(uow, tenant_id, current["order_id"])
+        order = orders.lock_order(uow, tenant_id, current["order_id"])
         shipment = repo.lock(uow, tenant_id, shipment_id)
         assert shipment is not None  # shipments go only with their order
         before = _audited(shipment)

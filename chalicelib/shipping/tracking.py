@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from chalicelib.adapters.carrier import WebhookUpdate, carrier_for, pushes_webhooks
-from chalicelib.orders import lifecycle
-from chalicelib.orders.lifecycle import Actor
+from chalicelib.orders import api as orders
+from chalicelib.orders.api import Actor
 from chalicelib.platform.db import Database, UnitOfWork
 from chalicelib.platform.logging import get_logger
 
@@ -133,7 +133,7 @@ def _deliver_order_if_complete(uow: UnitOfWork, order: dict[str, Any], shipment:
                                actor: Actor) -> bool:
     """Order → delivered once all of it has arrived: every shipment delivered, every unit shipped.
     A partial delivery leaves the order shipped."""
-    if order["status"] != lifecycle.SHIPPED:
+    if order["status"] != orders.SHIPPED:
         return False  # already delivered, or moved on (a return); the event is history only
     tenant_id, order_id = order["tenant_id"], order["id"]
     shipments = repo.of_order(uow, tenant_id, order_id)
@@ -142,7 +142,7 @@ def _deliver_order_if_complete(uow: UnitOfWork, order: dict[str, Any], shipment:
     shipped = shipped_quantities(shipments)
     if any(shipped[item["id"]] < item["quantity"] for item in repo.order_items(uow, tenant_id, order_id)):
         return False
-    lifecycle.transition(uow, order, lifecycle.DELIVERED, actor, note=statuses.CARRIER_NAMES.get(
+    orders.transition(uow, order, orders.DELIVERED, actor, note=statuses.CARRIER_NAMES.get(
         shipment["carrier"], shipment["carrier"]) + f" {shipment['tracking_number'] or ''}".rstrip(),
         event={"shipment_id": shipment["id"], "carrier": shipment["carrier"],
                "tracking_number": shipment["tracking_number"]})
@@ -157,7 +157,7 @@ def record(db: Database, tenant_id: int, shipment_id: int, events: Sequence[NewE
         raise LookupError(shipment_id)
 
     def work(uow: UnitOfWork) -> Outcome:
-        order = lifecycle.lock_order(uow, tenant_id, current["order_id"])
+        order = orders.lock_order(uow, tenant_id, current["order_id"])
         shipment = repo.lock(uow, tenant_id, shipment_id)
         assert shipment is not None  # shipments are never deleted while their order exists
         outcome = apply(uow, order, shipment, events, source=source, actor=actor, extra=extra)
@@ -180,6 +180,6 @@ def record_webhook(db: Database, tenant_id: int, carrier: str, update: WebhookUp
     if shipment is None:
         return "ignored"
     events = [NewEvent(e.status, e.occurred_at, e.description, e.location, e.raw) for e in update.events]
-    outcome = record(db, tenant_id, shipment["id"], events, source="carrier", actor=lifecycle.SYSTEM,
+    outcome = record(db, tenant_id, shipment["id"], events, source="carrier", actor=orders.SYSTEM,
                      extra={"poll_due_at": next_poll(carrier, utcnow())})
     return "stored" if outcome.stored else "duplicate"

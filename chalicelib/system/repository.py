@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chalicelib.platform import idempotency
 from chalicelib.platform.db import Session
 
 
@@ -73,9 +74,7 @@ def list_admin_logs(
 
 def purge_expired(session: Session, *, batch: int = 5000) -> dict[str, int]:
     """Housekeeping across tenants (the only global writes; bounded batches, index-driven)."""
-    idem = session.execute(
-        "DELETE FROM idempotency_keys WHERE expires_at < UTC_TIMESTAMP(6) LIMIT %s", (batch,)
-    )
+    idem = idempotency.purge_expired(session, batch=batch)  # the mechanism owns its table's SQL
     tokens = session.execute(
         "DELETE FROM refresh_tokens WHERE expires_at < UTC_TIMESTAMP(6) - INTERVAL 7 DAY LIMIT %s", (batch,)
     )

@@ -131,7 +131,7 @@ def admin_logs(db: Database, tenant_id: int, query: Any) -> dict[str, Any]:
 def purge_expired(db: Database) -> dict[str, int]:
     removed = repo.purge_expired(db.session())
     # Imported here: the system Lambda's API cold start should not load the cart area.
-    from chalicelib.cart.service import purge_expired_guest_carts
+    from chalicelib.cart.api import purge_expired_guest_carts
 
     removed["guest_carts"] = purge_expired_guest_carts(db, 5000)
     return removed

@@ -96,7 +96,7 @@ def _advance(db: Database, tenant_id: int, order_id: int, target: str, admin_id:
 
     shipment = create_shipment(db, tenant_id, order_id, {"carrier": "yurtici", "tracking_number":
                                                          f"YK{uuid.uuid4().int % 10**10:010d}"},
-                               admin_user_id=admin_id)
+                               admin_user_id=admin_id).shipment
     if target == "delivered":
         update_shipment(db, tenant_id, shipment["id"], {"status": "delivered"}, admin_user_id=admin_id)
 

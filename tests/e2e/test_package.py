@@ -224,26 +224,34 @@ def test_api_functions_answer_from_the_package_without_an_api_key(api_calls, pac
 
 
 # Shared by every area: the platform, and adapters to external systems (each a small module
-# imported only where used).  An area may call another area's *service* (ARCHITECTURE.md); such
-# dependencies are declared here so a new one is a visible decision, not an accident.
+# imported only where used).  An area uses another only through its published chalicelib/<area>/api.py
+# (ARCHITECTURE.md "Areas meet at one door"; the import rule is tests/e2e/test_boundaries.py); which
+# areas a function may load is declared here so a new dependency is a visible decision, not an
+# accident.  Each api.py loads its heavy modules on first call, so most of these are not paid on a
+# cold start: this is the upper bound.
 SHARED = {"platform", "adapters"}
 AREA_DEPENDENCIES: dict[str, set[str]] = {
-    "admin_access": {"accounts", "tenants"},  # staff users via accounts.service, API keys via tenants
-    "engagement": {"catalog"},  # catalog.service: stock_status of favourites, forget_product after rating changes
-    "media": {"catalog"},  # catalog.service.forget_product after every image change
-    # catalog.service (forget_product / catalog_changed) and engagement.service.stock_returned
+    # accounts.api: the password / e-mail rules of its schemas; staff users and session revocation
+    # on first use; tenants.api: the API keys, on first use
+    "admin_access": {"accounts", "tenants"},
+    "engagement": {"catalog"},  # catalog.api: stock_status of favourites, forget_product after rating changes
+    "media": {"catalog"},  # catalog.api.forget_product after every image change
+    # catalog.api (Effects: forget_product / catalog_changed) and engagement.api.stock_returned
     # (which queues its e-mails through notifications), all after commit, imported on first use
     "catalog_admin": {"catalog", "engagement", "notifications"},
-    # cart.checkout/totals/shipping (the cart it turns into an order), addresses.order_snapshot,
-    # catalog.service cache invalidation and engagement.stock_returned after stock moves
+    # cart.api (totals; the cart it turns into an order), addresses.api.order_snapshot,
+    # catalog.api cache invalidation and engagement.api.stock_returned after stock moves
     # (which queues through notifications) - the last three imported after commit, on first use.
     "orders": {"cart", "addresses", "catalog", "engagement", "notifications"},
-    "orders_admin": {"orders", "catalog", "engagement", "notifications"},  # orders' service, lifecycle, hooks
-    "shipping": {"orders"},  # orders.lifecycle moves the order when a shipment ships / is delivered
-    # the invoice is issued under the order row lock (orders.lifecycle.lock_order) and e-mailed;
-    # its VAT lines use cart.totals (the one VAT rule) and cart.shipping's method names
+    # orders.api: the state machine, and (on first use) the order detail, cancel and manual
+    # payment, whose stock effects import catalog and engagement after commit
+    "orders_admin": {"orders", "catalog", "engagement", "notifications"},
+    "shipping": {"orders"},  # orders.api's state machine moves the order when a shipment ships / is delivered
+    # the invoice is issued under the order row lock (orders.api.lock_order) and e-mailed through
+    # notifications.api; its VAT lines use cart.api's totals (the one VAT rule) and method names
     "invoices": {"orders", "notifications", "cart"},
-    # orders.lifecycle / hooks / stock (whose after-commit effects import catalog and engagement)
+    # orders.api (state machine; refunds and restock on first use), catalog.api.Effects for the
+    # restock's after-commit effects (which import engagement), notifications.api for the e-mails
     "returns": {"orders", "notifications", "catalog", "engagement"},
 }
 

@@ -489,7 +489,7 @@ def test_the_same_key_answers_the_same_return_and_another_request_with_it_is_409
     again = ask(who, order, key=key)
     assert first.status_code == again.status_code == 201
     assert again.json["id"] == first.json["id"] and again.headers.get("Idempotent-Replayed") == "true"
-    assert_error_shape(ask(who, order, [(0, 2)], key=key), 409, "return_key_reused")
+    assert_error_shape(ask(who, order, [(0, 2)], key=key), 409, "idempotency_key_reused")
     assert_error_shape(ask(who, order, key="x" * 101), 400, "idempotency_key_invalid")
     assert counts(db, tenant.id)["returns"] == 1
 

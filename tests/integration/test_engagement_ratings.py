@@ -9,9 +9,10 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 
 from chalicelib.catalog.service import rating_summary
-from chalicelib.engagement import keyset, reviews
 from chalicelib.engagement import repository as repo
+from chalicelib.engagement import reviews
 from chalicelib.engagement.plaintext import plain_text
+from chalicelib.platform.keyset import CursorError, Position
 from tests.conftest import TenantInfo
 from tests.helpers import insert_product
 
@@ -64,13 +65,14 @@ def test_no_approved_reviews_is_zero(db, tenant: TenantInfo):
 
 def test_keyset_cursors_round_trip_and_refuse_anything_else():
     when = datetime(2025, 5, 1, 12, 30, 15, 123456)
-    assert keyset.decode(keyset.encode("newest", when, 42), "newest", datetime) == keyset.Position(when, 42)
-    assert keyset.decode(keyset.encode("helpful", 7, 9), "helpful", int) == keyset.Position(7, 9)
-    helpful = keyset.encode("helpful", 7, 9)
-    for cursor, order, kind in ((helpful, "rating_high", int), (helpful, "helpful", datetime), ("", "newest", int),
-                                ("!!", "newest", int), ("x" * 300, "newest", int),
-                                (keyset.encode("helpful", 2**63, 1), "helpful", int)):
-        assert keyset.decode(cursor, order, kind) is None, cursor
+    newest, helpful = repo.ORDERS["newest"], repo.ORDERS["helpful"]
+    assert newest.decode(newest.encode([when], 42)) == Position((when,), 42)
+    assert helpful.decode(helpful.encode([7], 9)) == Position((7,), 9)
+    token = helpful.encode([7], 9)
+    for cursor, keyset in ((token, repo.ORDERS["rating_high"]), (token, repo.MODERATION), ("", newest),
+                           ("!!", newest), ("x" * 600, newest), (helpful.encode([2**63], 1), helpful)):
+        with pytest.raises(CursorError):
+            keyset.decode(cursor)
 
 
 @pytest.mark.parametrize("raw, clean", [

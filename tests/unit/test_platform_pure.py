@@ -128,3 +128,20 @@ def test_schedule_expressions():
     assert interval_seconds("rate(1 hour)") == 3600
     assert interval_seconds("rate(5 minutes)") == 300
     assert interval_seconds("cron(0 3 * * ? *)") is None
+
+
+def test_one_error_code_means_one_thing() -> None:
+    """platform/i18n.register refuses a code registered again with other texts (two areas
+    answering one code differently), and accepts the same registration twice."""
+    import pytest
+
+    from chalicelib.platform import i18n
+
+    texts = {"tr": "Deneme.", "en": "Trial."}
+    i18n.register(messages={"test_only_code": texts})
+    i18n.register(messages={"test_only_code": dict(texts)})
+    with pytest.raises(ValueError, match="test_only_code"):
+        i18n.register(messages={"test_only_code": {"tr": "Başka.", "en": "Other."}})
+    with pytest.raises(ValueError, match="test_only_type"):
+        i18n.register(field_messages_tr={"test_only_type": "Bir."})
+        i18n.register(field_messages_tr={"test_only_type": "İki."})

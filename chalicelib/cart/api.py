@@ -1,0 +1,63 @@
+"""What the cart area publishes to other areas (issue 10 item 1).
+
+The one totals rule (VAT inside Turkish consumer prices, discounts, shipping):
+    Line, Totals, ShippingMethod, compute(lines, shipping=, discounts=)
+    money(value), vat_inside(gross, rate), ZERO, SHIPPING_VAT_RATE
+The shipping methods a tenant offers:
+    shipping_methods(tenant_settings), shipping_method(tenant_settings, code)  (400 unknown_shipping_method)
+What the checkout takes from a user's cart, inside the checkout's transaction:
+    lock_user_cart(uow, tenant_id, user_id) → (cart id, [CheckoutLine]), empty_cart(uow, tenant_id, cart_id)
+The hourly purge job:
+    purge_expired_guest_carts(db, limit)
+
+Everything else under chalicelib/cart/ is private.  The totals (standard library only) are what
+importers need at import time and load with this module; the rest is imported on first call,
+as the invoices and system functions did before (they never pay for the checkout's SQL or the
+cart service on a cold start).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .totals import SHIPPING_VAT_RATE, ZERO, Line, ShippingMethod, Totals, compute, money, vat_inside
+
+if TYPE_CHECKING:
+    from chalicelib.platform.db import Database, UnitOfWork
+
+    from .checkout import CheckoutLine
+
+__all__ = [
+    "SHIPPING_VAT_RATE", "ZERO", "Line", "ShippingMethod", "Totals", "compute", "empty_cart", "lock_user_cart",
+    "money", "purge_expired_guest_carts", "shipping_method", "shipping_methods", "vat_inside",
+]
+
+
+def shipping_methods(tenant_settings: dict[str, Any] | None) -> list[ShippingMethod]:
+    from . import shipping  # lazy: see the module docstring
+
+    return shipping.methods(tenant_settings)
+
+
+def shipping_method(tenant_settings: dict[str, Any] | None, code: str | None) -> ShippingMethod:
+    from . import shipping
+
+    return shipping.method(tenant_settings, code)
+
+
+def lock_user_cart(uow: UnitOfWork, tenant_id: int, user_id: int) -> tuple[int | None, list[CheckoutLine]]:
+    from . import checkout
+
+    return checkout.lock_user_cart(uow, tenant_id, user_id)
+
+
+def empty_cart(uow: UnitOfWork, tenant_id: int, cart_id: int) -> None:
+    from . import checkout
+
+    checkout.empty_cart(uow, tenant_id, cart_id)
+
+
+def purge_expired_guest_carts(db: Database, limit: int) -> int:
+    """Delete up to `limit` guest carts past their expiry; returns how many went."""
+    from .service import purge_expired_guest_carts as purge
+
+    return purge(db, limit)

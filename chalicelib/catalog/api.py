@@ -1,0 +1,48 @@
+"""What the catalogue area publishes to other areas (issue 10 item 1).
+
+After a write to catalogue data commits, the shop's caches follow:
+    Effects(tenant_id)                 collect what a transaction changed (products, listings, variations
+                                       whose stock came back), then `effects.schedule(uow)` before commit
+    forget_product(tenant_id, product_id)   drop a product's cached detail (call after commit)
+    catalog_changed(tenant_id)               bump the catalogue version: listings, facets, search follow
+How the catalogue shows things, for other areas' answers:
+    stock_status(available) → "in_stock" | "low_stock" | "out_of_stock"
+    rating_summary(average, count, stars) → {"average", "count", "distribution"}
+
+Everything else under chalicelib/catalog/ is private.  `Effects` imports only the platform; the
+catalogue service (browse, search state, repository) is imported on the first call of the
+functions, so the orders and catalogue-admin functions, which only collect `Effects` at import
+time, do not load it on a cold start.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from .effects import Effects
+
+__all__ = ["Effects", "catalog_changed", "forget_product", "rating_summary", "stock_status"]
+
+
+def forget_product(tenant_id: int, product_id: int) -> None:
+    from . import service  # lazy: see the module docstring
+
+    service.forget_product(tenant_id, product_id)
+
+
+def catalog_changed(tenant_id: int) -> None:
+    from . import service
+
+    service.catalog_changed(tenant_id)
+
+
+def stock_status(available: int) -> str:
+    from . import service
+
+    return service.stock_status(available)
+
+
+def rating_summary(average: Decimal, count: int, stars: dict[int, int]) -> dict[str, Any]:
+    from . import service
+
+    return service.rating_summary(average, count, stars)

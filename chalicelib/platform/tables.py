@@ -1,0 +1,188 @@
+"""Which area owns each table of the schema, and who else reads it (issue 10 item 2).
+
+OWNERS: every table of infra/migrations/versions → its one owning area.  Only the owner's code
+writes the table (INSERT, UPDATE, DELETE, REPLACE); other areas change it by calling the owner's
+`chalicelib/<area>/api.py`.  "platform" owns the tables of the shared mechanisms (idempotency,
+outbox, audit log).  An owner in PLANNED is an area still to come whose tables the first
+migration already holds: a new area (the wallet, say) finds its tables here and owns them.
+
+READ_MODELS: table → {reading area: why}.  Reading another area's table is allowed only as a
+declared read model: a join or a lookup the owner's interface could not serve as cheaply
+(listing pages, locked reads inside the reader's transaction, sweeps).  Reads change nothing,
+so they do not move ownership; declaring them keeps the picture of who depends on which
+columns complete, for whoever changes the table.
+
+tests/e2e/test_boundaries.py scans the SQL of every area against both declarations; the writes
+that break ownership today are listed there (KNOWN_VIOLATIONS) with the issue item that removes
+them.  Nothing imports this module at run time: it is a declaration, kept beside the platform
+so that every area sees the same one.
+"""
+from __future__ import annotations
+
+# Areas the schema already has tables for, which are not under chalicelib/ yet.
+PLANNED = frozenset({
+    "inventory",  # issue 10 item 3: stock, reservations, movements
+    "campaigns", "wallet", "referrals", "loyalty", "custom_production", "dealership", "support",
+    "content", "analytics", "integrations",
+})
+
+OWNERS: dict[str, str] = {
+    # -- tenancy and the platform's shared mechanisms
+    "tenants": "tenants",
+    "tenant_cors_origins": "tenants",
+    "api_keys": "tenants",
+    "idempotency_keys": "platform",  # platform/idempotency.py
+    "outbox_events": "platform",  # platform/outbox.py
+    "admin_logs": "platform",  # platform/audit.py
+    # -- identity and access
+    "users": "accounts",
+    "refresh_tokens": "accounts",
+    "user_tokens": "accounts",
+    "user_devices": "accounts",
+    "user_recovery_codes": "accounts",
+    "biometric_keys": "accounts",
+    "roles": "admin_access",
+    "role_permissions": "admin_access",
+    "user_roles": "admin_access",
+    "user_levels": "loyalty",
+    "addresses": "addresses",
+    # -- catalogue (catalog is the read side; catalog_admin writes)
+    "categories": "catalog_admin",
+    "brands": "catalog_admin",
+    "products": "catalog_admin",
+    "product_variations": "catalog_admin",
+    "price_history": "catalog_admin",
+    "product_images": "media",
+    "stock_movements": "inventory",
+    # -- engagement
+    "reviews": "engagement",
+    "favorites": "engagement",
+    "back_in_stock_subscriptions": "engagement",
+    # -- campaigns
+    "campaigns": "campaigns",
+    "coupons": "campaigns",
+    "flash_deals": "campaigns",
+    "discount_wheel_spins": "campaigns",
+    "coupon_redemptions": "campaigns",
+    # -- cart, orders and what follows an order
+    "carts": "cart",
+    "cart_items": "cart",
+    "orders": "orders",
+    "order_items": "orders",
+    "order_status_history": "orders",
+    # Money paid for orders: written by orders/hooks.py, the payment side's entry points, until a
+    # payments area (iyzico) takes them over with its own api.
+    "payments": "orders",
+    "payment_refunds": "orders",
+    "returns": "returns",
+    "return_items": "returns",
+    "invoice_sequences": "invoices",
+    "invoices": "invoices",
+    "shipments": "shipping",
+    "shipment_events": "shipping",
+    "notifications": "notifications",
+    # -- areas to come
+    "wallets": "wallet",
+    "wallet_journals": "wallet",
+    "wallet_ledger_entries": "wallet",
+    "wallet_topup_requests": "wallet",
+    "wallet_withdrawal_requests": "wallet",
+    "wallet_transfers": "wallet",
+    "gift_cards": "wallet",
+    "referrals": "referrals",
+    "referral_earnings": "referrals",
+    "custom_production_requests": "custom_production",
+    "custom_production_messages": "custom_production",
+    "dealership_applications": "dealership",
+    "chat_sessions": "support",
+    "chat_messages": "support",
+    "faqs": "support",
+    "stores": "support",
+    "user_events": "analytics",
+    "user_data": "analytics",
+    "user_specific_data": "analytics",
+    "integrations": "integrations",
+    "integration_sync_runs": "integrations",
+    "stories": "content",
+    "sliders": "content",
+    "popups": "content",
+}
+
+_ORDER_ROWS = "the order's lines and totals, read with the reader's own rows in one statement"
+_SHOP_ROWS = "live product name, price, status and stock joined into the reader's own listing"
+
+READ_MODELS: dict[str, dict[str, str]] = {
+    "tenants": {
+        "platform": "the request pipeline resolves the tenant of an API key (tenancy.py)",
+        "system": "the settings routes show the tenant's settings",
+        "cart": "the guest-cart sweep walks the tenants one at a time",
+        "engagement": "the shop domain for the links in back-in-stock e-mails",
+        "invoices": "the seller block printed on an invoice",
+        "shipping": "the carrier poll walks the active tenants",
+    },
+    "tenant_cors_origins": {
+        "platform": "CORS answers only the tenant's allowed origins",
+        "system": "the settings routes show and replace the allowed origins",
+    },
+    "api_keys": {"platform": "the request pipeline resolves an API key by its hash"},
+    "admin_logs": {"system": "the audit-log route lists the audit rows"},
+    "users": {
+        "addresses": "locks the owner's users row so two writers of default addresses run in turn",
+        "admin_access": "lists and shows staff users with their roles",
+        "engagement": "the reviewer's shown name; the alert recipient's e-mail, language and status",
+        "invoices": "the buyer's e-mail and language when the order has no contact e-mail",
+        "orders": "the buyer's contact details for order e-mails",
+        "orders_admin": "the customer shown on an order and searched by name",
+        "returns": "the customer's language for the return e-mails",
+    },
+    "roles": {"accounts": "the roles and permissions a signed-in user's token carries"},
+    "role_permissions": {"accounts": "the roles and permissions a signed-in user's token carries"},
+    "user_roles": {"accounts": "the roles and permissions a signed-in user's token carries"},
+    "brands": {"catalog": "the public brand list and the brand shown on products"},
+    "categories": {"catalog": "the public category tree"},
+    "products": {
+        "catalog": "the public listing, search and detail",
+        "cart": _SHOP_ROWS,
+        "engagement": "reviews and favourites show, and lock, the product they are about",
+        "media": "an image belongs to an existing product (locked while images are ordered)",
+    },
+    "product_variations": {
+        "catalog": "the public detail, attribute facets and barcode lookup",
+        "cart": _SHOP_ROWS,
+        "engagement": "whether an alert's variation is available again",
+        "media": "a variation's image belongs to the same product",
+        "orders": "available stock under the reservation's lock (issue 10 item 3 moves this to inventory)",
+    },
+    "product_images": {
+        "catalog": "the images of the public listing and detail",
+        "cart": "the image a cart line shows",
+        "catalog_admin": "the images shown with a product in the admin panel",
+        "engagement": "the image a favourite shows",
+    },
+    "stock_movements": {"catalog_admin": "the stock history of a variation"},
+    "reviews": {"catalog": "the per-star rating distribution of the product detail"},
+    "orders": {
+        "engagement": "'verified purchase': a delivered order of the reviewer with the product",
+        "invoices": "the order printed on the invoice",
+        "orders_admin": "the admin order list, queue and counts (issue 10 item 6 folds it into orders)",
+        "returns": "the order a return belongs to, its totals and status",
+        "shipping": "the order a shipment belongs to and its address",
+    },
+    "order_items": {
+        "engagement": "'verified purchase': a delivered order of the reviewer with the product",
+        "invoices": _ORDER_ROWS,
+        "orders_admin": _ORDER_ROWS,
+        "returns": "the lines a return is made of, and how many are left to return",
+        "shipping": "the lines a shipment carries",
+    },
+    "payments": {
+        "orders_admin": "the payments shown on an order",
+        "returns": "how much of the order is left to refund",
+    },
+    "payment_refunds": {
+        "orders_admin": "the refunds shown on an order",
+        "returns": "the refunds asked for a return and their status",
+    },
+    "returns": {"orders": "an order becomes refunded only when none of its returns is still open"},
+    "shipments": {"orders": "the shipments summary on the customer's order page"},
+}
