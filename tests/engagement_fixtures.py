@@ -25,6 +25,7 @@ import pytest
 
 from chalicelib.platform.db import get_db
 from tests.conftest import Api, TenantInfo, login, make_user
+from tests.helpers import insert_product
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +114,16 @@ def set_product_status(tenant_id: int, product_id: int, status: str) -> None:
 
 def rows(sql: str, params: Any = ()) -> list[dict[str, Any]]:
     return get_db().session().all(sql, params)
+
+
+@pytest.fixture
+def product(tenant: TenantInfo) -> int:
+    return insert_product(get_db(), tenant.id, "Şişme Yatak")
+
+
+@pytest.fixture
+def buyer(engagement_client: Any, tenant: TenantInfo, product: int) -> Person:
+    """A customer with a delivered order containing `product`."""
+    person = sign_in(engagement_client, tenant)
+    insert_order(tenant.id, person.user_id, [product])
+    return person

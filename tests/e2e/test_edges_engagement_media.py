@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from chalicelib.platform.db import Database, get_db
+from chalicelib.platform.db import Database
 from tests import engagement_fixtures
 from tests.conftest import Api, TenantInfo
 from tests.e2e.test_pipeline import assert_error_shape
-from tests.engagement_fixtures import Person, insert_order, rows, sign_in
-from tests.helpers import insert_product
+from tests.engagement_fixtures import Person, rows, sign_in
 
 engagement_app, engagement_client = engagement_fixtures.engagement_app, engagement_fixtures.engagement_client
+product, buyer = engagement_fixtures.product, engagement_fixtures.buyer
 
 DECOMPOSED = "Harika s\u0327is\u0327me yatak"  # "ş" typed as s + combining cedilla
 BAD_LINES = ["Harika\u202eyatak", "Harika\u2066yatak", "Harika\x07", "Harika\x00"]
@@ -30,16 +30,8 @@ def field_types(response: Any) -> dict[str, str]:
     return {f["field"]: f["type"] for f in error["details"]["fields"]}
 
 
-@pytest.fixture
-def product(tenant: TenantInfo) -> int:
-    return insert_product(get_db(), tenant.id, "Şişme Yatak")
 
 
-@pytest.fixture
-def buyer(engagement_client: Any, tenant: TenantInfo, product: int) -> Person:
-    person = sign_in(engagement_client, tenant)
-    insert_order(tenant.id, person.user_id, [product])
-    return person
 
 
 def reviews_of(tenant_id: int) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from chalicelib.platform.db import get_db
 from tests import engagement_fixtures
 from tests.conftest import Api, TenantInfo, make_tenant
 from tests.e2e.test_pipeline import assert_error_shape
-from tests.engagement_fixtures import (
+from tests.engagement_fixtures import (  # noqa: F401 - fixtures
     Person,
     insert_order,
     rows,
@@ -24,22 +24,14 @@ from tests.helpers import insert_product, simultaneously
 
 # The one app of these tests (engagement + accounts + catalogue routers): see tests/engagement_fixtures.py.
 engagement_app, engagement_client = engagement_fixtures.engagement_app, engagement_fixtures.engagement_client
+product, buyer = engagement_fixtures.product, engagement_fixtures.buyer
 
 GOOD = {"rating": 5, "title": "Çok sağlam", "body": "Üç gece kampta kullandım.\nHiç su almadı."}
 
 
 # -- fixtures ---------------------------------------------------------------------------------------
-@pytest.fixture
-def product(tenant: TenantInfo) -> int:
-    return insert_product(get_db(), tenant.id, "Şişme Yatak")
 
 
-@pytest.fixture
-def buyer(engagement_client: Any, tenant: TenantInfo, product: int) -> Person:
-    """A customer with a delivered order containing `product`."""
-    person = sign_in(engagement_client, tenant)
-    insert_order(tenant.id, person.user_id, [product])
-    return person
 
 
 @pytest.fixture
