@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from chalicelib.platform import crypto
@@ -27,6 +27,9 @@ from . import repository as repo
 from .passwords import hash_password, verify_password
 from .service import revoke_all_sessions, set_password
 
+if TYPE_CHECKING:  # typing only: nothing more to import on a cold start
+    from chalicelib.platform.context import Tenant
+
 PURPOSE = "password_reset"
 RESET_TTL = 30 * 60
 
@@ -35,12 +38,12 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _reset_link(tenant: Any, token: str) -> str:
+def _reset_link(tenant: Tenant, token: str) -> str:
     host = tenant.domain if getattr(tenant, "domain", None) else "huglu.app"
     return f"https://{host}/sifre-sifirla?token={quote(token)}"
 
 
-def forgot(db: Database, tenant: Any, *, email: str | None, phone: str | None) -> None:
+def forgot(db: Database, tenant: Tenant, *, email: str | None, phone: str | None) -> None:
     session = db.session()
     if email:
         user, channel, to = repo.user_by_email(session, tenant.id, email), "email", email

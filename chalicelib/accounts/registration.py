@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.platform import crypto
-from chalicelib.platform.db import Database, UnitOfWork
+from chalicelib.platform.db import Database, Session, UnitOfWork
 from chalicelib.platform.errors import Conflict
 
 from . import codes, notify, policy
@@ -116,7 +116,7 @@ def verify(db: Database, tenant_id: int, verification_id: str, code: str, client
 
 
 def _existing(db: Database, tenant_id: int, email: str | None, phone: str | None,
-              session: Any = None) -> dict[str, Any] | None:
+              session: Session | None = None) -> dict[str, Any] | None:
     session = session or db.session()
     if email:
         found = repo.user_by_email(session, tenant_id, email)

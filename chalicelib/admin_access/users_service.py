@@ -3,7 +3,7 @@ names.  Guards (escalation, lock-out) come from service.py; accounts creates the
 sessions, inside this transaction so the change and its audit row are one."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.platform import audit
 from chalicelib.platform.db import Database, Session, UnitOfWork
@@ -11,6 +11,9 @@ from chalicelib.platform.errors import Conflict, NotFound
 
 from . import repository as repo
 from .service import Actor, baseline, check_no_lockout, end_sessions, invalid_field, require_grantable
+
+if TYPE_CHECKING:  # typing only: nothing more to import on a cold start
+    from .schemas import UserListQuery
 
 _SUMMARY = ("id", "email", "first_name", "last_name", "status", "is_staff", "last_login_at", "created_at")
 _AUDITED = ("id", "email", "first_name", "last_name", "status", "is_staff", "roles")
@@ -49,7 +52,7 @@ def _resolve_roles(uow: UnitOfWork, tenant_id: int, names: list[str]) -> tuple[l
     return sorted(found.values()), {p for perms in granted.values() for p in perms}
 
 
-def list_users(db: Database, tenant_id: int, query: Any) -> dict[str, Any]:
+def list_users(db: Database, tenant_id: int, query: UserListQuery) -> dict[str, Any]:
     session = db.reader()
     rows = repo.list_users(session, tenant_id, q=query.q, role=query.role, status=query.status,
                            is_staff=query.is_staff, before_id=query.cursor, limit=query.limit + 1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.platform.db import Database
 
@@ -20,11 +20,14 @@ from .errors import UnknownFilterValue
 from .meta import CatalogMeta
 from .state import catalog_meta, stock_status, vocabulary
 
+if TYPE_CHECKING:  # typing only: nothing more to import on a cold start
+    from .schemas import ProductListQuery
+
 SUGGEST_LIMIT = 8
 SUGGEST_CATEGORIES = 3
 
 
-def list_products(db: Database, tenant_id: int, query: Any) -> dict[str, Any]:
+def list_products(db: Database, tenant_id: int, query: ProductListQuery) -> dict[str, Any]:
     version = current_version(tenant_id)
     meta = catalog_meta(db, tenant_id, version)
     category_ids = _category_filter(meta, query.category_id)
@@ -54,7 +57,7 @@ def list_products(db: Database, tenant_id: int, query: Any) -> dict[str, Any]:
     return answer
 
 
-def _facets(db: Database, tenant_id: int, version: int | None, meta: CatalogMeta, base: sql.Filters, query: Any,
+def _facets(db: Database, tenant_id: int, version: int | None, meta: CatalogMeta, base: sql.Filters, query: ProductListQuery,
             text_query: search.TextQuery | None, params: dict[str, Any]) -> dict[str, Any]:
     shared = {k: params[k] for k in ("category", "q", "attributes", "min_price", "max_price")}
 
@@ -113,7 +116,7 @@ def _plan(text_query: search.TextQuery | None, tenant_id: int, meta: CatalogMeta
     return search.plan(text_query, tenant_id, catalogue_size=meta.total, limit=limit, ranked=ranked)
 
 
-def _normalised(query: Any, sort: str, text_query: search.TextQuery | None) -> dict[str, Any]:
+def _normalised(query: ProductListQuery, sort: str, text_query: search.TextQuery | None) -> dict[str, Any]:
     """The request as a cache key: equal requests, however spelled, share one entry."""
     return {
         "category": query.category_id, "brands": sorted(set(query.brand_id or [])),

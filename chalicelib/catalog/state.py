@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.platform import cache
-from chalicelib.platform.db import Database
+from chalicelib.platform.db import Database, Session
 
 from . import caching
 from . import repository as repo
@@ -76,7 +76,7 @@ def vocabulary(db: Database, tenant_id: int, version: int | None) -> Vocabulary:
     return _remember(tenant_id, version, state)
 
 
-def _add_changed(session: Any, tenant_id: int, state: dict[str, Any]) -> dict[str, Any]:
+def _add_changed(session: Session, tenant_id: int, state: dict[str, Any]) -> dict[str, Any]:
     """Add the words of products updated since the last read.  The read overlaps the previous
     one (late commits); rows already counted in the overlap are skipped by (id, updated_at).
     Words of products that changed or left keep their old counts until the next full rebuild:

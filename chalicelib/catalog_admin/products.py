@@ -10,7 +10,7 @@ drops the product's cached detail and bumps the catalogue version (catalog/effec
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.catalog.api import Effects
 from chalicelib.platform import audit
@@ -24,6 +24,9 @@ from . import repository as repo
 from .common import Actor, run
 from .errors import Taken, compare_at_below_price, too_large, unknown_brand, unknown_category
 from .values import ARCHIVED, MAX_TOTAL_STOCK, REASON_INITIAL, SOURCE_ADMIN
+
+if TYPE_CHECKING:  # typing only: nothing more to import on a cold start
+    from .schemas import ProductListQuery
 
 HISTORY_LIMIT = 20
 AUDITED_PRODUCT = ("id", "name", "slug", "status", "category_id", "brand_id", "base_price", "compare_at_price",
@@ -92,7 +95,7 @@ def filter_clause(session: Session, tenant_id: int, filters: dict[str, Any]) -> 
                                 exact=q or None)
 
 
-def list_products(db: Database, tenant_id: int, query: Any) -> dict[str, Any]:
+def list_products(db: Database, tenant_id: int, query: ProductListQuery) -> dict[str, Any]:
     session = db.session()
     where, params = filter_clause(session, tenant_id, query.model_dump())
     rows = prepo.list_products(session, tenant_id, where, params, before_id=query.cursor, limit=query.limit + 1)

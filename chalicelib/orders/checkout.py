@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pymysql
 
@@ -30,6 +30,11 @@ from chalicelib.platform.text import reference_number
 from . import lifecycle, stock
 from . import repository as repo
 
+if TYPE_CHECKING:  # typing only: nothing more to import on a cold start
+    from chalicelib.platform.context import Tenant
+
+    from .schemas import CheckoutIn
+
 DEFAULT_RESERVATION_MINUTES = 30
 CHECKOUT = idempotency.Operation("checkout")
 
@@ -40,7 +45,7 @@ class Placed:
     replayed: bool
 
 
-def place_order(db: Database, tenant: Any, user_id: int, body: Any, idempotency_key: str | None,
+def place_order(db: Database, tenant: Tenant, user_id: int, body: CheckoutIn, idempotency_key: str | None,
                 *, ip: str | None = None, user_agent: str | None = None) -> Placed:
     key = idempotency.key(tenant.id, CHECKOUT, user_id, idempotency_key, body.model_dump(mode="json"))
     if key is None:  # the route requires the header; a caller that skipped the router still may not

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pymysql
 
@@ -38,6 +38,9 @@ from . import repository as repo
 from .errors import NothingToRefund, RefundTooHigh, ReturnNotFound, invalid, problem
 from .service import get_return
 from .settle import settle, share
+
+if TYPE_CHECKING:  # typing only: nothing more to import on a cold start
+    from .schemas import ReceivedLineIn
 
 CHECK_VIOLATION = 4025  # MariaDB ER_CONSTRAINT_FAILED (MySQL 8: 3819)
 _CHECK_ERRORS = {CHECK_VIOLATION, 3819}
@@ -126,7 +129,7 @@ def reject(db: Database, tenant_id: int, staff_id: int, return_id: int, *, note:
 
 
 def receive(db: Database, tenant_id: int, staff_id: int, return_id: int, *,
-            lines: list[Any]) -> tuple[dict[str, Any], bool]:
+            lines: list[ReceivedLineIn]) -> tuple[dict[str, Any], bool]:
     """The parcel arrived: each line of the return is booked in (returned_quantity), the ones
     that can be sold again go back to stock, the condition staff saw is kept."""
 
@@ -156,7 +159,7 @@ def _event(ret: dict[str, Any]) -> dict[str, Any]:
     return {"return_id": ret["id"], "return_number": ret["return_number"]}
 
 
-def _same_lines(items: dict[int, dict[str, Any]], lines: list[Any]) -> None:
+def _same_lines(items: dict[int, dict[str, Any]], lines: list[ReceivedLineIn]) -> None:
     named = {line.order_item_id for line in lines}
     unknown, missing = sorted(named - set(items)), sorted(set(items) - named)
     if unknown or missing:

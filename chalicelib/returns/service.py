@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pymysql
 
@@ -36,6 +36,11 @@ from . import photos, states, views
 from . import repository as repo
 from .errors import OrderItemNotFound, QuantityExceeded, ReturnNotFound, WindowClosed
 from .settle import settle
+
+if TYPE_CHECKING:  # typing only: nothing more to import on a cold start
+    from chalicelib.platform.context import Tenant
+
+    from .schemas import ReturnLineIn, ReturnRequestIn
 
 DEFAULT_WINDOW_DAYS = 14
 LEGAL_MINIMUM_DAYS = 14
@@ -58,7 +63,7 @@ def window_days(tenant_settings: dict[str, Any] | None) -> int:
 
 
 # -- request -----------------------------------------------------------------------------------
-def request_return(db: Database, tenant: Any, user_id: int, order_id: int, body: Any,
+def request_return(db: Database, tenant: Tenant, user_id: int, order_id: int, body: ReturnRequestIn,
                    idempotency_key: str | None) -> Requested:
     key = idempotency.key(tenant.id, RETURN_REQUEST, user_id, idempotency_key,
                           {"order_id": order_id, **body.model_dump(mode="json")})
@@ -105,7 +110,7 @@ def _check_window(order: dict[str, Any], days: int) -> None:
         raise WindowClosed(days, closes)
 
 
-def _check_quantities(uow: UnitOfWork, tenant_id: int, order_id: int, lines: list[Any]) -> None:
+def _check_quantities(uow: UnitOfWork, tenant_id: int, order_id: int, lines: list[ReturnLineIn]) -> None:
     items = repo.order_items(uow, tenant_id, order_id)
     missing = [line.order_item_id for line in lines if line.order_item_id not in items]
     if missing:

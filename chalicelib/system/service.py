@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.platform import audit, tenancy
-from chalicelib.platform.db import Database
+from chalicelib.platform.db import Database, UnitOfWork
 from chalicelib.platform.errors import NotFound
 
 from . import repository as repo
+
+if TYPE_CHECKING:  # typing only: nothing more to import on a cold start
+    from .schemas import AdminLogQuery
 
 
 def _timed(check: Any) -> dict[str, Any]:
@@ -85,7 +88,7 @@ def get_settings(db: Database, tenant_id: int) -> dict[str, Any]:
 def update_settings(db: Database, tenant_id: int, changes: dict[str, Any]) -> dict[str, Any]:
     """Apply a partial update, audit it (before/after) and drop cached tenant data after commit."""
 
-    def work(uow: Any) -> dict[str, Any]:
+    def work(uow: UnitOfWork) -> dict[str, Any]:
         row = repo.get_tenant(uow, tenant_id, for_update=True)
         if row is None:
             raise NotFound()
@@ -110,7 +113,7 @@ def update_settings(db: Database, tenant_id: int, changes: dict[str, Any]) -> di
     return db.transaction(work)
 
 
-def admin_logs(db: Database, tenant_id: int, query: Any) -> dict[str, Any]:
+def admin_logs(db: Database, tenant_id: int, query: AdminLogQuery) -> dict[str, Any]:
     rows = repo.list_admin_logs(
         db.reader(), tenant_id, action=query.action, entity_type=query.entity_type,
         user_id=query.user_id, before_id=query.cursor, limit=query.limit + 1,
