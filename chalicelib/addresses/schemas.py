@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from chalicelib.platform.fields import Line, Patch, Timestamp
+from chalicelib.platform.fields import Line, Patch, Timestamp, none_if_blank
 
 from . import errors as _errors  # noqa: F401 - registers the messages of the error types below
 from . import rules
@@ -75,9 +75,6 @@ def _coordinate(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.000001"))  # the columns are DECIMAL(9,6)
 
 
-def _blank_to_none(value: Any) -> Any:
-    # Forms send "" for an empty optional field; store that as "no value".
-    return None if isinstance(value, str) and not value.strip() else value
 
 
 def _text(max_length: int, min_length: int = 1) -> Any:
@@ -100,14 +97,15 @@ Lat = Annotated[Decimal, BeforeValidator(_ascii_number), Field(ge=-90, le=90, al
 Lng = Annotated[Decimal, BeforeValidator(_ascii_number), Field(ge=-180, le=180, allow_inf_nan=False),
                 AfterValidator(_coordinate)]
 # Optional text: "" counts as absent.
-Title = Annotated[Annotated[Line, _sized(50)] | None, BeforeValidator(_blank_to_none)]
-Mahalle = Annotated[Annotated[Line, _sized(100)] | None, BeforeValidator(_blank_to_none)]
-Postcode = Annotated[Annotated[str, _text(10), AfterValidator(_postcode)] | None, BeforeValidator(_blank_to_none)]
-CompanyName = Annotated[Annotated[Line, _sized(200)] | None, BeforeValidator(_blank_to_none)]
-TaxOffice = Annotated[Annotated[Line, _sized(100)] | None, BeforeValidator(_blank_to_none)]
-TaxNumber = Annotated[Annotated[str, _text(20), AfterValidator(_tax_number)] | None, BeforeValidator(_blank_to_none)]
+# Forms send "" for an empty optional field: stored as "no value" (none_if_blank).
+Title = Annotated[Annotated[Line, _sized(50)] | None, BeforeValidator(none_if_blank)]
+Mahalle = Annotated[Annotated[Line, _sized(100)] | None, BeforeValidator(none_if_blank)]
+Postcode = Annotated[Annotated[str, _text(10), AfterValidator(_postcode)] | None, BeforeValidator(none_if_blank)]
+CompanyName = Annotated[Annotated[Line, _sized(200)] | None, BeforeValidator(none_if_blank)]
+TaxOffice = Annotated[Annotated[Line, _sized(100)] | None, BeforeValidator(none_if_blank)]
+TaxNumber = Annotated[Annotated[str, _text(20), AfterValidator(_tax_number)] | None, BeforeValidator(none_if_blank)]
 NationalId = Annotated[Annotated[str, _text(20), AfterValidator(_national_id)] | None,
-                       BeforeValidator(_blank_to_none)]
+                       BeforeValidator(none_if_blank)]
 
 
 class AddressIn(BaseModel):
