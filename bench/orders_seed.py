@@ -17,7 +17,6 @@ Deterministic (random.Random(11)) apart from timestamps relative to now.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import random
 import time
@@ -145,17 +144,17 @@ def _seed(cur: Any, tenant_id: int, rng: random.Random) -> None:
             tenant_id, f"B{n:09d}", user_id, status, payment_status, rng.choice(("card", "card", "card", "eft")),
             subtotal, shipping, "standard", vat, grand, grand if paid else Decimal(0),
             grand if status == "refunded" else Decimal(0), address, address, CUSTOMER_EMAIL.format(n=user_id),
-            f"{user_id}:bg-{n}", hashlib.sha256(str(n).encode()).hexdigest(), rng.choice(("web", "mobile")),
+            rng.choice(("web", "mobile")),
             placed, stamp.get("paid"), stamp.get("shipped"), stamp.get("delivered"), stamp.get("cancelled"),
             "payment_timeout" if status == "cancelled" else None, len(path) - 1, placed, times[-1]))
         plans.append((lines, path, times, paid, grand, status))
     _insert(cur, """INSERT INTO orders (tenant_id, order_number, user_id, status, payment_status, payment_method,
                         subtotal, shipping_total, shipping_method, vat_total, grand_total, paid_total, refunded_total,
-                        shipping_address, billing_address, contact_email, idempotency_key, request_hash, source,
+                        shipping_address, billing_address, contact_email, source,
                         placed_at, paid_at, shipped_at, delivered_at, cancelled_at, cancel_reason, version,
                         created_at, updated_at)
                     VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
-                            %s, %s, %s, %s, %s, %s)""", orders)
+                            %s, %s, %s, %s)""", orders)
     cur.execute("SELECT order_number, id FROM orders WHERE tenant_id = %s AND order_number LIKE 'B%%'", (tenant_id,))
     ids = dict(cur.fetchall())
 

@@ -41,7 +41,7 @@ Protocol v1 (JSON, UTF-8; times RFC 3339 with an offset; base URL CARRIER_BASE_U
         the signature over the raw bytes before parsing anything and refuse a timestamp more
         than CARRIER_WEBHOOK_TOLERANCE_SECONDS (300) away from their clock (replayed captures).
 
-    Carrier statuses → ours (shipping.statuses): created → label_created, picked_up,
+    Carrier statuses → ours (shipping.states): created → label_created, picked_up,
     in_transit, arrived_at_branch → in_transit, out_for_delivery, delivery_failed →
     failed_delivery, delivered, returned_to_sender → returned.  Unknown ones are dropped
     (logged) rather than guessed.
@@ -197,7 +197,7 @@ class Booking:
 
 @dataclass(frozen=True)
 class TrackingEvent:
-    status: str  # ours (shipping.statuses), already mapped
+    status: str  # ours (shipping.states), already mapped
     occurred_at: dt.datetime  # UTC, naive (as stored)
     description: str | None = None
     location: str | None = None

@@ -24,7 +24,7 @@ from .totals import SHIPPING_VAT_RATE, ZERO, Line, ShippingMethod, Totals, compu
 if TYPE_CHECKING:
     from chalicelib.platform.db import Database, UnitOfWork
 
-    from .checkout import CheckoutLine
+    from .handover import CheckoutLine
 
 __all__ = [
     "SHIPPING_VAT_RATE", "ZERO", "Line", "ShippingMethod", "Totals", "compute", "empty_cart", "lock_user_cart",
@@ -45,15 +45,15 @@ def shipping_method(tenant_settings: dict[str, Any] | None, code: str | None) ->
 
 
 def lock_user_cart(uow: UnitOfWork, tenant_id: int, user_id: int) -> tuple[int | None, list[CheckoutLine]]:
-    from . import checkout
+    from . import handover
 
-    return checkout.lock_user_cart(uow, tenant_id, user_id)
+    return handover.lock_user_cart(uow, tenant_id, user_id)
 
 
 def empty_cart(uow: UnitOfWork, tenant_id: int, cart_id: int) -> None:
-    from . import checkout
+    from . import handover
 
-    checkout.empty_cart(uow, tenant_id, cart_id)
+    handover.empty_cart(uow, tenant_id, cart_id)
 
 
 def purge_expired_guest_carts(db: Database, limit: int) -> int:

@@ -17,7 +17,7 @@ from chalicelib.platform.db import Session, UnitOfWork
 from chalicelib.platform.sql import BY_ID, lock_row, marks
 
 TENANT_CHUNK = 100  # tenants per due_for_poll statement
-COLUMNS = """id, tenant_id, order_id, carrier, tracking_number, tracking_url, reference, request_hash, status,
+COLUMNS = """id, tenant_id, order_id, carrier, tracking_number, tracking_url, reference, status,
              items, label_url, estimated_delivery_at, shipped_at, delivered_at, last_event_at, poll_due_at,
              poll_failures, created_at, updated_at"""
 

@@ -27,7 +27,7 @@ from chalicelib.platform import audit, idempotency
 from chalicelib.platform.db import Database, Session, UnitOfWork
 from chalicelib.platform.errors import ApiError, Conflict, NotFound
 
-from . import booking, statuses, tracking
+from . import booking, states, tracking
 from . import repository as repo
 from .errors import ShipmentFinal, quantity_exceeded, unknown_items
 
@@ -72,7 +72,7 @@ def admin_list(db: Database, tenant_id: int, *, status: str | None, carrier: str
                limit: int, lang: str) -> dict[str, Any]:
     rows = repo.listing(db.session(), tenant_id, status=status, carrier=carrier, before_id=before_id, limit=limit + 1)
     page = rows[:limit]
-    return {"items": [{**row, "status_text": statuses.text(row["status"], lang)} for row in page],
+    return {"items": [{**row, "status_text": states.text(row["status"], lang)} for row in page],
             "next_before_id": page[-1]["id"] if len(rows) > limit else None}
 
 
@@ -106,7 +106,7 @@ def create_shipment(db: Database, tenant_id: int, order_id: int, fields: dict[st
         booked = booking.book(order, order_items, lines, carrier_code=fields["carrier"], reference=reference)
     values = {
         "order_id": order_id, "carrier": fields["carrier"], "reference": reference,
-        "status": statuses.LABEL_CREATED,
+        "status": states.LABEL_CREATED,
         "tracking_number": booked.tracking_number if booked else fields["tracking_number"],
         "tracking_url": booked.tracking_url if booked else fields.get("tracking_url"),
         "label_url": booked.label_url if booked else None,
@@ -143,7 +143,7 @@ def _create_work(tenant_id: int, order_id: int, requested: list[dict[str, int]] 
                 raise Conflict("tracking_number_taken", details={"carrier": values["carrier"],
                                                                 "tracking_number": values["tracking_number"]}) from None
             raise
-        repo.insert_event(uow, tenant_id, shipment_id, status=statuses.LABEL_CREATED, occurred_at=now,
+        repo.insert_event(uow, tenant_id, shipment_id, status=states.LABEL_CREATED, occurred_at=now,
                           description=None, location=None, source="system", raw=None)
         _advance_order(uow, order, actor, shipment_id, values)
         audit.record(uow, tenant_id, "shipment.create", entity_type="shipment", entity_id=shipment_id,
@@ -169,7 +169,7 @@ def _advance_order(uow: UnitOfWork, order: dict[str, Any], actor: Actor, shipmen
         return
     if order["status"] == orders.PAID:
         order = orders.transition(uow, order, orders.PREPARING, actor)
-    carrier_name = statuses.CARRIER_NAMES.get(values["carrier"], values["carrier"])
+    carrier_name = states.CARRIER_NAMES.get(values["carrier"], values["carrier"])
     orders.transition(uow, order, orders.SHIPPED, actor, note=f"{carrier_name} {values['tracking_number']}",
                       event={"shipment_id": shipment_id, "carrier": values["carrier"],
                              "tracking_number": values["tracking_number"], "tracking_url": values["tracking_url"]})
@@ -221,7 +221,7 @@ def update_shipment(db: Database, tenant_id: int, shipment_id: int, changes: dic
         columns: dict[str, Any] = {name: changes[name] for name in ("tracking_url", "estimated_delivery_at")
                                    if name in changes}
         status = changes.get("status")
-        if status is not None and shipment["status"] in statuses.FINAL and status != shipment["status"]:
+        if status is not None and shipment["status"] in states.FINAL and status != shipment["status"]:
             raise ShipmentFinal(shipment["status"])
         if status is not None and (status != shipment["status"] or "occurred_at" in changes):
             event = tracking.NewEvent(status, changes.get("occurred_at") or tracking.utcnow(),
@@ -252,16 +252,16 @@ def _views(session: Session, tenant_id: int, rows: Sequence[dict[str, Any]], lan
     events: dict[int, list[dict[str, Any]]] = {}
     for event in repo.events_of(session, tenant_id, [row["id"] for row in rows]):
         events.setdefault(event["shipment_id"], []).append({
-            "status": event["status"], "status_text": statuses.text(event["status"], lang),
+            "status": event["status"], "status_text": states.text(event["status"], lang),
             "description": event["description"], "location": event["location"],
             "occurred_at": event["occurred_at"], "source": event["source"]})
     out = []
     for row in rows:
         view = {
             "id": row["id"], "order_id": row["order_id"], "carrier": row["carrier"],
-            "carrier_name": statuses.CARRIER_NAMES.get(row["carrier"], row["carrier"]),
+            "carrier_name": states.CARRIER_NAMES.get(row["carrier"], row["carrier"]),
             "tracking_number": row["tracking_number"], "tracking_url": row["tracking_url"],
-            "status": row["status"], "status_text": statuses.text(row["status"], lang),
+            "status": row["status"], "status_text": states.text(row["status"], lang),
             "items": row["items"] or [], "estimated_delivery_at": row["estimated_delivery_at"],
             "shipped_at": row["shipped_at"], "delivered_at": row["delivered_at"],
             "last_event_at": row["last_event_at"], "created_at": row["created_at"],

@@ -5,7 +5,7 @@ with the order row and then the shipment row locked:
 
 - each event is stored once (ux_event: shipment, occurred_at, status), so a webhook delivered
   twice, or a poll seeing what a webhook already brought, adds nothing;
-- the status follows the latest event (statuses.supersedes); an older event only joins the
+- the status follows the latest event (states.supersedes); an older event only joins the
   history; delivered / returned are final;
 - when the shipment becomes delivered and every shipment of the order is delivered with every
   item shipped, the order moves to delivered through orders.lifecycle (which writes the
@@ -26,7 +26,7 @@ from chalicelib.platform.db import Database, UnitOfWork
 from chalicelib.platform.logging import get_logger
 
 from . import repository as repo
-from . import statuses
+from . import states
 
 log = get_logger("shipping.tracking")
 
@@ -80,12 +80,12 @@ def apply(uow: UnitOfWork, order: dict[str, Any], shipment: dict[str, Any], even
     shipped_at, delivered_at = shipment["shipped_at"], shipment["delivered_at"]
     stored = duplicates = 0
     has_label_event = None
-    for event in sorted(events, key=lambda e: (e.occurred_at, statuses.STATUSES.index(e.status))):
-        if event.status == statuses.LABEL_CREATED:
+    for event in sorted(events, key=lambda e: (e.occurred_at, states.STATUSES.index(e.status))):
+        if event.status == states.LABEL_CREATED:
             # "Label created" happens once; the carrier's own report of it (with its clock)
             # would otherwise sit next to the one recorded when the shipment was made.
             if has_label_event is None:
-                has_label_event = _has_event(uow, tenant_id, shipment_id, statuses.LABEL_CREATED)
+                has_label_event = _has_event(uow, tenant_id, shipment_id, states.LABEL_CREATED)
             if has_label_event:
                 duplicates += 1
                 continue
@@ -95,23 +95,23 @@ def apply(uow: UnitOfWork, order: dict[str, Any], shipment: dict[str, Any], even
             duplicates += 1
             continue
         stored += 1
-        has_label_event = has_label_event or event.status == statuses.LABEL_CREATED
-        if event.status in statuses.WITH_CARRIER and (shipped_at is None or event.occurred_at < shipped_at):
+        has_label_event = has_label_event or event.status == states.LABEL_CREATED
+        if event.status in states.WITH_CARRIER and (shipped_at is None or event.occurred_at < shipped_at):
             shipped_at = event.occurred_at
-        if statuses.supersedes(status, last_at, event.status, event.occurred_at):
+        if states.supersedes(status, last_at, event.status, event.occurred_at):
             status = event.status
             last_at = event.occurred_at if last_at is None else max(last_at, event.occurred_at)
-            if status == statuses.DELIVERED:
+            if status == states.DELIVERED:
                 delivered_at = event.occurred_at
     columns = {**(extra or {})}
     if (status, last_at, shipped_at, delivered_at) != (shipment["status"], shipment["last_event_at"],
                                                       shipment["shipped_at"], shipment["delivered_at"]):
         columns.update(status=status, last_event_at=last_at, shipped_at=shipped_at, delivered_at=delivered_at)
-    if status in statuses.FINAL:
+    if status in states.FINAL:
         columns["poll_due_at"] = None
     repo.update(uow, tenant_id, shipment_id, columns)
     updated = {**shipment, **columns}
-    became_delivered = status == statuses.DELIVERED and shipment["status"] != statuses.DELIVERED
+    became_delivered = status == states.DELIVERED and shipment["status"] != states.DELIVERED
     order_delivered = became_delivered and _deliver_order_if_complete(uow, order, updated, actor)
     return Outcome(stored, duplicates, updated, order_delivered)
 
@@ -137,12 +137,12 @@ def _deliver_order_if_complete(uow: UnitOfWork, order: dict[str, Any], shipment:
         return False  # already delivered, or moved on (a return); the event is history only
     tenant_id, order_id = order["tenant_id"], order["id"]
     shipments = repo.of_order(uow, tenant_id, order_id)
-    if any(s["status"] != statuses.DELIVERED for s in shipments):
+    if any(s["status"] != states.DELIVERED for s in shipments):
         return False
     shipped = shipped_quantities(shipments)
     if any(shipped[item["id"]] < item["quantity"] for item in repo.order_items(uow, tenant_id, order_id)):
         return False
-    orders.transition(uow, order, orders.DELIVERED, actor, note=statuses.CARRIER_NAMES.get(
+    orders.transition(uow, order, orders.DELIVERED, actor, note=states.CARRIER_NAMES.get(
         shipment["carrier"], shipment["carrier"]) + f" {shipment['tracking_number'] or ''}".rstrip(),
         event={"shipment_id": shipment["id"], "carrier": shipment["carrier"],
                "tracking_number": shipment["tracking_number"]})

@@ -1,7 +1,7 @@
 """Shipping (issue 5 item 6): carrier integration columns.
 
 - shipments.status gains picked_up (the carrier has the parcel); the column comment lists
-  the values chalicelib/shipping/statuses.py keeps.
+  the values chalicelib/shipping/states.py keeps.
 - shipments.reference: our unique booking reference sent to the carrier, which answers a
   repeat with the first booking.  Derived from the admin's Idempotency-Key, so a retried
   "create shipment" finds its shipment here (ux_reference) and never books twice;

@@ -1,4 +1,5 @@
-"""What the checkout (chalicelib.orders.checkout) takes from the cart, inside its transaction.
+"""The cart handed over to an order: what the checkout (chalicelib.orders.checkout) takes from the
+cart, inside its transaction, and the emptying that follows.
 
 The cart area owns carts and cart_items; the checkout reads a user's cart through here, with
 the cart row locked (FOR UPDATE) so two checkouts of one cart - a double tap with two keys -

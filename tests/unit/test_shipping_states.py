@@ -1,11 +1,11 @@
-"""Which tracking event decides a shipment's status (chalicelib/shipping/statuses.py)."""
+"""Which tracking event decides a shipment's status (chalicelib/shipping/states.py)."""
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
 
-from chalicelib.shipping import statuses as s
+from chalicelib.shipping import states as s
 
 T0 = dt.datetime(2025, 3, 1, 9, 0)
 EARLIER, LATER = T0 - dt.timedelta(hours=1), T0 + dt.timedelta(hours=1)
