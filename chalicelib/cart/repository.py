@@ -14,6 +14,7 @@ cart does not hold stock, the checkout does (atomically, in the orders area).
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from chalicelib.platform.db import Session, UnitOfWork
@@ -150,7 +151,7 @@ def delete_owner_carts(uow: UnitOfWork, tenant_id: int, user_id: int | None, dev
 
 # -- lines --------------------------------------------------------------------------------------
 def upsert_line(uow: UnitOfWork, tenant_id: int, cart_id: int, product_id: int, variation_id: int,
-                quantity: int, unit_price: Any) -> None:
+                quantity: int, unit_price: Decimal) -> None:
     """Add `quantity` to the cart's line of the variation, creating it if missing.  The increment
     happens in the statement (quantity = quantity + ...), never read-modify-write in Python, and
     the price the customer was shown becomes the line's reference price."""
@@ -162,7 +163,7 @@ def upsert_line(uow: UnitOfWork, tenant_id: int, cart_id: int, product_id: int, 
     )
 
 
-def set_quantity(uow: UnitOfWork, tenant_id: int, cart_id: int, item_id: int, quantity: int, unit_price: Any) -> int:
+def set_quantity(uow: UnitOfWork, tenant_id: int, cart_id: int, item_id: int, quantity: int, unit_price: Decimal) -> int:
     return uow.execute(
         f"""UPDATE cart_items {BY_ID} SET quantity = %s, unit_price = %s
              WHERE tenant_id = %s AND id = %s AND cart_id = %s""",

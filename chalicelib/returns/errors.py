@@ -5,8 +5,10 @@ so the returns Lambda carries them without every other function loading them.
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 from chalicelib.orders.api import register_messages as register_order_messages
@@ -90,13 +92,13 @@ class QuantityExceeded(Conflict):
 
 
 class WindowClosed(Conflict):
-    def __init__(self, days: int, closed_at: Any) -> None:
+    def __init__(self, days: int, closed_at: dt.datetime) -> None:
         super().__init__("return_window_closed", params={"days": days},
                          details={"window_days": days, "closed_at": closed_at})
 
 
 class RefundTooHigh(Conflict):
-    def __init__(self, amount: Any, refundable: Any) -> None:
+    def __init__(self, amount: Decimal, refundable: Decimal) -> None:
         super().__init__("refund_amount_too_high", params={"refundable": refundable},
                          details={"amount": amount, "refundable": refundable})
 
