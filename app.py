@@ -12,16 +12,17 @@ from chalicelib.cart.routes import router as cart
 from chalicelib.catalog.lookup_routes import router as catalog_lookup
 from chalicelib.catalog.routes import router as catalog
 from chalicelib.catalog_admin.routes import router as catalog_admin
+from chalicelib.engagement.events import bp as stock_events
 from chalicelib.engagement.routes import router as engagement
 from chalicelib.invoices.handlers import bp as invoice_jobs
 from chalicelib.invoices.routes import router as invoices
 from chalicelib.media.handlers import bp as media_jobs
 from chalicelib.media.routes import router as media
 from chalicelib.notifications.handlers import bp as notification_jobs
+from chalicelib.orders.admin_routes import router as orders_admin
 from chalicelib.orders.events import bp as order_events
 from chalicelib.orders.handlers import bp as reservation_jobs
 from chalicelib.orders.routes import router as orders
-from chalicelib.orders_admin.routes import router as orders_admin
 from chalicelib.platform.app_factory import create_app
 from chalicelib.returns.routes import router as returns
 from chalicelib.shipping.handlers import bp as shipping_jobs
@@ -29,14 +30,16 @@ from chalicelib.shipping.routes import router as shipping
 from chalicelib.system.handlers import bp as system_jobs
 from chalicelib.system.relay import bp as outbox_relay
 from chalicelib.system.routes import router as system
+from chalicelib.wallet.handlers import bp as wallet_jobs
+from chalicelib.wallet.routes import router as wallet
 
 app = create_app(
     "huglu",
     [
         system, accounts, accounts_profile, accounts_security, addresses, admin_access,
         catalog, catalog_lookup, catalog_admin, engagement, media,
-        cart, orders, orders_admin, returns, shipping, invoices,
-        system_jobs, notification_jobs, media_jobs, order_events, reservation_jobs, outbox_relay,
-        shipping_jobs, invoice_jobs,
+        cart, orders, orders_admin, returns, shipping, invoices, wallet,
+        system_jobs, notification_jobs, media_jobs, order_events, reservation_jobs, outbox_relay, wallet_jobs,
+        shipping_jobs, invoice_jobs, stock_events,
     ],
 )

@@ -1,5 +1,5 @@
 """Lambda: /api/admin/orders... (list, summary, cancellations, detail, status, mark-paid, cancel, note)."""
-from chalicelib.orders_admin.routes import router
+from chalicelib.orders.admin_routes import router
 from chalicelib.platform.app_factory import create_app
 
 app = create_app("huglu-orders-admin", [router])

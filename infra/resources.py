@@ -42,6 +42,7 @@ QUEUES: dict[str, dict[str, int]] = {
     "feed-sync": {},  # XML product-feed batches
     "order-events": {},  # order placed / status changed (outbox): customer notifications
     "invoices": {},  # order paid (outbox): issue, render and e-mail the invoice
+    "stock-events": {},  # StockReturned (inventory's outbox): back-in-stock e-mails
 }
 MAX_RECEIVE_COUNT = 5  # deliveries before a message goes to the DLQ
 QUEUE_RETENTION_S = 4 * 24 * 3600
@@ -72,31 +73,35 @@ ACCESS: dict[str, dict[str, list[str]]] = {
     "notifications": {"ses": ["ses:SendEmail"], "actions": ["sns:Publish"]},
     # Verification codes, reset links and security alerts are queued for the consumer above.
     "accounts": {"sqs": ["notifications"]},
-    # Back-in-stock e-mails are queued when an admin restocks (engagement.stock_returned).
-    "catalog_admin": {"sqs": ["notifications"]},
+    # Stock counts publish StockReturned through the outbox after commit (inventory.api).
+    "catalog_admin": {"sqs": ["stock-events"]},
     # Product images: the API signs the upload forms (with its own role's credentials, so it
     # needs PutObject), checks uploads and deletes images; the S3-event function reads the
     # originals, writes clean originals and thumbnails, deletes refused files.
     "media": {"s3": ["images"]},
     "media_thumbnails": {"s3": ["images"]},
     # Checkout and cancel publish their outbox events after commit (order-events; invoices when
-    # paid) and may queue back-in-stock e-mails (engagement.stock_returned → notifications).
-    "orders": {"sqs": ["order-events", "invoices", "notifications"]},
+    # paid; stock-events when a cancel brings stock back).
+    "orders": {"sqs": ["order-events", "invoices", "stock-events"]},
     "order_events": {"sqs": ["notifications"]},
-    # Status moves, cancel and mark-paid: as "orders" (outbox after commit, restock notices).
-    "orders_admin": {"sqs": ["order-events", "invoices", "notifications"]},
-    "release_reservations": {"sqs": ["order-events", "notifications"]},
+    # The stock-events consumer queues the back-in-stock e-mails.
+    "stock_events": {"sqs": ["notifications"]},
+    # Status moves, cancel and mark-paid: as "orders" (outbox after commit, stock back).
+    "orders_admin": {"sqs": ["order-events", "invoices", "stock-events"]},
+    "release_reservations": {"sqs": ["order-events", "stock-events"]},
     # Invoices: the PDFs (presigned downloads, render-on-download) and the "invoice issued" e-mail.
     "invoices": {"s3": ["invoices"], "sqs": ["notifications"]},
     "invoice_jobs": {"s3": ["invoices"], "sqs": ["notifications"]},
     # Shipments move orders (lifecycle's outbox events are published after commit by the caller).
     "shipping": {"sqs": ["order-events"]},
     "shipping_poll": {"sqs": ["order-events"]},
-    # Returns: customers' photos (presigned POST / GET, HEAD + magic bytes), decision e-mails and
-    # back-in-stock notices after a restock, and the order's outbox events.
-    "returns": {"s3": ["uploads"], "sqs": ["order-events", "notifications"]},
+    # Returns: customers' photos (presigned POST / GET, HEAD + magic bytes), decision e-mails, and
+    # the outbox events of the order and of a restock (stock-events).
+    "returns": {"s3": ["uploads"], "sqs": ["order-events", "notifications", "stock-events"]},
+    # The wallet (functions/wallet.py, functions/wallet_holds.py) needs nothing beyond the baseline:
+    # its ledger, requests and holds are MySQL rows, and it sends no messages yet.
     # The relay publishes to every queue an outbox event may name.
-    "outbox_relay": {"sqs": ["order-events", "invoices"]},
+    "outbox_relay": {"sqs": ["order-events", "invoices", "stock-events"]},
 }
 
 # SES actions an "ses" entry may grant; SES scopes them by identity ARN.

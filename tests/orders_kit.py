@@ -78,11 +78,11 @@ def checkout(who: Shopper, key: str | None = None, **body: Any) -> Any:
 
 def pay(db: Any, tenant_id: int, order_id: int, method: str = "eft") -> dict[str, Any]:
     """Mark an order paid the way staff confirms a bank transfer (a manual payment row)."""
-    from chalicelib.orders import hooks
-    from chalicelib.orders.lifecycle import SYSTEM
+    from chalicelib.orders import payments
+    from chalicelib.orders.states import SYSTEM
 
     def work(uow: Any) -> dict[str, Any]:
-        order = hooks.record_manual_payment(uow, tenant_id, order_id, method=method, reference="test", actor=SYSTEM)
+        order = payments.record_manual_payment(uow, tenant_id, order_id, method=method, reference="test", actor=SYSTEM)
         uow.commit()
         return order
 

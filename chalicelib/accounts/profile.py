@@ -10,7 +10,7 @@ from chalicelib.platform import crypto
 from chalicelib.platform.db import Database, UnitOfWork
 from chalicelib.platform.errors import ApiError, Conflict, NotFound
 
-from . import codes, notify, policy
+from . import codes, mail, policy
 from . import repository as repo
 from .passwords import verify_password
 from .service import revoke_all_sessions
@@ -64,7 +64,7 @@ def _require_password(db: Database, tenant_id: int, user_id: int, password: str)
 def start_email_change(db: Database, tenant_id: int, user_id: int, new_email: str, password: str) -> dict[str, Any]:
     user = _require_password(db, tenant_id, user_id, password)
     verification_id, code = codes.issue(tenant_id, EMAIL_CHANGE, {"user_id": user_id, "email": new_email})
-    notify.send(None, tenant_id, channel="email", to=new_email, template="email_change", lang=user["language"],
+    mail.send(None, tenant_id, channel="email", to=new_email, template="email_change", lang=user["language"],
                 params={"code": code, "minutes": codes.CODE_TTL // 60}, user_id=user_id)
     return {"verification_id": verification_id, "channel": "email", "expires_in": codes.CODE_TTL}
 
@@ -72,7 +72,7 @@ def start_email_change(db: Database, tenant_id: int, user_id: int, new_email: st
 def start_phone_change(db: Database, tenant_id: int, user_id: int, new_phone: str, password: str) -> dict[str, Any]:
     user = _require_password(db, tenant_id, user_id, password)
     verification_id, code = codes.issue(tenant_id, PHONE_CHANGE, {"user_id": user_id, "phone": new_phone})
-    notify.send(None, tenant_id, channel="sms", to=new_phone, template="verification_code", lang=user["language"],
+    mail.send(None, tenant_id, channel="sms", to=new_phone, template="verification_code", lang=user["language"],
                 params={"code": code, "minutes": codes.CODE_TTL // 60}, user_id=user_id)
     return {"verification_id": verification_id, "channel": "sms", "expires_in": codes.CODE_TTL}
 
@@ -101,7 +101,7 @@ def finish_change(db: Database, tenant_id: int, user_id: int, verification_id: s
     old_email, lang = db.transaction(work)
     if purpose == EMAIL_CHANGE and old_email:
         # The old address hears about it: the way to notice an account takeover.
-        notify.send(None, tenant_id, channel="email", to=old_email, template="security_alert", lang=lang,
+        mail.send(None, tenant_id, channel="email", to=old_email, template="security_alert", lang=lang,
                     params={"event": "email_changed", "when": datetime.now(timezone.utc)}, user_id=user_id)
     return view(db, tenant_id, user_id)
 
@@ -111,7 +111,7 @@ def delete_account(db: Database, tenant_id: int, user_id: int, password: str) ->
 
     def work(uow: UnitOfWork) -> None:
         if user["email"]:  # queued with the address before the address is erased
-            notify.send(uow, tenant_id, channel="email", to=user["email"], template="account_deleted",
+            mail.send(uow, tenant_id, channel="email", to=user["email"], template="account_deleted",
                         lang=user["language"], params={}, user_id=user_id)
         repo.anonymise_user(uow, tenant_id, user_id)
         _erase_other_areas(uow, tenant_id, user_id)

@@ -22,7 +22,7 @@ from chalicelib.platform.context import current
 from chalicelib.platform.db import Database, UnitOfWork
 from chalicelib.platform.errors import ApiError, Unauthorized
 
-from . import notify, policy
+from . import mail, policy
 from . import repository as repo
 from .passwords import hash_password, verify_password
 from .service import revoke_all_sessions, set_password
@@ -54,7 +54,7 @@ def forgot(db: Database, tenant: Tenant, *, email: str | None, phone: str | None
     if user is None or user["status"] != "active":
         # The same 202 and the same kind of work (one message) as below: the caller must not
         # learn whether the account exists.
-        notify.send(None, tenant.id, channel=channel, to=to, template="password_reset_unknown",
+        mail.send(None, tenant.id, channel=channel, to=to, template="password_reset_unknown",
                     lang=current().lang, params={})
         return
     token = secrets.token_urlsafe(32)
@@ -63,7 +63,7 @@ def forgot(db: Database, tenant: Tenant, *, email: str | None, phone: str | None
         repo.expire_user_tokens(uow, tenant.id, user["id"], PURPOSE)
         repo.insert_user_token(uow, tenant.id, user["id"], purpose=PURPOSE, token_hash=_hash(token),
                                expires_at=datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(seconds=RESET_TTL))
-        notify.send(uow, tenant.id, channel=channel, to=to, template="password_reset", lang=user["language"],
+        mail.send(uow, tenant.id, channel=channel, to=to, template="password_reset", lang=user["language"],
                     params={"link": _reset_link(tenant, token), "minutes": RESET_TTL // 60}, user_id=user["id"])
         uow.commit()
 
@@ -86,7 +86,7 @@ def reset(db: Database, tenant_id: int, token: str, new_password: str) -> None:
     set_password(db, tenant_id, user["id"], new_password)  # also revokes every session
     policy.clear_failures(tenant_id, user["email"] or "")
     if user["email"]:
-        notify.send(None, tenant_id, channel="email", to=user["email"], template="security_alert",
+        mail.send(None, tenant_id, channel="email", to=user["email"], template="security_alert",
                     lang=user["language"], params={"event": "password_changed", "when": datetime.now(timezone.utc)},
                     user_id=user["id"])
 
@@ -105,7 +105,7 @@ def change(db: Database, tenant_id: int, user_id: int, session_id: str | None, c
     db.transaction(work)
     revoke_all_sessions(db, tenant_id, user_id, except_session=session_id)  # this device stays signed in
     if user["email"]:
-        notify.send(None, tenant_id, channel="email", to=user["email"], template="security_alert",
+        mail.send(None, tenant_id, channel="email", to=user["email"], template="security_alert",
                     lang=user["language"], params={"event": "password_changed", "when": datetime.now(timezone.utc)},
                     user_id=user_id)
 

@@ -22,7 +22,7 @@ from chalicelib.platform import crypto
 from chalicelib.platform.db import Database, Session, UnitOfWork
 from chalicelib.platform.errors import Conflict
 
-from . import codes, notify, policy
+from . import codes, mail, policy
 from . import repository as repo
 from .errors import verification_expired
 from .passwords import hash_password
@@ -81,10 +81,10 @@ def _send(tenant_id: int, data: dict[str, Any], code: str) -> None:
     never sent anywhere, so only a blind guess could match it, and verify refuses even that)."""
     to = data["email"] or data["phone"]
     if data.get("decoy"):
-        notify.send(None, tenant_id, channel=data["channel"], to=to, template="account_exists",
+        mail.send(None, tenant_id, channel=data["channel"], to=to, template="account_exists",
                     lang=data["language"], params={})
     else:
-        notify.send(None, tenant_id, channel=data["channel"], to=to, template="verification_code",
+        mail.send(None, tenant_id, channel=data["channel"], to=to, template="verification_code",
                     lang=data["language"], params={"code": code, "minutes": codes.CODE_TTL // 60})
 
 

@@ -44,6 +44,13 @@ def grant_roles(session: Session, tenant_id: int, user_id: int, role_names: list
     )
 
 
+def replace_roles(session: Session, tenant_id: int, user_id: int, role_ids: list[int]) -> None:
+    """The user's complete set of roles becomes `role_ids` (admin_access resolved and checked them)."""
+    session.execute("DELETE FROM user_roles WHERE tenant_id = %s AND user_id = %s", (tenant_id, user_id))
+    session.executemany("INSERT INTO user_roles (tenant_id, user_id, role_id) VALUES (%s, %s, %s)",
+                        [(tenant_id, user_id, rid) for rid in role_ids])
+
+
 def roles_and_permissions(session: Session, tenant_id: int, user_id: int) -> tuple[list[str], set[str]]:
     rows = session.all(
         """SELECT r.name, rp.permission
@@ -92,6 +99,22 @@ def revoke_family(session: Session, tenant_id: int, family_id: str) -> int:
         """UPDATE refresh_tokens SET revoked_at = UTC_TIMESTAMP(6)
             WHERE tenant_id = %s AND family_id = %s AND revoked_at IS NULL""",
         (tenant_id, family_id),
+    )
+
+
+def update_staff(session: Session, tenant_id: int, user_id: int, fields: dict[str, Any]) -> None:
+    """What staff administration changes on a user: names, status and is_staff."""
+    assert set(fields) <= {"first_name", "last_name", "status", "is_staff"}, "column names are never taken from input"
+    if fields:
+        assignments = ", ".join(f"{k} = %s" for k in fields)
+        session.execute(f"UPDATE users SET {assignments} WHERE tenant_id = %s AND id = %s",
+                        (*fields.values(), tenant_id, user_id))
+
+
+def purge_expired_refresh_tokens(session: Session, *, batch: int) -> int:
+    """Refresh tokens a week past their expiry, across tenants, at most `batch` of them."""
+    return session.execute(
+        "DELETE FROM refresh_tokens WHERE expires_at < UTC_TIMESTAMP(6) - INTERVAL 7 DAY LIMIT %s", (batch,)
     )
 
 

@@ -1,8 +1,6 @@
-"""Security alerts ("2FA was switched off on your account") through the notification pipeline.
-
-`chalicelib.notifications` was written in parallel with this module, so the import is guarded:
-without it the alert is skipped (logged at INFO) and nothing here depends on it; with it the
-alert goes through the accounts area's door to it (notify.py) as a `security_alert` e-mail.
+"""Security alerts ("2FA was switched off on your account") through the notification pipeline:
+a `security_alert` e-mail, sent through the accounts area's door to it (mail.py, which calls
+chalicelib.notifications.api).
 
 Alerts are sent after the change committed and are best effort: a failing alert must not turn
 an already-committed change into an error answer (e.g. recovery codes that were saved but never
@@ -14,6 +12,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from chalicelib.platform.logging import get_logger
+
+from . import mail
 
 log = get_logger("accounts.security")
 
@@ -30,15 +30,7 @@ def send(tenant_id: int, user: dict[str, Any], event: str) -> None:
     if not user.get("email"):
         return  # phone-only account: SMS carries codes, not alerts (the template is e-mail only)
     try:
-        # Guarded: the notifications area may not exist in every build (see module docstring).
-        import chalicelib.notifications.api  # noqa: F401 - the probe; notify.py sends through it
-
-        from . import notify
-    except ImportError:
-        log.info("security alert skipped: notifications not available", extra={"event": event})
-        return
-    try:
-        notify.send(None, tenant_id, channel="email", to=user["email"], template="security_alert",
+        mail.send(None, tenant_id, channel="email", to=user["email"], template="security_alert",
                     lang=user.get("language") or "tr", params={"event": event, "when": _now()},
                     user_id=user["id"])
     except Exception:  # noqa: BLE001 - best effort, see module docstring

@@ -215,6 +215,19 @@ def add_user(uow: UnitOfWork, tenant_id: int, *, email: str, password_hash: str,
     return user_id
 
 
+def update_staff(uow: UnitOfWork, tenant_id: int, user_id: int, *, first_name: str | None = None,
+                 last_name: str | None = None, status: str | None = None, role_ids: list[int] | None = None) -> None:
+    """Inside the caller's transaction: staff administration's change of a user.  None leaves a
+    field as it is; `role_ids` become the user's complete set of roles, and the user is staff
+    exactly when it holds one (as add_user)."""
+    fields: dict[str, Any] = {k: v for k, v in (("first_name", first_name), ("last_name", last_name),
+                                                ("status", status)) if v is not None}
+    if role_ids is not None:
+        repo.replace_roles(uow, tenant_id, user_id, role_ids)
+        fields["is_staff"] = int(bool(role_ids))
+    repo.update_staff(uow, tenant_id, user_id, fields)
+
+
 def create_user(db: Database, tenant_id: int, *, email: str, password: str, first_name: str = "",
                 last_name: str = "", language: str = "tr", roles: list[str] | None = None) -> int:
     """Create a user in its own transaction (seeding, the tenants command, tests)."""

@@ -1,8 +1,8 @@
-"""SQL for roles, their permissions, user-role grants and the admin view of users.
+"""SQL for roles and their permissions, and the admin view of users and the roles they hold.
 
-Every query names the tenant.  Column names are never taken from input.  Writes to `users`
-here are limited to what staff administration changes (names, status, is_staff); accounts
-owns creation, passwords and sessions.
+Every query names the tenant.  Column names are never taken from input.  Users and which roles
+they hold (user_roles) are the accounts area's tables: they are read here and changed through
+chalicelib.accounts.api (creation, names, status, role grants, sessions).
 """
 from __future__ import annotations
 
@@ -61,9 +61,14 @@ def permissions_by_role(session: Session, tenant_id: int, role_ids: list[int]) -
     return out
 
 
-def insert_role(session: Session, tenant_id: int, name: str, description: str) -> int:
-    return session.insert("INSERT INTO roles (tenant_id, name, description, is_system) VALUES (%s, %s, %s, 0)",
-                          (tenant_id, name, description))
+def insert_role(session: Session, tenant_id: int, name: str, description: str, *, is_system: bool = False) -> int:
+    return session.insert("INSERT INTO roles (tenant_id, name, description, is_system) VALUES (%s, %s, %s, %s)",
+                          (tenant_id, name, description, int(is_system)))
+
+
+def add_role_permissions(session: Session, tenant_id: int, role_id: int, permissions: list[str]) -> None:
+    session.executemany("INSERT INTO role_permissions (tenant_id, role_id, permission) VALUES (%s, %s, %s)",
+                        [(tenant_id, role_id, p) for p in permissions])
 
 
 def update_role(session: Session, tenant_id: int, role_id: int, fields: dict[str, Any]) -> None:
@@ -76,8 +81,7 @@ def update_role(session: Session, tenant_id: int, role_id: int, fields: dict[str
 
 def replace_role_permissions(session: Session, tenant_id: int, role_id: int, permissions: list[str]) -> None:
     session.execute("DELETE FROM role_permissions WHERE tenant_id = %s AND role_id = %s", (tenant_id, role_id))
-    session.executemany("INSERT INTO role_permissions (tenant_id, role_id, permission) VALUES (%s, %s, %s)",
-                        [(tenant_id, role_id, p) for p in permissions])
+    add_role_permissions(session, tenant_id, role_id, permissions)
     # updated_at records permission changes too (the roles row itself may not have changed)
     session.execute("UPDATE roles SET updated_at = UTC_TIMESTAMP(6) WHERE tenant_id = %s AND id = %s",
                     (tenant_id, role_id))
@@ -132,12 +136,6 @@ def roles_of_users(session: Session, tenant_id: int, user_ids: list[int]) -> dic
     return out
 
 
-def replace_user_roles(session: Session, tenant_id: int, user_id: int, role_ids: list[int]) -> None:
-    session.execute("DELETE FROM user_roles WHERE tenant_id = %s AND user_id = %s", (tenant_id, user_id))
-    session.executemany("INSERT INTO user_roles (tenant_id, user_id, role_id) VALUES (%s, %s, %s)",
-                        [(tenant_id, user_id, rid) for rid in role_ids])
-
-
 # -- users -------------------------------------------------------------------------------------
 # Never password_hash, phone_enc, totp_secret_enc or national_id_enc: not even into memory here.
 _USER_COLUMNS = """id, email, first_name, last_name, language, status, is_staff, last_login_at,
@@ -188,11 +186,3 @@ def list_users(session: Session, tenant_id: int, *, q: str | None, role: str | N
                         ("id", "email", "first_name", "last_name", "status", "is_staff", "last_login_at", "created_at"))
     return session.all(f"SELECT {columns} FROM users u WHERE {' AND '.join(where)} ORDER BY u.id DESC LIMIT %s",
                        params)
-
-
-def update_user(session: Session, tenant_id: int, user_id: int, fields: dict[str, Any]) -> None:
-    assert set(fields) <= {"first_name", "last_name", "status", "is_staff"}, "column names are never taken from input"
-    if fields:
-        assignments = ", ".join(f"{k} = %s" for k in fields)
-        session.execute(f"UPDATE users SET {assignments} WHERE tenant_id = %s AND id = %s",
-                        (*fields.values(), tenant_id, user_id))

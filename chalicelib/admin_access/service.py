@@ -23,6 +23,7 @@ from chalicelib.platform import audit
 from chalicelib.platform.context import current
 from chalicelib.platform.db import Database, Session, UnitOfWork
 from chalicelib.platform.errors import ApiError, Conflict, Forbidden, NotFound
+from chalicelib.platform.permissions import DEFAULT_ROLES
 
 from . import catalogue
 from . import repository as repo
@@ -90,6 +91,13 @@ def end_sessions(uow: UnitOfWork, tenant_id: int, user_ids: list[int], actor: Ac
 # -- catalogue and roles -----------------------------------------------------------------------
 def permission_catalogue() -> list[dict[str, Any]]:
     return catalogue.catalogue()
+
+
+def create_default_roles(uow: UnitOfWork, tenant_id: int) -> None:
+    """A new tenant's system roles (platform.permissions.DEFAULT_ROLES), in the caller's transaction."""
+    for name, (description, permissions) in DEFAULT_ROLES.items():
+        role_id = repo.insert_role(uow, tenant_id, name, description, is_system=True)
+        repo.add_role_permissions(uow, tenant_id, role_id, permissions)
 
 
 def _role_view(row: dict[str, Any], permissions: list[str]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Staff administration: listing and reading users, creating staff, changing roles, status and
-names.  Guards (escalation, lock-out) come from service.py; accounts creates the user and ends
-sessions, inside this transaction so the change and its audit row are one."""
+names.  Guards (escalation, lock-out) come from service.py; accounts creates and changes the
+user (its roles included) and ends sessions, inside this transaction so the change and its
+audit row are one."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -88,6 +89,7 @@ def create_staff(db: Database, tenant_id: int, actor: Actor, *, email: str, pass
 
 def update_user(db: Database, tenant_id: int, actor: Actor, user_id: int, changes: dict[str, Any]) -> dict[str, Any]:
     """`changes`: any of roles (the complete new set), status, first_name, last_name."""
+    from chalicelib.accounts import api as accounts  # lazy: see routes.py
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         before = baseline(uow, tenant_id, actor)
@@ -97,20 +99,18 @@ def update_user(db: Database, tenant_id: int, actor: Actor, user_id: int, change
         status = changes.get("status") or current["status"]
         if status == "disabled" and user_id == actor.user_id:
             raise Conflict(details={"reason": "own_account"})
-        fields: dict[str, Any] = {k: changes[k] for k in ("first_name", "last_name") if k in changes}
-        if status != current["status"]:
-            fields["status"] = status
         granted: set[str] = set()
+        role_ids: list[int] | None = None
         if roles_change:
             assert new_roles is not None
             role_ids, granted = _resolve_roles(uow, tenant_id, new_roles)
-            repo.replace_user_roles(uow, tenant_id, user_id, role_ids)
-            fields["is_staff"] = int(bool(new_roles))  # staff are the users with roles (as create_user)
-        repo.update_user(uow, tenant_id, user_id, fields)
+        accounts.update_staff(uow, tenant_id, user_id, first_name=changes.get("first_name"),
+                              last_name=changes.get("last_name"),
+                              status=status if status != current["status"] else None, role_ids=role_ids)
         # Lock-out first, so "you would lock the tenant out" (409) wins over "not yours to
         # change" (403) when both hold; either way the transaction rolls back.
         check_no_lockout(uow, tenant_id, actor, before)
-        if roles_change or "status" in fields:
+        if roles_change or status != current["status"]:
             # Acting on someone who holds more than you, or granting more than you hold, would
             # be escalation by other means.
             require_grantable(before.held, set(current["permissions"]) | granted)

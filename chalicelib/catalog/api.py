@@ -1,8 +1,9 @@
 """What the catalogue area publishes to other areas (issue 10 item 1).
 
 After a write to catalogue data commits, the shop's caches follow:
-    Effects(tenant_id)                 collect what a transaction changed (products, listings, variations
-                                       whose stock came back), then `effects.schedule(uow)` before commit
+    Effects(tenant_id)                 collect what a transaction changed (products, listings), then
+                                       `effects.schedule(uow)` before commit
+    Effects.of(uow, tenant_id)         the transaction's shared collector (scheduled on first use)
     forget_product(tenant_id, product_id)   drop a product's cached detail (call after commit)
     catalog_changed(tenant_id)               bump the catalogue version: listings, facets, search follow
 How the catalogue shows things, for other areas' answers:
@@ -11,8 +12,8 @@ How the catalogue shows things, for other areas' answers:
 
 Everything else under chalicelib/catalog/ is private.  `Effects` imports only the platform; the
 catalogue service (browse, search state, repository) is imported on the first call of the
-functions, so the orders and catalogue-admin functions, which only collect `Effects` at import
-time, do not load it on a cold start.
+functions, so the inventory's and catalogue admin's callers, which only collect `Effects`, do not
+load it on a cold start.
 """
 from __future__ import annotations
 

@@ -1,14 +1,16 @@
 """What happens after a catalogue or stock write commits: the shop's caches forget the old
-rows, and back-in-stock subscribers hear that a variation is available again.  Shared by the
-catalogue admin (every product write) and the order side (reservations, sales, cancels,
-returns - orders.stock), which both import it from here.
+rows.  Shared by the catalogue admin (every product write) and the inventory area (reservations,
+sales, cancels, returns, stock counts), which both import it through catalog.api.
 
 A service collects what its transaction changed in an `Effects` and calls `schedule(uow)`
-before committing; the work runs through `uow.on_commit`, so nothing leaves an open (or
-rolled-back) transaction.  A failure here is logged and does not fail the request: the change
-is committed, and an error answer would invite a retry that applies a stock delta twice.
-The cached product detail expires on its own (catalog.service.DETAIL_TTL_SECONDS) should
-an invalidation be lost with Redis down.
+before committing, or takes the transaction's shared collector with `Effects.of(uow, tenant_id)`
+(scheduled on first use, so the inventory's moves and the admin's own changes in one
+transaction drop each product once); the work runs through `uow.on_commit`, so nothing leaves
+an open (or rolled-back) transaction.  A failure here is logged and does not fail the request:
+the change is committed, and an error answer would invite a retry that applies a stock delta
+twice.  The cached product detail expires on its own (catalog.service.DETAIL_TTL_SECONDS) should
+an invalidation be lost with Redis down.  (A variation back in stock is the inventory's
+StockReturned event, published through the outbox, not an effect of this module.)
 """
 from __future__ import annotations
 
@@ -19,8 +21,6 @@ from chalicelib.platform.db import UnitOfWork
 from chalicelib.platform.logging import get_logger
 
 log = get_logger("catalog.effects")
-# engagement.api imports the area's modules when called, so a missing one surfaces at the call.
-_ENGAGEMENT_MODULES = {"chalicelib.engagement", "chalicelib.engagement.api", "chalicelib.engagement.service"}
 
 
 @dataclass
@@ -28,7 +28,17 @@ class Effects:
     tenant_id: int
     products: set[int] = field(default_factory=set)  # product details to drop from the cache
     catalog: bool = False  # listings / facets / search answers changed
-    returned: set[int] = field(default_factory=set)  # variations whose available stock went 0 → >0
+
+    @classmethod
+    def of(cls, uow: UnitOfWork, tenant_id: int) -> Effects:
+        """The transaction's one collector for the tenant, scheduled when first asked for: what is
+        added until the commit is what runs after it.  Do not `schedule` it again."""
+        key = f"catalog.effects:{tenant_id}"
+        effects: Effects | None = uow.state.get(key)
+        if effects is None:
+            effects = uow.state[key] = cls(tenant_id)
+            uow.on_commit(_guarded("cache invalidation", effects._invalidate))
+        return effects
 
     def product(self, *product_ids: int) -> Effects:
         self.products.update(int(p) for p in product_ids)
@@ -38,17 +48,13 @@ class Effects:
     def products_of(self, product_ids: Iterable[int]) -> Effects:
         return self.product(*product_ids)
 
-    def stock(self, variation_id: int, available_before: int, available_after: int) -> None:
-        if available_before <= 0 < available_after:
-            self.returned.add(int(variation_id))
-
     def schedule(self, uow: UnitOfWork) -> None:
         if self.products or self.catalog:
-            uow.on_commit(_guarded("cache invalidation", lambda: invalidate(self.tenant_id, sorted(self.products),
-                                                                            listings=self.catalog)))
-        if self.returned:
-            uow.on_commit(_guarded("stock_returned", lambda: notify_stock_returned(self.tenant_id,
-                                                                                   sorted(self.returned))))
+            uow.on_commit(_guarded("cache invalidation", self._invalidate))
+
+    def _invalidate(self) -> None:
+        if self.products or self.catalog:
+            invalidate(self.tenant_id, sorted(self.products), listings=self.catalog)
 
 
 def _guarded(what: str, fn: Callable[[], None]) -> Callable[[], None]:
@@ -71,13 +77,3 @@ def invalidate(tenant_id: int, product_ids: list[int], *, listings: bool = True)
     if listings:
         catalog_changed(tenant_id)
 
-
-def notify_stock_returned(tenant_id: int, variation_ids: list[int]) -> None:
-    try:
-        from chalicelib.engagement.api import stock_returned
-
-        stock_returned(tenant_id, variation_ids)
-    except ImportError as exc:  # engagement area not deployed in this function
-        if exc.name not in _ENGAGEMENT_MODULES:
-            raise  # the area is there but broken: logged by _guarded, not hidden
-        log.info("engagement area absent: no back-in-stock notification", extra={"variations": variation_ids})

@@ -5,7 +5,7 @@ price that would turn negative or a stock that would fall below its reserved qua
 the whole request (400 `bulk_invalid` listing every offending variation).  The change is
 recorded as ONE audit row (`product.bulk`) holding the selection, the action and the changed
 rows' old and new values (the first AUDIT_ROWS of them), plus the usual per-row histories
-(price_history, stock_movements).
+(price_history; stock_movements, written with the stock by inventory.api).
 
 Locks follow the area's order: variations (id order), then products (id order).
 """
@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.catalog.api import Effects
+from chalicelib.inventory import api as inventory
 from chalicelib.platform import audit
 from chalicelib.platform.db import Database, UnitOfWork
 from chalicelib.platform.errors import ApiError, BadRequest, NotFound
@@ -24,7 +25,7 @@ from . import product_repository as prepo
 from .bulk_schemas import MAX_BULK_IDS, BulkIn
 from .common import Actor, run
 from .errors import field_problem
-from .products import add_total_stock, filter_clause
+from .products import check_totals, filter_clause
 from .values import MAX_PRICE, REASON_ADJUSTMENT, SOURCE_ADMIN, change_price
 
 AUDIT_ROWS = 1000
@@ -121,8 +122,8 @@ def _apply_price(uow: UnitOfWork, tenant_id: int, actor: Actor, body: BulkIn, pr
     return changes
 
 
-def _apply_stock(uow: UnitOfWork, tenant_id: int, actor: Actor, body: BulkIn, variations: list[dict[str, Any]],
-                 effects: Effects) -> list[dict[str, Any]]:
+def _apply_stock(uow: UnitOfWork, tenant_id: int, actor: Actor, body: BulkIn, variations: list[dict[str, Any]]
+                 ) -> list[dict[str, Any]]:
     assert body.stock is not None
     s = body.stock
     changes, problems = [], []
@@ -133,17 +134,12 @@ def _apply_stock(uow: UnitOfWork, tenant_id: int, actor: Actor, body: BulkIn, va
                              "reserved": v["reserved"], "requested": new})
         elif new != v["stock"]:
             changes.append({"kind": "variation", "id": int(v["id"]), "product_id": int(v["product_id"]),
-                            "old": v["stock"], "new": new, "active": bool(v["is_active"]), "reserved": v["reserved"]})
+                            "old": v["stock"], "new": new, "row": v})
     _refuse(problems)
-    totals: dict[int, int] = {}
-    for c in changes:
-        prepo.set_stock(uow, tenant_id, c["id"], c["new"])  # locked and checked above: cannot refuse
-        if c["active"]:
-            totals[c["product_id"]] = totals.get(c["product_id"], 0) + c["new"] - c["old"]
-            effects.stock(c["id"], c["old"] - c["reserved"], c["new"] - c["reserved"])
-    add_total_stock(uow, tenant_id, totals, "stock.value")
-    prepo.insert_movements(uow, [(tenant_id, c["product_id"], c["id"], c["new"] - c["old"], c["new"],
-                                  REASON_ADJUSTMENT, "bulk", actor.user_id, s.reason) for c in changes])
+    # Locked and checked above: inventory's conditional updates cannot refuse.
+    check_totals(inventory.set_counts(uow, tenant_id, [(c.pop("row"), c["new"]) for c in changes],
+                                      reason=REASON_ADJUSTMENT, reference_type="bulk", actor_id=actor.user_id,
+                                      note=s.reason), "stock.value")
     return changes
 
 
@@ -162,11 +158,10 @@ def bulk_change(db: Database, tenant_id: int, actor: Actor, body: BulkIn) -> dic
     def work(uow: UnitOfWork) -> dict[str, Any]:
         product_ids, variations = _select(uow, tenant_id, body)
         products = prepo.lock_products(uow, tenant_id, product_ids)
-        effects = Effects(tenant_id)
         if body.action == "price":
             changes = _apply_price(uow, tenant_id, actor, body, products, variations)
         elif body.action == "stock":
-            changes = _apply_stock(uow, tenant_id, actor, body, variations, effects)
+            changes = _apply_stock(uow, tenant_id, actor, body, variations)
         else:
             changes = _apply_status(uow, tenant_id, body, products)
         result = {"action": body.action, "matched_products": len(product_ids), "matched_variations": len(variations),
@@ -180,8 +175,7 @@ def bulk_change(db: Database, tenant_id: int, actor: Actor, body: BulkIn) -> dic
             "action": body.action, "parameters": body.model_dump(mode="json", include={str(body.action)}),
             **result, "rows": [{"kind": c["kind"], "id": c["id"], "value": c["new"]} for c in changes[:AUDIT_ROWS]],
             "truncated": max(len(changes) - AUDIT_ROWS, 0)})
-        effects.products_of(c["product_id"] for c in changes)
-        effects.schedule(uow)
+        Effects.of(uow, tenant_id).products_of(c["product_id"] for c in changes)
         uow.commit()
         return result
 

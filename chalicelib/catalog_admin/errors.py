@@ -47,10 +47,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tr": "'{value}' NFC etiketi başka bir varyantta kullanılıyor.",
         "en": "The NFC tag '{value}' is already used by another variation.",
     },
-    "stock_below_reserved": {
-        "tr": "Stok, siparişler için ayrılmış miktarın ({reserved}) altına düşemez.",
-        "en": "Stock cannot go below the quantity reserved for orders ({reserved}).",
-    },
     "bulk_invalid": {
         "tr": "Toplu işlem uygulanamadı; hiçbir değişiklik yapılmadı.",
         "en": "The bulk change cannot be applied; nothing was changed.",
@@ -135,11 +131,6 @@ def compare_at_below_price(price: object) -> BadRequest:
                    price=str(price))
 
 
-def too_large(field: str, limit: int) -> BadRequest:
-    """A number that would leave its column's range (e.g. a product's total stock, INT)."""
-    return invalid(field, "too_large", f"The value is too large: the result may be at most {limit}.", limit=limit)
-
-
 def unknown_category(field: str = "category_id") -> BadRequest:
     return invalid(field, "category_unknown", "The category does not exist.")
 
@@ -162,12 +153,6 @@ class Taken(Conflict):
 class InUse(Conflict):
     def __init__(self, code: str, count: int, **details: Any) -> None:
         super().__init__(code, details={"count": count, **details}, params={"count": count})
-
-
-class StockBelowReserved(Conflict):
-    def __init__(self, variation_id: int, stock: int, reserved: int, requested: int) -> None:
-        super().__init__("stock_below_reserved", params={"reserved": reserved}, details={
-            "variation_id": variation_id, "stock": stock, "reserved": reserved, "requested": requested})
 
 
 class ImportInvalid(ApiError):

@@ -1,7 +1,8 @@
 """Import, step 6: turn a validated plan into the smallest set of writes.
 
 Only values that differ are written: importing an export unchanged writes nothing at all (no
-rows, no history, no audit).  An empty cell never clears a value.
+rows, no history, no audit).  An empty cell never clears a value.  Stock counts and the opening
+stock of new variations go through inventory.api (with their movements, reason 'import').
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.catalog.api import Effects
+from chalicelib.inventory import api as inventory
 from chalicelib.platform import audit
 from chalicelib.platform.db import UnitOfWork
 
@@ -16,10 +18,9 @@ from . import naming
 from . import product_repository as prepo
 from . import repository as repo
 from .common import Actor
-from .errors import too_large
 from .importer import Group, Plan, Row
-from .products import add_total_stock, insert_variations, product_slug
-from .values import DRAFT, MAX_TOTAL_STOCK, REASON_IMPORT, SOURCE_IMPORT
+from .products import check_totals, insert_variations, product_slug
+from .values import DRAFT, REASON_IMPORT, SOURCE_IMPORT
 
 AUDIT_ROWS = 1000
 
@@ -95,7 +96,7 @@ def _row_changes(changes: Changes, plan: Plan, group: Group, row: Row) -> None:
 
 
 def apply(uow: UnitOfWork, tenant_id: int, actor: Actor, plan: Plan, changes: Changes, currency: str) -> None:
-    effects = Effects(tenant_id)
+    effects = Effects.of(uow, tenant_id)
     by_id = {int(v["id"]): v for v in plan.variations.values()}
     for product_id, fields in sorted(changes.product_updates.items()):
         prepo.update_product(uow, tenant_id, product_id, fields)
@@ -109,16 +110,15 @@ def apply(uow: UnitOfWork, tenant_id: int, actor: Actor, plan: Plan, changes: Ch
             prices.append((tenant_id, current["product_id"], variation_id, current["price"], fields["price"],
                            currency, SOURCE_IMPORT, actor.user_id))
     prepo.insert_price_history(uow, prices)
-    _apply_stock(uow, tenant_id, actor, changes, by_id, effects)
-    totals: dict[int, int] = {}
+    check_totals(inventory.set_counts(uow, tenant_id, [(by_id[v], new) for v, new in sorted(changes.stock_sets.items())],
+                                      reason=REASON_IMPORT, reference_type="import", actor_id=actor.user_id, note=None),
+                 "stock")  # locked and checked against reserved by the plan
     existing = {int(g.existing["id"]): g.existing for g in plan.groups.values() if g.existing is not None}
     for product_id, row in changes.new_variations:
         product = existing[product_id]
         insert_variations(uow, tenant_id, product_id, product["currency"], [_variation(row, product["base_price"])],
-                          actor, reason=REASON_IMPORT, source=SOURCE_IMPORT)
-        totals[product_id] = totals.get(product_id, 0) + (row.stock or 0)
+                          actor, field="stock", reason=REASON_IMPORT, source=SOURCE_IMPORT)
         effects.product(product_id)
-    add_total_stock(uow, tenant_id, totals, "stock")
     if changes.new_groups:
         names = _Names(repo.category_names(uow, tenant_id),
                        {int(b["id"]): b["name"] for b in repo.all_brands(uow, tenant_id)})
@@ -127,25 +127,6 @@ def apply(uow: UnitOfWork, tenant_id: int, actor: Actor, plan: Plan, changes: Ch
         created = []
     effects.products_of(created)
     _audit(uow, tenant_id, plan, changes, created, by_id)
-    effects.schedule(uow)
-
-
-def _apply_stock(uow: UnitOfWork, tenant_id: int, actor: Actor, changes: Changes, by_id: dict[int, dict[str, Any]],
-                 effects: Effects) -> None:
-    totals: dict[int, int] = {}
-    movements = []
-    for variation_id, new in sorted(changes.stock_sets.items()):
-        current = by_id[variation_id]
-        product_id = int(current["product_id"])
-        prepo.set_stock(uow, tenant_id, variation_id, new)  # locked and checked against reserved
-        movements.append((tenant_id, product_id, variation_id, new - current["stock"], new, REASON_IMPORT, "import",
-                          actor.user_id, None))
-        if current["is_active"]:
-            totals[product_id] = totals.get(product_id, 0) + new - current["stock"]
-            effects.stock(variation_id, current["stock"] - current["reserved"], new - current["reserved"])
-        effects.product(product_id)
-    add_total_stock(uow, tenant_id, totals, "stock")
-    prepo.insert_movements(uow, movements)
 
 
 def _variation(row: Row, default_price: Any) -> dict[str, Any]:
@@ -171,12 +152,12 @@ def _create(uow: UnitOfWork, tenant_id: int, actor: Actor, group: Group, currenc
                                           values["category_id"], names.categories),
     }
     total = sum(v["stock"] for v in variations)
-    if total > MAX_TOTAL_STOCK:  # products.total_stock is an INT
-        raise too_large("stock", MAX_TOTAL_STOCK)
-    product_id = prepo.insert_product(uow, tenant_id, fields, total)
+    if total > inventory.MAX_TOTAL_STOCK:  # products.total_stock is an INT
+        raise inventory.OutOfRange("stock", inventory.MAX_TOTAL_STOCK)
+    product_id = prepo.insert_product(uow, tenant_id, fields)
     prepo.insert_price_history(uow, [(tenant_id, product_id, None, None, base_price, currency, SOURCE_IMPORT,
                                       actor.user_id)])
-    insert_variations(uow, tenant_id, product_id, currency, variations, actor, reason=REASON_IMPORT,
+    insert_variations(uow, tenant_id, product_id, currency, variations, actor, field="stock", reason=REASON_IMPORT,
                       source=SOURCE_IMPORT)
     return product_id
 

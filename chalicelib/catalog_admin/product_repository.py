@@ -1,10 +1,10 @@
-"""SQL for products, variations, stock movements and price history.  Every query names the
-tenant; column names come from fixed allow-lists, never from input.
+"""SQL for products, variations and price history.  Every query names the tenant; column names
+come from fixed allow-lists, never from input.  The stock columns (product_variations.stock /
+reserved, products.total_stock / sold_count) and stock_movements are the inventory area's: this
+module reads them, inventory.api writes them (rows are inserted here with their defaults, 0).
 
 Locks, always in this order when a transaction needs several: variations (primary-key order),
-then products (primary-key order).  Stock changes are conditional updates
-(`... WHERE stock + delta >= reserved`), so two admins adjusting the same variation can never
-lose an update or push stock below what open orders hold.
+then products (primary-key order).
 
 Every write and locking read by id names the index: `FORCE INDEX (PRIMARY)` (platform/sql.py
 BY_ID, which says why: ix_stock (tenant_id, stock) holds the very column being changed).  The
@@ -17,8 +17,6 @@ from typing import Any
 
 from chalicelib.platform.db import Session
 from chalicelib.platform.sql import BY_ID, lock_row, lock_rows, marks
-
-from .values import MAX_STOCK, MAX_TOTAL_STOCK
 
 PRODUCT_COLUMNS = ("category_id", "brand_id", "name", "slug", "description", "search_text", "status", "base_price",
                    "compare_at_price", "vat_rate", "weight_grams", "attributes")
@@ -134,16 +132,16 @@ def products_by_slug(session: Session, tenant_id: int, slugs: list[str]) -> dict
     return {r["slug"]: r for r in rows}
 
 
-def insert_product(session: Session, tenant_id: int, fields: dict[str, Any], total_stock: int) -> int:
+def insert_product(session: Session, tenant_id: int, fields: dict[str, Any]) -> int:
+    """A new product with total_stock 0: its variations' opening stock goes through inventory.api."""
     return session.insert(
         """INSERT INTO products (tenant_id, category_id, brand_id, name, slug, description, search_text, status,
-                                 base_price, compare_at_price, currency, vat_rate, weight_grams, attributes,
-                                 total_stock)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+                                 base_price, compare_at_price, currency, vat_rate, weight_grams, attributes)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
         (tenant_id, fields["category_id"], fields.get("brand_id"), fields["name"], fields["slug"],
          fields.get("description"), fields["search_text"], fields["status"], fields["base_price"],
          fields.get("compare_at_price"), fields.get("currency", "TRY"), fields.get("vat_rate", 20),
-         fields.get("weight_grams"), _encode("attributes", fields.get("attributes")), total_stock),
+         fields.get("weight_grams"), _encode("attributes", fields.get("attributes"))),
     )
 
 
@@ -152,21 +150,6 @@ def update_product(session: Session, tenant_id: int, product_id: int, fields: di
         clause, params = _set_clause(fields, PRODUCT_COLUMNS)
         session.execute(f"UPDATE products {BY_ID} SET {clause} WHERE tenant_id = %s AND id = %s",
                         (*params, tenant_id, product_id))
-
-
-def add_total_stock(session: Session, tenant_id: int, deltas: dict[int, int]) -> list[int]:
-    """products.total_stock += delta, in primary-key order (an increment re-reads the locked row,
-    so concurrent changes to sibling variations add up).  Returns the products left unchanged
-    because their total would leave the INT column's range (MariaDB would fail the statement):
-    the caller refuses the request, which rolls the others back."""
-    refused = []
-    for product_id in sorted(deltas):
-        if deltas[product_id] and session.execute(
-                f"""UPDATE products {BY_ID} SET total_stock = total_stock + %s
-                     WHERE tenant_id = %s AND id = %s AND total_stock + %s <= %s""",
-                (deltas[product_id], tenant_id, product_id, deltas[product_id], MAX_TOTAL_STOCK)) != 1:
-            refused.append(product_id)
-    return refused
 
 
 def set_status(session: Session, tenant_id: int, product_ids: list[int], status: str) -> None:
@@ -223,12 +206,13 @@ def taken_values(session: Session, tenant_id: int, column: str, values: list[str
 
 
 def insert_variation(session: Session, tenant_id: int, product_id: int, v: dict[str, Any]) -> int:
+    """A new variation with stock 0: its opening stock goes through inventory.api."""
     return session.insert(
-        """INSERT INTO product_variations (tenant_id, product_id, sku, barcode, name, options, price, stock,
+        """INSERT INTO product_variations (tenant_id, product_id, sku, barcode, name, options, price,
                                            low_stock_threshold, nfc_tag, is_active)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
         (tenant_id, product_id, v["sku"], v.get("barcode"), v.get("name"), _encode("options", v.get("options")),
-         v["price"], v.get("stock", 0), v.get("low_stock_threshold", 5), v.get("nfc_tag"), v.get("is_active", True)),
+         v["price"], v.get("low_stock_threshold", 5), v.get("nfc_tag"), v.get("is_active", True)),
     )
 
 
@@ -237,38 +221,6 @@ def update_variation(session: Session, tenant_id: int, variation_id: int, fields
         clause, params = _set_clause(fields, VARIATION_COLUMNS)
         session.execute(f"UPDATE product_variations {BY_ID} SET {clause}, version = version + 1 "
                         "WHERE tenant_id = %s AND id = %s", (*params, tenant_id, variation_id))
-
-
-def add_stock(session: Session, tenant_id: int, variation_id: int, delta: int) -> bool:
-    """The atomic conditional update: applies `delta` only when the result stays at or above the
-    reserved quantity (and so at or above 0) and at most MAX_STOCK (within the INT column).
-    False when refused (or no such variation)."""
-    return session.execute(
-        f"""UPDATE product_variations {BY_ID} SET stock = stock + %s, version = version + 1
-             WHERE tenant_id = %s AND id = %s AND stock + %s >= reserved AND stock + %s BETWEEN 0 AND %s""",
-        (delta, tenant_id, variation_id, delta, delta, MAX_STOCK)) == 1
-
-
-def set_stock(session: Session, tenant_id: int, variation_id: int, stock: int) -> bool:
-    """Set on-hand stock, only when it stays at or above the reserved quantity."""
-    return session.execute(
-        f"""UPDATE product_variations {BY_ID} SET stock = %s, version = version + 1
-             WHERE tenant_id = %s AND id = %s AND %s >= reserved""",
-        (stock, tenant_id, variation_id, stock)) == 1
-
-
-def insert_movements(session: Session, rows: list[tuple[Any, ...]]) -> int | None:
-    """rows: (tenant_id, product_id, variation_id, delta, stock_after, reason, reference_type, actor, note).
-    Returns the id of the first row when exactly one is written."""
-    if not rows:
-        return None
-    sql = """INSERT INTO stock_movements (tenant_id, product_id, variation_id, delta, stock_after, reason,
-                                          reference_type, actor_user_id, note)
-             VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"""
-    if len(rows) == 1:
-        return session.insert(sql, rows[0])
-    session.executemany(sql, rows)
-    return None
 
 
 def insert_price_history(session: Session, rows: list[tuple[Any, ...]]) -> None:
@@ -297,22 +249,15 @@ def images_of(session: Session, tenant_id: int, product_id: int) -> list[dict[st
                            WHERE tenant_id = %s AND product_id = %s ORDER BY sort_order, id""", (tenant_id, product_id))
 
 
-def history(session: Session, tenant_id: int, product_id: int, limit: int) -> dict[str, Any]:
-    counts = session.one(
-        """SELECT (SELECT COUNT(*) FROM stock_movements WHERE tenant_id = %s AND product_id = %s) AS movements,
-                  (SELECT COUNT(*) FROM price_history WHERE tenant_id = %s AND product_id = %s) AS prices""",
-        (tenant_id, product_id, tenant_id, product_id)) or {}
-    movements = session.all(
-        """SELECT id, variation_id, delta, stock_after, reason, note, reference_type, actor_user_id, created_at
-             FROM stock_movements WHERE tenant_id = %s AND product_id = %s ORDER BY id DESC LIMIT %s""",
-        (tenant_id, product_id, limit))
+def price_history(session: Session, tenant_id: int, product_id: int, limit: int) -> dict[str, Any]:
+    """The product's price changes (its stock movements are inventory.api.history)."""
+    count = session.scalar("SELECT COUNT(*) FROM price_history WHERE tenant_id = %s AND product_id = %s",
+                           (tenant_id, product_id))
     prices = session.all(
         """SELECT id, variation_id, old_price, new_price, source, actor_user_id, created_at
              FROM price_history WHERE tenant_id = %s AND product_id = %s ORDER BY id DESC LIMIT %s""",
         (tenant_id, product_id, limit))
-    return {"stock_movement_count": int(counts.get("movements") or 0),
-            "price_change_count": int(counts.get("prices") or 0),
-            "recent_stock_movements": movements, "recent_price_changes": prices}
+    return {"price_change_count": int(count or 0), "recent_price_changes": prices}
 
 
 # -- export --------------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ deletes), and a sold product's history stays readable.  DELETE archives: the pro
 shop at once (the public catalogue shows active products only) and can be re-activated.
 
 Every write runs in one transaction with its audit row (before/after) and, after the commit,
-drops the product's cached detail and bumps the catalogue version (catalog/effects.py).
+drops the product's cached detail and bumps the catalogue version (catalog/effects.py).  Stock -
+a new variation's opening stock, the product's total, the stock history - is the inventory
+area's (inventory.api); this module validates and reports.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.catalog.api import Effects
+from chalicelib.inventory import api as inventory
 from chalicelib.platform import audit
 from chalicelib.platform.db import Database, Session, UnitOfWork
 from chalicelib.platform.errors import NotFound
@@ -22,8 +25,8 @@ from . import naming
 from . import product_repository as prepo
 from . import repository as repo
 from .common import Actor, run
-from .errors import Taken, compare_at_below_price, too_large, unknown_brand, unknown_category
-from .values import ARCHIVED, MAX_TOTAL_STOCK, REASON_INITIAL, SOURCE_ADMIN
+from .errors import Taken, compare_at_below_price, unknown_brand, unknown_category
+from .values import ARCHIVED, REASON_INITIAL, SOURCE_ADMIN
 
 if TYPE_CHECKING:  # typing only: nothing more to import on a cold start
     from .schemas import ProductListQuery
@@ -77,7 +80,8 @@ def product_detail_in(session: Session, tenant_id: int, product_id: int) -> dict
     view = load_product(session, tenant_id, product_id)
     view["variations"] = [variation_view(v) for v in prepo.variations_of(session, tenant_id, [product_id])]
     view["images"] = prepo.images_of(session, tenant_id, product_id)
-    view["history"] = prepo.history(session, tenant_id, product_id, HISTORY_LIMIT)
+    view["history"] = {**inventory.history(session, tenant_id, product_id, limit=HISTORY_LIMIT),
+                       **prepo.price_history(session, tenant_id, product_id, HISTORY_LIMIT)}
     return view
 
 
@@ -143,11 +147,11 @@ def check_unique_variations(uow: UnitOfWork, tenant_id: int, variations: list[di
                 raise Taken(column, field(i, column), v[column])
 
 
-def add_total_stock(uow: UnitOfWork, tenant_id: int, deltas: dict[int, int], field: str) -> None:
-    """products.total_stock += delta; a 400 naming `field` when a total would leave its INT
+def check_totals(refused: list[int], field: str) -> None:
+    """A 400 naming `field` when inventory.api refused a product's total: it would leave its INT
     column (many variations each near the per-variation maximum)."""
-    if prepo.add_total_stock(uow, tenant_id, deltas):
-        raise too_large(field, MAX_TOTAL_STOCK)
+    if refused:
+        raise inventory.OutOfRange(field, inventory.MAX_TOTAL_STOCK)
 
 
 def check_compare_at(base_price: Any, compare_at_price: Any) -> None:
@@ -167,18 +171,21 @@ def product_slug(uow: UnitOfWork, tenant_id: int, given: str | None, name: str, 
 
 
 def insert_variations(uow: UnitOfWork, tenant_id: int, product_id: int, currency: str, variations: list[dict[str, Any]],
-                      actor: Actor, *, reason: str = REASON_INITIAL, source: str = SOURCE_ADMIN) -> list[int]:
-    """Insert variations with their opening stock movement and price-history row."""
-    ids, movements, prices = [], [], []
+                      actor: Actor, *, field: str, reason: str = REASON_INITIAL, source: str = SOURCE_ADMIN
+                      ) -> list[int]:
+    """Insert variations with their price-history row; their opening stock (with its movement and
+    the product's total, active ones only) goes through inventory.api (400 naming `field` when the
+    total would leave its INT column)."""
+    ids, prices = [], []
     for v in variations:
         variation_id = prepo.insert_variation(uow, tenant_id, product_id, v)
         ids.append(variation_id)
-        if v.get("stock"):
-            movements.append((tenant_id, product_id, variation_id, v["stock"], v["stock"], reason, None,
-                              actor.user_id, None))
         prices.append((tenant_id, product_id, variation_id, None, v["price"], currency, source, actor.user_id))
-    prepo.insert_movements(uow, movements)
     prepo.insert_price_history(uow, prices)
+    opening = [(variation_id, int(v.get("stock") or 0), bool(v.get("is_active", True)))
+               for variation_id, v in zip(ids, variations, strict=True)]
+    check_totals(inventory.open_stock(uow, tenant_id, product_id, opening, reason=reason, actor_id=actor.user_id),
+                 field)
     return ids
 
 
@@ -193,16 +200,16 @@ def create_product(db: Database, tenant_id: int, actor: Actor, body: dict[str, A
         fields = {**body, "slug": product_slug(uow, tenant_id, body.get("slug"), body["name"]),
                   "search_text": naming.search_text(body["name"], brand_name, body["category_id"], categories)}
         total = sum(v.get("stock", 0) for v in variations if v.get("is_active", True))
-        if total > MAX_TOTAL_STOCK:
-            raise too_large("variations", MAX_TOTAL_STOCK)
-        product_id = prepo.insert_product(uow, tenant_id, {**fields, "currency": currency}, total)
+        if total > inventory.MAX_TOTAL_STOCK:
+            raise inventory.OutOfRange("variations", inventory.MAX_TOTAL_STOCK)
+        product_id = prepo.insert_product(uow, tenant_id, {**fields, "currency": currency})
         prepo.insert_price_history(uow, [(tenant_id, product_id, None, None, body["base_price"], currency,
                                           SOURCE_ADMIN, actor.user_id)])
-        insert_variations(uow, tenant_id, product_id, currency, variations, actor)
+        insert_variations(uow, tenant_id, product_id, currency, variations, actor, field="variations")
         view = product_detail_in(uow, tenant_id, product_id)
         audit.record(uow, tenant_id, "product.create", entity_type="product", entity_id=product_id,
                      after={**audited_product(view), "variations": [audited_variation(v) for v in view["variations"]]})
-        Effects(tenant_id).product(product_id).schedule(uow)
+        Effects.of(uow, tenant_id).product(product_id)
         uow.commit()
         return view
 

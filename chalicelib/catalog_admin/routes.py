@@ -4,9 +4,9 @@ Every route is ADMIN with products.read or products.write; every write is audite
 after) in its own transaction and followed, after the commit, by cache invalidation
 (catalog/effects.py).  Other tenants' ids answer 404, like ids that do not exist.
 
-Cold start: this Lambda imports the platform and this area only; the catalogue service (cache
-invalidation), the engagement service (back-in-stock) and openpyxl (XLSX) are imported on
-first use.
+Cold start: this Lambda imports the platform, this area and inventory.api (standard library
+only); the inventory's stock code, the catalogue service (cache invalidation) and openpyxl
+(XLSX) are imported on first use.
 """
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
+from chalicelib.inventory.api import MAX_STOCK  # one variation's stock: the column's limit (inventory's)
 from chalicelib.platform.text import fold
 
 DRAFT, ACTIVE, ARCHIVED = "draft", "active", "archived"
@@ -33,7 +34,8 @@ STATUS_WORDS = {
 STATUS_LABELS = {"tr": {DRAFT: "taslak", ACTIVE: "aktif", ARCHIVED: "arşiv"},
                  "en": {DRAFT: "draft", ACTIVE: "active", ARCHIVED: "archived"}}
 
-# stock_movements.reason values this area writes (the column comment lists them all).
+# stock_movements.reason values of this area's stock changes (inventory.api writes them; the
+# column comment lists them all).
 REASON_INITIAL, REASON_ADJUSTMENT, REASON_IMPORT = "initial", "adjustment", "import"
 # price_history.source values this area writes.
 SOURCE_ADMIN, SOURCE_IMPORT = "admin", "import"
@@ -41,8 +43,6 @@ SOURCE_ADMIN, SOURCE_IMPORT = "admin", "import"
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/\-]{0,63}$"
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 MAX_PRICE = Decimal("999999999999.99")  # DECIMAL(14,2)
-MAX_STOCK = 2_000_000_000  # one variation's stock (product_variations.stock INT)
-MAX_TOTAL_STOCK = 2_147_483_647  # products.total_stock INT: the sum over a product's variations
 CENT = Decimal("0.01")
 
 _SKU = re.compile(SKU_PATTERN)

@@ -1,9 +1,10 @@
-"""SQL for reviews and the products' rating summary.  Every statement names the tenant; the
-customer's own rows also name the user, so another user's or tenant's id matches nothing.
+"""SQL for reviews, and the approved reviews' totals behind the products' rating summary.
+Every statement names the tenant; the customer's own rows also name the user, so another
+user's or tenant's id matches nothing.
 
 Locks, always in this order: the product row (`lock_product`), then the review row
 (`lock_review`).  Everything that changes which reviews of a product are approved takes the
-product lock first, so the recompute that follows sees every committed change and two
+product lock first, so the totals read after it see every committed change and two
 moderators approving at once are applied one after the other.  Favourites and back-in-stock
 alerts are in alerts_repository.py.
 """
@@ -51,24 +52,16 @@ def lock_product(session: Session, tenant_id: int, product_id: int) -> bool:
                        (tenant_id, product_id)) is not None
 
 
-def recompute_rating(session: Session, tenant_id: int, product_id: int) -> bool:
-    """Set the product's rating_avg / rating_count from its approved reviews, in one statement.
-    True when they changed.  Call under `lock_product`.
-
-    The average is SUM / COUNT rounded half up to 2 decimals in exact integer arithmetic
-    (floor((200 * sum + n) / (2 * n)) / 100), the rounding catalog.service.rating_summary uses:
-    ROUND(AVG(rating), 2) would round twice (AVG keeps 4 decimals) and store 4.01 for 805 / 201.
-    """
-    changed = session.execute(
-        """UPDATE products p
-             JOIN (SELECT COUNT(*) AS n, COALESCE(SUM(rating), 0) AS total FROM reviews
-                    WHERE tenant_id = %s AND product_id = %s AND status = 'approved') s
-              SET p.rating_count = s.n,
-                  p.rating_avg = IF(s.n = 0, 0, (200 * s.total + s.n) DIV (2 * s.n) / 100)
-            WHERE p.tenant_id = %s AND p.id = %s""",
-        (tenant_id, product_id, tenant_id, product_id),
-    )
-    return changed > 0
+def approved_totals(session: Session, tenant_id: int, product_id: int) -> tuple[int, int]:
+    """(how many, the sum of their stars) of the product's approved reviews.  Read under
+    `lock_product`: at READ COMMITTED the statement sees every change committed before the lock
+    was granted, and every change to which reviews are approved takes that lock first."""
+    row = session.all(  # an aggregate without GROUP BY: always one row
+        """SELECT COUNT(*) AS n, COALESCE(SUM(rating), 0) AS total FROM reviews
+            WHERE tenant_id = %s AND product_id = %s AND status = 'approved'""",
+        (tenant_id, product_id),
+    )[0]
+    return int(row["n"]), int(row["total"])
 
 
 def approved_per_star(session: Session, tenant_id: int, product_id: int) -> dict[int, int]:

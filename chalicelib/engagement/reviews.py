@@ -6,8 +6,9 @@ editing sends it back to `pending`.
 
 The rating summary on the product row (rating_avg, rating_count) counts approved reviews only.
 Every change to which reviews are approved (approve, reject, edit, delete) runs one transaction
-that locks the product row, changes the review, and recomputes the summary from the reviews
-with one aggregate statement, so concurrent moderators cannot leave it stale; the product's
+that locks the product row, changes the review, recomputes the summary from the reviews with
+one aggregate statement and stores it on the product through catalog_admin.api (the product
+row is the catalogue admin's), so concurrent moderators cannot leave it stale; the product's
 cached detail is dropped after the commit (catalog.service.forget_product).
 
 Service functions take the database and plain values (tenant first) and return plain dicts
@@ -16,9 +17,11 @@ shaped like the schemas' models.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from chalicelib.catalog import api as catalog
+from chalicelib.catalog_admin import api as catalog_admin
 from chalicelib.platform import audit
 from chalicelib.platform.db import Database, Session, UnitOfWork
 from chalicelib.platform.errors import NotFound
@@ -151,13 +154,26 @@ def _rating_changing(db: Database, tenant_id: int, review_id: int,
         if current is None or (owner_id is not None and current["user_id"] != owner_id):
             raise NotFound()  # deleted meanwhile
         change(uow, current)
-        if repo.recompute_rating(uow, tenant_id, product_id):
+        if recompute_rating(uow, tenant_id, product_id):
             uow.on_commit(lambda: _forget_product(tenant_id, product_id))
         row = repo.get_review(uow, tenant_id, review_id)
         uow.commit()
         return row
 
     return db.transaction(work)
+
+
+def recompute_rating(uow: UnitOfWork, tenant_id: int, product_id: int) -> bool:
+    """Set the product's rating summary from its approved reviews; True when it changed.  Call
+    under `repo.lock_product`.
+
+    The average is SUM / COUNT rounded half up to 2 decimals in exact integer arithmetic
+    (floor((200 * sum + n) / (2 * n)) / 100), the rounding catalog.service.rating_summary uses:
+    ROUND(AVG(rating), 2) would round twice (AVG keeps 4 decimals) and store 4.01 for 805 / 201.
+    """
+    count, total = repo.approved_totals(uow, tenant_id, product_id)
+    average = Decimal((200 * total + count) // (2 * count)).scaleb(-2) if count else Decimal("0.00")
+    return catalog_admin.set_rating_summary(uow, tenant_id, product_id, average=average, count=count)
 
 
 def _forget_product(tenant_id: int, product_id: int) -> None:
@@ -212,7 +228,7 @@ def erase_user_data(uow: UnitOfWork, tenant_id: int, user_id: int) -> None:
     for product_id in product_ids:
         repo.lock_product(uow, tenant_id, product_id)
     repo.delete_user_engagement(uow, tenant_id, user_id)
-    changed = [p for p in product_ids if repo.recompute_rating(uow, tenant_id, p)]
+    changed = [p for p in product_ids if recompute_rating(uow, tenant_id, p)]
 
     def forget_changed() -> None:
         for product_id in changed:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic_core import PydanticCustomError
 
 from chalicelib.platform.fields import Line, Text, Timestamp
-from chalicelib.platform.keyset import CursorError, Keyset, Position, invalid_cursor
+from chalicelib.platform.keyset import Keyset, Position
 from chalicelib.platform.schemas import Page
 
 from . import errors as _errors  # noqa: F401 - registers the messages of the error types below
@@ -53,11 +53,7 @@ Rating = Annotated[int, Field(strict=True, ge=1, le=5, description="1 to 5 stars
 
 
 def _check_cursor(value: str | None, keyset: Keyset) -> str | None:
-    if value is not None:
-        try:
-            keyset.decode(value)
-        except CursorError:
-            raise invalid_cursor() from None
+    keyset.parse(value)
     return value
 
 

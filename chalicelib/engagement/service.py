@@ -1,8 +1,8 @@
 """Favourites (P10) and back-in-stock alerts (N4); reviews are in reviews.py.
 
-`stock_returned(tenant_id, variation_ids)` is the hook the admin stock code calls after its
-commit when variations' available stock went from 0 to more: it e-mails every customer waiting
-for them, once.
+`stock_returned(tenant_id, variation_ids)` answers the inventory's StockReturned event (the
+stock-events consumer, events.py) when variations' available stock went from 0 to more: it
+e-mails every customer waiting for them, once.
 
 Service functions take the database and plain values (tenant first, then the signed-in user)
 and return plain dicts shaped like the schemas' models.
@@ -192,8 +192,8 @@ def _answer_batch(uow: UnitOfWork, tenant_id: int, variation_ids: list[int], sit
 def _email_back_in_stock(uow: UnitOfWork, tenant_id: int, user_id: int, row: dict[str, Any],
                          site: dict[str, Any]) -> bool:
     """Queue the e-mail (sent after commit); False when the customer cannot receive one."""
-    # Imported here: only the caller of stock_returned (the admin stock code) pays for it; the
-    # engagement HTTP function never sends notifications.
+    # Imported here: only the caller of stock_returned (the stock-events function) pays for it;
+    # the engagement HTTP function never sends notifications.
     from chalicelib.notifications.api import LANGUAGES, NotificationError, notify
 
     if row["user_status"] != "active" or not row["email"]:

@@ -1,7 +1,7 @@
 """Errors of the invoices area and their tr/en messages.
 
 Registered into the platform catalogue when imported (see chalicelib/addresses/errors.py).
-`order_not_found` is the orders area's code (orders/errors.py, raised by lifecycle.lock_order);
+`order_not_found` is the orders area's code (orders/errors.py, raised by states.lock_order);
 it is registered here too with setdefault, so the invoices Lambda, which does not load the
 orders area's errors, still answers it in the caller's language.
 """

@@ -4,9 +4,9 @@ primary key (FORCE INDEX (PRIMARY): platform/sql.py BY_ID).
 Reads of orders, order_items, users and tenants are read-only uses of other areas' tables for
 the few columns an invoice prints (as orders.repository.user_contact does for users): the
 invoices Lambda should not load those areas for them.  The order row *lock* is taken through
-orders.lifecycle.lock_order, the orders area's own helper.
+orders.states.lock_order, the orders area's own helper.
 
-Lock order inside issue_invoice: the order row (lifecycle.lock_order), then the tenant's
+Lock order inside issue_invoice: the order row (states.lock_order), then the tenant's
 invoice_sequences row for the year.  Nothing else locks invoice_sequences, and everything that
 locks an order takes it first, so the two never deadlock with other areas.
 """

@@ -61,7 +61,7 @@ _SECURITY_EVENTS = {
                             "en": "A new biometric key was added to your account"},
 }
 
-# Order statuses as the customer reads them (orders.lifecycle; "order_status" template).
+# Order statuses as the customer reads them (orders.states; "order_status" template).
 _ORDER_STATUSES = {
     "paid": {"tr": "Ödemeniz alındı, siparişiniz onaylandı", "en": "Payment received, your order is confirmed"},
     "preparing": {"tr": "Siparişiniz hazırlanıyor", "en": "Your order is being prepared"},
@@ -193,7 +193,7 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
         },
     ),
     Template(
-        # Order placed, not yet paid (orders.notify on OrderPlaced).
+        # Order placed, not yet paid (orders.mail on OrderPlaced).
         "order_placed",
         frozenset({"order_number", "total", "pay_until", "link"}),
         email={
@@ -208,7 +208,7 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
         },
     ),
     Template(
-        # Every later status change of an order (orders.notify on OrderStatusChanged).
+        # Every later status change of an order (orders.mail on OrderStatusChanged).
         "order_status",
         frozenset({"order_number", "status", "link"}),
         email={

@@ -1,6 +1,6 @@
 """What the orders area publishes to other areas (issue 10 item 1).
 
-The order state machine (shipping, returns, invoices, the admin panel move orders only through it):
+The order state machine (shipping, returns and invoices move orders only through it):
     PENDING_PAYMENT, PAID, PREPARING, SHIPPED, DELIVERED, CANCELLED, RETURN_REQUESTED, RETURNED,
     REFUNDED, STATUSES
     Actor (.customer(id), .admin(id)), SYSTEM
@@ -13,22 +13,22 @@ Orders and their money (the payment side's entry points):
     record_manual_payment(uow, tenant_id, order_id, method=, reference=, actor=)
     request_refund(uow, order, amount, reason=, ...)       → payment_refunds ids, RefundRequested
     refund_succeeded(uow, tenant_id, refund_id, provider_refund_id=)
-    restock(uow, tenant_id, order_id, items, actor_id, effects, reason=, unsell=)  returned goods back
+A received return (its own bookkeeping, in the caller's transaction):
+    book_returned(uow, tenant_id, order_id, {order_item_id: quantity})   ReturnedQuantityExceeded
 The API contract:  OrderOut, Status  (the admin detail extends OrderOut)
 Error texts:       register_messages()  for a function that answers this area's error codes
 
-Everything else under chalicelib/orders/ is private.  The lifecycle imports only the platform and
-is loaded with this module; the rest (service, hooks, stock with the catalogue's effects, the
+Everything else under chalicelib/orders/ is private.  The state machine (states.py) imports only the platform and
+is loaded with this module; the rest (service, payments with the inventory's stock moves, the
 pydantic schemas) is imported on first use, so shipping and invoices, which only move orders,
 keep them out of their cold start.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .lifecycle import (
+from .states import (
     CANCELLED,
     DELIVERED,
     PAID,
@@ -48,15 +48,15 @@ from .lifecycle import (
 )
 
 if TYPE_CHECKING:
-    from chalicelib.catalog.api import Effects
     from chalicelib.platform.db import Session, UnitOfWork
 
     from .schemas import OrderOut, Status
 
 __all__ = [
     "CANCELLED", "DELIVERED", "PAID", "PENDING_PAYMENT", "PREPARING", "REFUNDED", "RETURNED", "RETURN_REQUESTED",
-    "SHIPPED", "STATUSES", "SYSTEM", "Actor", "OrderOut", "Status", "allowed", "cancel_locked", "check", "get_order",
-    "lock_order", "record_manual_payment", "refund_succeeded", "register_messages", "request_refund", "restock",
+    "SHIPPED", "STATUSES", "SYSTEM", "Actor", "OrderOut", "ReturnedQuantityExceeded", "Status", "allowed",
+    "book_returned", "cancel_locked", "check", "get_order",
+    "lock_order", "record_manual_payment", "refund_succeeded", "register_messages", "request_refund",
     "transition",
 ]
 
@@ -94,29 +94,43 @@ def cancel_locked(uow: UnitOfWork, order: dict[str, Any], actor: Actor, reason: 
 
 def record_manual_payment(uow: UnitOfWork, tenant_id: int, order_id: int, *, method: str, reference: str | None,
                           actor: Actor) -> dict[str, Any]:
-    from . import hooks
+    from . import payments
 
-    return hooks.record_manual_payment(uow, tenant_id, order_id, method=method, reference=reference, actor=actor)
+    return payments.record_manual_payment(uow, tenant_id, order_id, method=method, reference=reference, actor=actor)
 
 
 def request_refund(uow: UnitOfWork, order: dict[str, Any], amount: Decimal, *, reason: str,
                    return_id: int | None = None, requested_by: int | None = None,
                    method: str = "original") -> list[int]:
-    from . import hooks
+    from . import payments
 
-    return hooks.request_refund(uow, order, amount, reason=reason, return_id=return_id,
+    return payments.request_refund(uow, order, amount, reason=reason, return_id=return_id,
                                 requested_by=requested_by, method=method)
 
 
 def refund_succeeded(uow: UnitOfWork, tenant_id: int, refund_id: int, *,
                      provider_refund_id: str | None = None) -> dict[str, Any]:
-    from . import hooks
+    from . import payments
 
-    return hooks.refund_succeeded(uow, tenant_id, refund_id, provider_refund_id=provider_refund_id)
+    return payments.refund_succeeded(uow, tenant_id, refund_id, provider_refund_id=provider_refund_id)
 
 
-def restock(uow: UnitOfWork, tenant_id: int, order_id: int, items: Iterable[dict[str, Any]], actor_id: int | None,
-            effects: Effects, *, reason: str, unsell: bool) -> None:
-    from . import stock
+class ReturnedQuantityExceeded(Exception):
+    """book_returned: the line would have more units returned than were bought."""
 
-    stock.restock(uow, tenant_id, order_id, items, actor_id, effects, reason=reason, unsell=unsell)
+    def __init__(self, order_item_id: int, quantity: int) -> None:
+        super().__init__(f"order item {order_item_id}: {quantity} more returned is more than was bought")
+        self.order_item_id = order_item_id
+        self.quantity = quantity
+
+
+def book_returned(uow: UnitOfWork, tenant_id: int, order_id: int, quantities: dict[int, int]) -> None:
+    """Units of a return received: order_items.returned_quantity += quantity for each
+    {order_item_id: quantity} of the order, in line order, in the caller's transaction (which
+    holds the order's row lock).  More than was bought on a line (its CHECK) raises
+    ReturnedQuantityExceeded; the caller's transaction then rolls back."""
+    from . import admin_repository  # lazy: see the module docstring
+
+    for order_item_id in sorted(quantities):
+        if not admin_repository.add_returned(uow, tenant_id, order_id, order_item_id, quantities[order_item_id]):
+            raise ReturnedQuantityExceeded(order_item_id, quantities[order_item_id])

@@ -7,8 +7,8 @@
     3. live prices → cart.totals.compute (the very function the cart view shows totals with);
        the optional expected_total guards against a price change since the customer looked
     4. order, items (price/name/VAT snapshot), first timeline entry + OrderPlaced outbox event
-    5. reserve stock last, in variation-id order (conditional UPDATE; short → 409 and the whole
-       transaction rolls back), so hot rows stay locked for the shortest time
+    5. reserve stock last (inventory.api: variation-id order, conditional UPDATE; short → 409 and
+       the whole transaction rolls back), so hot rows stay locked for the shortest time
     6. empty the cart, record the key's answer, commit; caches of the touched products are
        dropped after the commit.
 """
@@ -22,13 +22,14 @@ from typing import TYPE_CHECKING, Any
 import pymysql
 
 from chalicelib.cart.api import Line, compute, empty_cart, lock_user_cart, shipping_method
+from chalicelib.inventory import api as inventory
 from chalicelib.platform import idempotency
 from chalicelib.platform.db import Database, UnitOfWork
 from chalicelib.platform.errors import BadRequest, Conflict, NotFound
 from chalicelib.platform.text import reference_number
 
-from . import lifecycle, stock
 from . import repository as repo
+from . import states
 
 if TYPE_CHECKING:  # typing only: nothing more to import on a cold start
     from chalicelib.platform.context import Tenant
@@ -102,14 +103,12 @@ def place_order(db: Database, tenant: Tenant, user_id: int, body: CheckoutIn, id
              t.vat_amount, t.line_total)
             for t in totals.lines])
         order = {"id": order_id, "tenant_id": tenant.id, "order_number": fields["order_number"], "user_id": user_id}
-        lifecycle.record(uow, order, None, lifecycle.PENDING_PAYMENT, lifecycle.Actor.customer(user_id),
+        states.record(uow, order, None, states.PENDING_PAYMENT, states.Actor.customer(user_id),
                          event={"grand_total": totals.grand_total, "currency": "TRY"})
-        effects = stock.Effects(tenant.id)
-        stock.reserve(uow, tenant.id, order_id, [(line.variation_id, line.product_id, line.quantity, line.name)
-                                                 for line in lines], user_id, effects)
+        inventory.reserve(uow, tenant.id, order_id, [(line.variation_id, line.product_id, line.quantity, line.name)
+                                                     for line in lines], user_id)
         assert cart_id is not None
         empty_cart(uow, tenant.id, cart_id)
-        effects.schedule(uow)
         idempotency.record(uow, key, 201, {"id": order_id})
         uow.commit()
         return Placed(order_id, replayed=False)

@@ -1,9 +1,6 @@
-"""SQL of the orders area: orders, their items, timeline, reservations and stock moves.
+"""SQL of the orders area: orders, their items, timeline and reservations that ran out.
 
-Every statement names the tenant.  Writes to rows by id name the primary key
-(FORCE INDEX (PRIMARY), platform/sql.py BY_ID): under READ COMMITTED MariaDB lost concurrent
-updates made through a secondary index.  Stock rows are always touched
-in variation-id order (callers sort), so two orders sharing products cannot deadlock.
+Every statement names the tenant.  Stock is the inventory area's (inventory.api).
 """
 from __future__ import annotations
 
@@ -11,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.platform.db import Session, UnitOfWork
-from chalicelib.platform.sql import BY_ID, lock_row, marks
+from chalicelib.platform.sql import marks
 
 ORDER_COLUMNS = (
     "id, tenant_id, order_number, user_id, status, payment_status, payment_method, currency, subtotal, discount_total, "
@@ -43,74 +40,6 @@ def insert_items(uow: UnitOfWork, rows: list[tuple[Any, ...]]) -> None:
                                     options, image_key, unit_price, vat_rate, quantity, discount_amount, vat_amount,
                                     line_total) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
         rows)
-
-
-# -- stock: reserve at checkout, sell at payment, release / restock at cancel -------------------
-def reserve(uow: UnitOfWork, tenant_id: int, variation_id: int, quantity: int) -> bool:
-    """Hold `quantity` for an unpaid order, only if that many are free.  The condition is
-    checked on the locked row, so concurrent checkouts of the last units can't both pass."""
-    return uow.execute(
-        f"""UPDATE product_variations {BY_ID} SET reserved = reserved + %s
-             WHERE tenant_id = %s AND id = %s AND is_active = 1 AND stock - reserved >= %s""",
-        (quantity, tenant_id, variation_id, quantity)) == 1
-
-
-def available(session: Session, tenant_id: int, variation_ids: list[int]) -> dict[int, int]:
-    rows = session.all(f"SELECT id, GREATEST(stock - reserved, 0) AS available FROM product_variations {BY_ID} "
-                       f"WHERE tenant_id = %s AND id IN ({marks(variation_ids)})", (tenant_id, *variation_ids))
-    return {r["id"]: int(r["available"]) for r in rows}
-
-
-def release(uow: UnitOfWork, tenant_id: int, variation_id: int, quantity: int) -> None:
-    """Give a reservation back (unpaid order cancelled or expired)."""
-    uow.execute(f"UPDATE product_variations {BY_ID} SET reserved = GREATEST(reserved - %s, 0) "
-                "WHERE tenant_id = %s AND id = %s", (quantity, tenant_id, variation_id))
-
-
-def sell(uow: UnitOfWork, tenant_id: int, variation_id: int, quantity: int) -> int:
-    """Payment arrived: the reserved units leave stock.  Returns the stock left."""
-    uow.execute(f"""UPDATE product_variations {BY_ID}
-                      SET stock = stock - %s, reserved = GREATEST(reserved - %s, 0), version = version + 1
-                    WHERE tenant_id = %s AND id = %s""", (quantity, quantity, tenant_id, variation_id))
-    return int(uow.scalar(f"SELECT stock FROM product_variations {BY_ID} WHERE tenant_id = %s AND id = %s",
-                          (tenant_id, variation_id)))
-
-
-def restock(uow: UnitOfWork, tenant_id: int, variation_id: int, quantity: int) -> tuple[int, int]:
-    """Units come back on the shelf (paid order cancelled, return received).
-    Returns (available before, available after)."""
-    row = lock_row(uow, "product_variations", tenant_id, variation_id, columns="stock, reserved")
-    if row is None:
-        return 0, 0
-    uow.execute(f"UPDATE product_variations {BY_ID} SET stock = stock + %s, version = version + 1 "
-                "WHERE tenant_id = %s AND id = %s", (quantity, tenant_id, variation_id))
-    before = row["stock"] - row["reserved"]
-    return before, before + quantity
-
-
-def add_product_counters(uow: UnitOfWork, tenant_id: int, deltas: dict[int, tuple[int, int]]) -> list[int]:
-    """products.total_stock += stock delta, sold_count += sold delta, in id order.  Returns the
-    products whose total stock crossed zero (their listing's in-stock flag changed)."""
-    crossed = []
-    for product_id in sorted(deltas):
-        stock_delta, sold_delta = deltas[product_id]
-        locked = lock_row(uow, "products", tenant_id, product_id, columns="total_stock")
-        before = None if locked is None else locked["total_stock"]
-        uow.execute(f"""UPDATE products {BY_ID} SET total_stock = GREATEST(total_stock + %s, 0),
-                               sold_count = GREATEST(sold_count + %s, 0) WHERE tenant_id = %s AND id = %s""",
-                    (stock_delta, sold_delta, tenant_id, product_id))
-        if before is not None and (before > 0) != (before + stock_delta > 0):
-            crossed.append(product_id)
-    return crossed
-
-
-def insert_movements(uow: UnitOfWork, rows: list[tuple[Any, ...]]) -> None:
-    """rows: (tenant_id, product_id, variation_id, delta, reserved_delta, reason, order_id, actor_user_id)."""
-    if rows:
-        uow.executemany(
-            """INSERT INTO stock_movements (tenant_id, product_id, variation_id, delta, reserved_delta, reason,
-                                            reference_type, reference_id, actor_user_id)
-               VALUES (%s, %s, %s, %s, %s, %s, 'order', %s, %s)""", rows)
 
 
 # -- reads -------------------------------------------------------------------------------------

@@ -20,8 +20,8 @@ from . import (
     errors,  # noqa: F401 - registers the area's messages
     service,
 )
-from .lifecycle import Actor
-from .schemas import CancelIn, CheckoutIn, OrderListQuery, OrderOut, OrderPage, TrackingOut
+from .schemas import CheckoutIn, OrderListQuery, OrderOut, OrderPage, OrdersCancelIn, TrackingOut
+from .states import Actor
 
 router = Router(tag="orders")
 
@@ -66,7 +66,7 @@ def order_tracking(call: Call) -> TrackingOut:
                                                        call.principal.user_id))
 
 
-@router.post("/api/orders/{order_id}/cancel", auth=USER, body=CancelIn, response=OrderOut, errors=(404, 409))
+@router.post("/api/orders/{order_id}/cancel", auth=USER, body=OrdersCancelIn, response=OrderOut, errors=(404, 409))
 def cancel_order(call: Call) -> OrderOut:
     """Cancel an order that has not shipped; a paid order's refund is requested."""
     user_id = call.principal.user_id

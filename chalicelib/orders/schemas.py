@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.platform.fields import Line, Money, Patch, Text, Timestamp, none_if_blank
 
-from . import lifecycle
+from . import states
 
 Status = Literal["pending_payment", "paid", "preparing", "shipped", "delivered", "cancelled",
                  "return_requested", "returned", "refunded"]
@@ -42,7 +42,7 @@ class OrderListQuery(BaseModel):
     limit: int = Field(default=20, ge=1, le=100)
 
 
-class CancelIn(Patch):
+class OrdersCancelIn(Patch):
     CLEARABLE = frozenset({"reason"})  # an optional reason: null or blank means none
 
     reason: Line | None = Field(default=None, max_length=255, description="optional; null or blank: none")
@@ -175,4 +175,4 @@ class TrackingOut(BaseModel):
     reserved_until: Timestamp | None
 
 
-assert set(Status.__args__) == set(lifecycle.STATUSES)  # type: ignore[attr-defined]
+assert set(Status.__args__) == set(states.STATUSES)  # type: ignore[attr-defined]

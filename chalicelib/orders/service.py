@@ -1,8 +1,8 @@
 """Orders for customers and the rules around them: history, detail, tracking, cancel, and the
 sweeper that gives back stock held by orders nobody paid for (issue 5 items 2-5).
 
-Checkout is in checkout.py, the state machine in lifecycle.py, stock moves in stock.py, the
-payment side's entry points in hooks.py.
+Checkout is in checkout.py, the state machine in states.py, the payment side's entry points
+in payments.py; stock moves are the inventory area's (inventory.api).
 """
 from __future__ import annotations
 
@@ -10,17 +10,18 @@ import datetime as dt
 import json
 from typing import Any
 
+from chalicelib.inventory import api as inventory
 from chalicelib.platform.db import Database, Session, UnitOfWork
 from chalicelib.platform.errors import NotFound
 from chalicelib.platform.logging import get_logger
 
-from . import hooks, lifecycle, stock
+from . import payments, states
 from . import repository as repo
-from .lifecycle import Actor
+from .states import Actor
 
 log = get_logger("orders")
-TRACKING_STEPS = (lifecycle.PENDING_PAYMENT, lifecycle.PAID, lifecycle.PREPARING, lifecycle.SHIPPED,
-                  lifecycle.DELIVERED)
+TRACKING_STEPS = (states.PENDING_PAYMENT, states.PAID, states.PREPARING, states.SHIPPED,
+                  states.DELIVERED)
 
 
 # -- reads -----------------------------------------------------------------------------------------
@@ -59,8 +60,8 @@ def detail(session: Session, order: dict[str, Any], *, just_placed: bool = False
         "payments": [] if just_placed else repo.payments_of(session, tenant_id, order_id),
         "shipments": [] if just_placed else repo.shipments_of(session, tenant_id, order_id),
         "timeline": repo.history_of(session, tenant_id, order_id),
-        "can_cancel": order["status"] in lifecycle.CANCELLABLE,
-        "can_return": order["status"] in (lifecycle.DELIVERED, lifecycle.RETURNED, lifecycle.REFUNDED)
+        "can_cancel": order["status"] in states.CANCELLABLE,
+        "can_return": order["status"] in (states.DELIVERED, states.RETURNED, states.REFUNDED)
         and any(i["returned_quantity"] < i["quantity"] for i in items),
     }
 
@@ -78,7 +79,7 @@ def tracking(db: Database, tenant_id: int, order_id: int, user_id: int) -> dict[
         "order_id": order_id, "order_number": order["order_number"], "status": order["status"],
         "steps": [{"status": s, "reached_at": reached.get(s), "done": s in reached} for s in TRACKING_STEPS],
         "shipments": repo.shipments_of(session, tenant_id, order_id),
-        "reserved_until": order["reserved_until"] if order["status"] == lifecycle.PENDING_PAYMENT else None,
+        "reserved_until": order["reserved_until"] if order["status"] == states.PENDING_PAYMENT else None,
     }
 
 
@@ -101,8 +102,8 @@ def cancel(db: Database, tenant_id: int, order_id: int, actor: Actor, *, reason:
     order again (a retried request must not fail)."""
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
-        order = lifecycle.lock_order(uow, tenant_id, order_id, user_id=user_id)
-        if order["status"] != lifecycle.CANCELLED:
+        order = states.lock_order(uow, tenant_id, order_id, user_id=user_id)
+        if order["status"] != states.CANCELLED:
             cancel_locked(uow, order, actor, reason or ("customer" if actor.type == "customer" else "admin"))
         uow.commit()
         return order
@@ -112,20 +113,18 @@ def cancel(db: Database, tenant_id: int, order_id: int, actor: Actor, *, reason:
 
 
 def cancel_locked(uow: UnitOfWork, order: dict[str, Any], actor: Actor, reason: str) -> dict[str, Any]:
-    lifecycle.check(order["status"], lifecycle.CANCELLED, actor)
+    states.check(order["status"], states.CANCELLED, actor)
     tenant_id = order["tenant_id"]
     items = repo.items_of(uow, tenant_id, [order["id"]])
-    effects = stock.Effects(tenant_id)
-    if order["status"] == lifecycle.PENDING_PAYMENT:
-        stock.release(uow, tenant_id, order["id"], items, actor.user_id, effects)
+    if order["status"] == states.PENDING_PAYMENT:
+        inventory.release(uow, tenant_id, order["id"], items, actor.user_id)
     else:
-        stock.restock(uow, tenant_id, order["id"], items, actor.user_id, effects, reason="order_cancel", unsell=True)
-    updated = lifecycle.transition(uow, order, lifecycle.CANCELLED, actor, note=reason,
+        inventory.restock(uow, tenant_id, order["id"], items, actor.user_id, reason="order_cancel", unsell=True)
+    updated = states.transition(uow, order, states.CANCELLED, actor, note=reason,
                                    extra={"cancel_reason": reason[:255], "reserved_until": None})
     if order["paid_total"] > order["refunded_total"]:
-        hooks.request_refund(uow, updated, order["paid_total"] - order["refunded_total"], reason="order_cancelled",
+        payments.request_refund(uow, updated, order["paid_total"] - order["refunded_total"], reason="order_cancelled",
                              requested_by=actor.user_id)
-    effects.schedule(uow)
     return updated
 
 
@@ -138,11 +137,11 @@ def expire_reservations(db: Database, *, now: dt.datetime | None = None, limit: 
     released = 0
     for row in repo.expired_reservations(db.session(), now, limit):
         def work(uow: UnitOfWork, row: dict[str, Any] = row) -> bool:
-            order = lifecycle.lock_order(uow, row["tenant_id"], row["id"])
-            if order["status"] != lifecycle.PENDING_PAYMENT or order["reserved_until"] is None \
+            order = states.lock_order(uow, row["tenant_id"], row["id"])
+            if order["status"] != states.PENDING_PAYMENT or order["reserved_until"] is None \
                     or order["reserved_until"] >= now:
                 return False
-            cancel_locked(uow, order, lifecycle.SYSTEM, "payment_timeout")
+            cancel_locked(uow, order, states.SYSTEM, "payment_timeout")
             uow.commit()
             return True
 

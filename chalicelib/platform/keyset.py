@@ -122,6 +122,16 @@ class Keyset:
         direction = "DESC" if self.descending else "ASC"
         return ", ".join(f"{column} {direction}" for column in (*self.columns, self.id_column))
 
+    def parse(self, value: str | None) -> Position | None:
+        """A query model's `cursor` field: None stays None, a cursor of this sort is decoded, anything
+        else is the field error invalid_cursor() (400 on `cursor`).  For pydantic validators."""
+        if value is None:
+            return None
+        try:
+            return self.decode(value)
+        except CursorError:
+            raise invalid_cursor() from None
+
     def page(self, where: Sequence[str], params: Sequence[Any], position: Position | None,
              limit: int) -> tuple[str, list[Any]]:
         """The tail of a page's statement - `WHERE <where> [AND after the position] ORDER BY <sort>

@@ -6,6 +6,12 @@ writes the table (INSERT, UPDATE, DELETE, REPLACE); other areas change it by cal
 outbox, audit log).  An owner in PLANNED is an area still to come whose tables the first
 migration already holds: a new area (the wallet, say) finds its tables here and owns them.
 
+COLUMN_OWNERS: (table, column) → the area that owns those columns of another area's table.  A
+write that assigns an owned column (an UPDATE's SET, an INSERT's column list) is that area's
+to make, whoever owns the table; the table's owner writes the other columns and inserts rows
+without the owned ones (they start at their defaults).  The owned columns are the inventory's
+stock figures on the catalogue's product and variation rows.
+
 READ_MODELS: table → {reading area: why}.  Reading another area's table is allowed only as a
 declared read model: a join or a lookup the owner's interface could not serve as cheaply
 (listing pages, locked reads inside the reader's transaction, sweeps).  Reads change nothing,
@@ -21,8 +27,7 @@ from __future__ import annotations
 
 # Areas the schema already has tables for, which are not under chalicelib/ yet.
 PLANNED = frozenset({
-    "inventory",  # issue 10 item 3: stock, reservations, movements
-    "campaigns", "wallet", "referrals", "loyalty", "custom_production", "dealership", "support",
+    "campaigns", "referrals", "loyalty", "custom_production", "dealership", "support",
     "content", "analytics", "integrations",
 })
 
@@ -43,7 +48,10 @@ OWNERS: dict[str, str] = {
     "biometric_keys": "accounts",
     "roles": "admin_access",
     "role_permissions": "admin_access",
-    "user_roles": "admin_access",
+    # Which roles a user holds: granted with the user and erased with their account by accounts,
+    # so admin_access (the roles themselves, and who may grant them) calls accounts.api and the
+    # dependency stays one-way.
+    "user_roles": "accounts",
     "user_levels": "loyalty",
     "addresses": "addresses",
     # -- catalogue (catalog is the read side; catalog_admin writes)
@@ -70,7 +78,7 @@ OWNERS: dict[str, str] = {
     "orders": "orders",
     "order_items": "orders",
     "order_status_history": "orders",
-    # Money paid for orders: written by orders/hooks.py, the payment side's entry points, until a
+    # Money paid for orders: written by orders/payments.py, the payment side's entry points, until a
     # payments area (iyzico) takes them over with its own api.
     "payments": "orders",
     "payment_refunds": "orders",
@@ -81,14 +89,17 @@ OWNERS: dict[str, str] = {
     "shipments": "shipping",
     "shipment_events": "shipping",
     "notifications": "notifications",
-    # -- areas to come
+    # -- the wallet ledger (issue 11)
     "wallets": "wallet",
+    "wallet_accounts": "wallet",
     "wallet_journals": "wallet",
     "wallet_ledger_entries": "wallet",
+    "wallet_holds": "wallet",
     "wallet_topup_requests": "wallet",
     "wallet_withdrawal_requests": "wallet",
     "wallet_transfers": "wallet",
     "gift_cards": "wallet",
+    # -- areas to come
     "referrals": "referrals",
     "referral_earnings": "referrals",
     "custom_production_requests": "custom_production",
@@ -106,6 +117,15 @@ OWNERS: dict[str, str] = {
     "stories": "content",
     "sliders": "content",
     "popups": "content",
+}
+
+# Stock: the inventory area writes these columns (inventory.api); the catalogue admin owns the rest
+# of the rows.  A stock UPDATE also bumps the variation's `version`, as any change of the row does.
+COLUMN_OWNERS: dict[tuple[str, str], str] = {
+    ("product_variations", "stock"): "inventory",
+    ("product_variations", "reserved"): "inventory",
+    ("products", "total_stock"): "inventory",
+    ("products", "sold_count"): "inventory",
 }
 
 _ORDER_ROWS = "the order's lines and totals, read with the reader's own rows in one statement"
@@ -131,13 +151,13 @@ READ_MODELS: dict[str, dict[str, str]] = {
         "admin_access": "lists and shows staff users with their roles",
         "engagement": "the reviewer's shown name; the alert recipient's e-mail, language and status",
         "invoices": "the buyer's e-mail and language when the order has no contact e-mail",
-        "orders": "the buyer's contact details for order e-mails",
-        "orders_admin": "the customer shown on an order and searched by name",
+        "orders": "the buyer's contact details for order e-mails; the customer shown on an admin order and "
+                  "searched by name",
         "returns": "the customer's language for the return e-mails",
     },
     "roles": {"accounts": "the roles and permissions a signed-in user's token carries"},
     "role_permissions": {"accounts": "the roles and permissions a signed-in user's token carries"},
-    "user_roles": {"accounts": "the roles and permissions a signed-in user's token carries"},
+    "user_roles": {"admin_access": "lists roles with their members, users with their roles, and the lock-out check"},
     "brands": {"catalog": "the public brand list and the brand shown on products"},
     "categories": {"catalog": "the public category tree"},
     "products": {
@@ -145,13 +165,14 @@ READ_MODELS: dict[str, dict[str, str]] = {
         "cart": _SHOP_ROWS,
         "engagement": "reviews and favourites show, and lock, the product they are about",
         "media": "an image belongs to an existing product (locked while images are ordered)",
+        "inventory": "its own total_stock after an adjustment",
     },
     "product_variations": {
         "catalog": "the public detail, attribute facets and barcode lookup",
         "cart": _SHOP_ROWS,
         "engagement": "whether an alert's variation is available again",
         "media": "a variation's image belongs to the same product",
-        "orders": "available stock under the reservation's lock (issue 10 item 3 moves this to inventory)",
+        "inventory": "its own stock columns, with the variation's product and whether it is on sale",
     },
     "product_images": {
         "catalog": "the images of the public listing and detail",
@@ -159,28 +180,23 @@ READ_MODELS: dict[str, dict[str, str]] = {
         "catalog_admin": "the images shown with a product in the admin panel",
         "engagement": "the image a favourite shows",
     },
-    "stock_movements": {"catalog_admin": "the stock history of a variation"},
     "reviews": {"catalog": "the per-star rating distribution of the product detail"},
     "orders": {
         "engagement": "'verified purchase': a delivered order of the reviewer with the product",
         "invoices": "the order printed on the invoice",
-        "orders_admin": "the admin order list, queue and counts (issue 10 item 6 folds it into orders)",
         "returns": "the order a return belongs to, its totals and status",
         "shipping": "the order a shipment belongs to and its address",
     },
     "order_items": {
         "engagement": "'verified purchase': a delivered order of the reviewer with the product",
         "invoices": _ORDER_ROWS,
-        "orders_admin": _ORDER_ROWS,
         "returns": "the lines a return is made of, and how many are left to return",
         "shipping": "the lines a shipment carries",
     },
     "payments": {
-        "orders_admin": "the payments shown on an order",
         "returns": "how much of the order is left to refund",
     },
     "payment_refunds": {
-        "orders_admin": "the refunds shown on an order",
         "returns": "the refunds asked for a return and their status",
     },
     "returns": {"orders": "an order becomes refunded only when none of its returns is still open"},

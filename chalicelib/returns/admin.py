@@ -3,12 +3,12 @@
     approve   requested → approved    note, return shipping code; e-mail to the customer
     reject    requested / approved → rejected    note (the customer reads it); e-mail; order settles
     receive   approved → received     per line: restock or not, condition; returned_quantity,
-                                      stock back (orders.stock.restock), order → returned when no
+                                      stock back (inventory.api.restock), order → returned when no
                                       other return is open
-    refund    received → refunded     hooks.request_refund: payment_refunds rows, RefundRequested
+    refund    received → refunded     payments.request_refund: payment_refunds rows, RefundRequested
                                       (method original | wallet) for the payment side; the order
                                       becomes refunded when those rows are confirmed
-                                      (hooks.refund_succeeded)
+                                      (payments.refund_succeeded)
 
 Each runs in one transaction that locks the order row first, then the return row (the fixed
 order every writer of a return follows), re-reads the status under the lock, and writes an
@@ -23,27 +23,21 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import pymysql
-
-from chalicelib.catalog.api import Effects
+from chalicelib.inventory import api as inventory
 from chalicelib.orders import api as orders
 from chalicelib.orders.api import Actor
 from chalicelib.platform import audit
 from chalicelib.platform.db import Database, UnitOfWork
-from chalicelib.platform.errors import Conflict
 from chalicelib.platform.keyset import Position
 
 from . import mail, states, views
 from . import repository as repo
-from .errors import NothingToRefund, RefundTooHigh, ReturnNotFound, invalid, problem
+from .errors import NothingToRefund, QuantityExceeded, RefundTooHigh, ReturnNotFound, invalid, problem
 from .service import get_return
 from .settle import settle, share
 
 if TYPE_CHECKING:  # typing only: nothing more to import on a cold start
     from .schemas import ReceivedLineIn
-
-CHECK_VIOLATION = 4025  # MariaDB ER_CONSTRAINT_FAILED (MySQL 8: 3819)
-_CHECK_ERRORS = {CHECK_VIOLATION, 3819}
 
 
 # -- the queue ---------------------------------------------------------------------------------
@@ -136,14 +130,11 @@ def receive(db: Database, tenant_id: int, staff_id: int, return_id: int, *,
     def decide(uow: UnitOfWork, order: dict[str, Any], ret: dict[str, Any]) -> dict[str, Any]:
         items = {int(i["order_item_id"]): i for i in repo.items_of(uow, tenant_id, [ret["id"]])}
         _same_lines(items, lines)
-        effects = Effects(tenant_id)
+        _book_in(uow, tenant_id, order["id"], items)
         for line in sorted(lines, key=lambda entry: entry.order_item_id):
-            item = items[line.order_item_id]
-            _book_in(uow, tenant_id, item)
-            repo.set_item_condition(uow, tenant_id, int(item["id"]), line.condition)
+            repo.set_item_condition(uow, tenant_id, int(items[line.order_item_id]["id"]), line.condition)
         sellable = [items[line.order_item_id] for line in lines if line.restock]
-        orders.restock(uow, tenant_id, order["id"], sellable, staff_id, effects, reason="return", unsell=True)
-        effects.schedule(uow)
+        inventory.restock(uow, tenant_id, order["id"], sellable, staff_id, reason="return", unsell=True)
         repo.update_return(uow, tenant_id, ret["id"], {"status": states.RECEIVED})
         settled = settle(uow, order, Actor.admin(staff_id), note=f"return {ret['return_number']} received",
                          event=_event(ret))
@@ -167,14 +158,12 @@ def _same_lines(items: dict[int, dict[str, Any]], lines: list[ReceivedLineIn]) -
                        | {"unknown": unknown, "missing": missing}])
 
 
-def _book_in(uow: UnitOfWork, tenant_id: int, item: dict[str, Any]) -> None:
+def _book_in(uow: UnitOfWork, tenant_id: int, order_id: int, items: dict[int, dict[str, Any]]) -> None:
+    """The return's units on the order's lines (orders' own bookkeeping, through its api)."""
     try:
-        repo.add_returned(uow, tenant_id, int(item["order_item_id"]), int(item["quantity"]))
-    except pymysql.err.MySQLError as exc:  # CHECK (returned_quantity BETWEEN 0 AND quantity)
-        if exc.args and exc.args[0] in _CHECK_ERRORS:
-            raise Conflict("return_quantity_exceeded", details={"items": [
-                {"order_item_id": int(item["order_item_id"]), "requested": int(item["quantity"])}]}) from exc
-        raise
+        orders.book_returned(uow, tenant_id, order_id, {item_id: int(item["quantity"]) for item_id, item in items.items()})
+    except orders.ReturnedQuantityExceeded as exc:
+        raise QuantityExceeded([{"order_item_id": exc.order_item_id, "requested": exc.quantity}]) from exc
 
 
 def refund(db: Database, tenant_id: int, staff_id: int, return_id: int, *,

@@ -1,5 +1,5 @@
 """E-mails about a return decision: approved (with the return shipping code when staff gave
-one) and rejected (with staff's reason).  orders.notify mails every order status change but,
+one) and rejected (with staff's reason).  orders.mail mails every order status change but,
 by design, not return_requested → delivered: "the returns area writes that e-mail itself with
 the reason" - this module.
 

@@ -6,9 +6,8 @@ updates made through a secondary index.
 
 Reads of order_items / orders / payment_refunds are the few columns a return is about (its
 lines, their prices and returned quantities, the refunds it caused); the order's status is
-only ever changed through orders.lifecycle, stock through orders.stock and refunds through
-orders.hooks.  order_items.returned_quantity is the one order column written here: it is the
-return's own bookkeeping, and its CHECK (returned_quantity BETWEEN 0 AND quantity) guards it.
+only ever changed through orders.states, stock through inventory.api, refunds through
+orders.payments and the returned quantities of the order's lines through orders.api.book_returned.
 """
 from __future__ import annotations
 
@@ -42,7 +41,7 @@ def order_of(session: Session, tenant_id: int, return_id: int) -> dict[str, Any]
 
 
 def lock_return(uow: UnitOfWork, tenant_id: int, return_id: int) -> dict[str, Any] | None:
-    """The return row, locked.  Callers lock its order first (lifecycle.lock_order): one order."""
+    """The return row, locked.  Callers lock its order first (states.lock_order): one order."""
     return lock_row(uow, "returns", tenant_id, return_id)
 
 
@@ -108,12 +107,6 @@ def order_items(session: Session, tenant_id: int, order_id: int) -> dict[int, di
                             FROM order_items WHERE tenant_id = %s AND order_id = %s ORDER BY id""",
                        (tenant_id, order_id))
     return {int(r["id"]): r for r in rows}
-
-
-def add_returned(uow: UnitOfWork, tenant_id: int, order_item_id: int, quantity: int) -> None:
-    """order_items.returned_quantity += quantity; the CHECK refuses more than was bought."""
-    uow.execute(f"UPDATE order_items {BY_ID} SET returned_quantity = returned_quantity + %s "
-                "WHERE tenant_id = %s AND id = %s", (quantity, tenant_id, order_item_id))
 
 
 # -- refunds -----------------------------------------------------------------------------------

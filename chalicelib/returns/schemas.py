@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from chalicelib.platform.fields import Line, Money, Patch, Text, Timestamp, none_if_blank
-from chalicelib.platform.keyset import CursorError, Position, invalid_cursor
+from chalicelib.platform.keyset import Position
 from chalicelib.platform.schemas import Page
 
 from . import errors as _errors  # noqa: F401 - registers the messages of the error types below
@@ -114,7 +114,7 @@ class ReturnLineOut(BaseModel):
     condition: str | None = Field(description="as the customer described it; once received, what staff saw")
 
 
-class RefundOut(BaseModel):
+class ReturnsRefundOut(BaseModel):
     id: int
     amount: Decimal
     currency: str
@@ -139,7 +139,7 @@ class ReturnOut(BaseModel):
     note: str | None = Field(description="staff's message to the customer (with an approval, or why rejected)")
     items: list[ReturnLineOut]
     photos: list[PhotoOut]
-    refunds: list[RefundOut]
+    refunds: list[ReturnsRefundOut]
     can_cancel: bool
     resolved_at: Timestamp | None = Field(description="when staff approved / rejected it, or the customer withdrew it")
     created_at: Timestamp
@@ -173,11 +173,7 @@ class AdminReturnQuery(BaseModel):
     @field_validator("cursor")
     @classmethod
     def _cursor(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                QUEUE.decode(value)
-            except CursorError:
-                raise invalid_cursor() from None
+        QUEUE.parse(value)
         return value
 
     @model_validator(mode="after")

@@ -1,7 +1,7 @@
 """Returns for customers (issue 5 item 5): ask to return items of a delivered order, see one's
 returns, withdraw a request; the photo upload form.  Staff decisions are in admin.py.
 
-A request, in one transaction under the order's row lock (lifecycle.lock_order), so two
+A request, in one transaction under the order's row lock (states.lock_order), so two
 requests for the same item are checked one after the other and never together exceed it:
 
     1. Idempotency-Key (optional, platform/idempotency.py): the key is claimed first; a request

@@ -8,9 +8,9 @@ An order with returns rests in one of four statuses, decided by its returns alon
                                                                      rows not yet confirmed)
     everything received has been paid back             refunded
 
-`settle` moves a locked order there through orders.lifecycle (the only writer of order
+`settle` moves a locked order there through orders.states (the only writer of order
 statuses), so the timeline shows every step; from return_requested to refunded that is two
-legal steps (→ returned → refunded).  hooks.refund_succeeded makes the returned → refunded
+legal steps (→ returned → refunded).  payments.refund_succeeded makes the returned → refunded
 step itself when the last refund row is confirmed.
 """
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Registered into the platform catalogue when imported (see chalicelib/addresses/errors.py).
 `order_not_found` and `illegal_transition` are the orders area's codes (raised by
-orders.lifecycle); they are registered here too with setdefault, so the shipping Lambda, which
+orders.states); they are registered here too with setdefault, so the shipping Lambda, which
 does not load the orders area's errors, still answers them in the caller's language.
 """
 from __future__ import annotations

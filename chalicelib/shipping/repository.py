@@ -4,7 +4,7 @@ Every statement names the tenant.  Writes and locking reads by id use FORCE INDE
 (BY_ID): shipments.ix_status holds the very column these updates change, and MariaDB under
 READ COMMITTED can skip a row read through such an index while another transaction changes it
 (see chalicelib/catalog_admin/product_repository.py).  Locks are taken order row first, then
-shipment rows (the callers go through orders.lifecycle.lock_order before lock()).
+shipment rows (the callers go through orders.states.lock_order before lock()).
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _decoded(row: dict[str, Any] | None) -> dict[str, Any] | None:
     return row
 
 
-# -- orders (read only here; status changes go through orders.lifecycle) -------------------
+# -- orders (read only here; status changes go through orders.states) -------------------
 def order(session: Session, tenant_id: int, order_id: int) -> dict[str, Any] | None:
     return session.one(
         """SELECT id, tenant_id, user_id, order_number, status, currency, grand_total, shipping_address,

@@ -2,7 +2,7 @@
 
 Creating the first shipment of a paid / preparing order moves the order to shipped (a paid
 order through preparing: two timeline entries); later shipments of a shipped order are partial
-shipments.  Any other order status is refused by orders.lifecycle with 409 illegal_transition.
+shipments.  Any other order status is refused by orders.states with 409 illegal_transition.
 Status changes of a shipment go through tracking.apply, like the carrier's.
 
 Retries: an Idempotency-Key is the platform's (platform/idempotency.py, scoped to the admin):

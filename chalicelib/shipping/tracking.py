@@ -8,7 +8,7 @@ with the order row and then the shipment row locked:
 - the status follows the latest event (states.supersedes); an older event only joins the
   history; delivered / returned are final;
 - when the shipment becomes delivered and every shipment of the order is delivered with every
-  item shipped, the order moves to delivered through orders.lifecycle (which writes the
+  item shipped, the order moves to delivered through orders.states (which writes the
   timeline entry and the OrderStatusChanged outbox event that drives the notification).
 """
 from __future__ import annotations

@@ -1,10 +1,10 @@
-"""SQL for tenant settings, the audit log and housekeeping.  Always tenant-scoped."""
+"""SQL the system area reads: tenant settings (the tenants area writes them) and the audit log.
+Always tenant-scoped."""
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from chalicelib.platform import idempotency
 from chalicelib.platform.db import Session
 
 
@@ -22,25 +22,6 @@ def get_tenant(session: Session, tenant_id: int, *, for_update: bool = False) ->
 def cors_origins(session: Session, tenant_id: int) -> list[str]:
     rows = session.all("SELECT origin FROM tenant_cors_origins WHERE tenant_id = %s ORDER BY origin", (tenant_id,))
     return [r["origin"] for r in rows]
-
-
-def update_tenant(session: Session, tenant_id: int, fields: dict[str, Any]) -> None:
-    allowed = {"name", "domain", "default_language", "settings"}
-    assert set(fields) <= allowed, "column names are never taken from input"
-    if not fields:
-        return
-    values = [json.dumps(v) if k == "settings" else v for k, v in fields.items()]
-    assignments = ", ".join(f"{k} = %s" for k in fields)
-    session.execute(f"UPDATE tenants SET {assignments} WHERE id = %s", (*values, tenant_id))
-
-
-def replace_cors_origins(session: Session, tenant_id: int, origins: list[str]) -> None:
-    session.execute("DELETE FROM tenant_cors_origins WHERE tenant_id = %s", (tenant_id,))
-    if origins:
-        session.executemany(
-            "INSERT INTO tenant_cors_origins (tenant_id, origin) VALUES (%s, %s)",
-            [(tenant_id, o) for o in origins],
-        )
 
 
 def list_admin_logs(
@@ -70,12 +51,3 @@ def list_admin_logs(
              ORDER BY id DESC LIMIT %s""",
         params,
     )
-
-
-def purge_expired(session: Session, *, batch: int = 5000) -> dict[str, int]:
-    """Housekeeping across tenants (the only global writes; bounded batches, index-driven)."""
-    idem = idempotency.purge_expired(session, batch=batch)  # the mechanism owns its table's SQL
-    tokens = session.execute(
-        "DELETE FROM refresh_tokens WHERE expires_at < UTC_TIMESTAMP(6) - INTERVAL 7 DAY LIMIT %s", (batch,)
-    )
-    return {"idempotency_keys": idem, "refresh_tokens": tokens}

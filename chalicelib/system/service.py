@@ -5,7 +5,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.platform import audit, tenancy
+from chalicelib.platform import audit, idempotency, tenancy
 from chalicelib.platform.db import Database, UnitOfWork
 from chalicelib.platform.errors import NotFound
 
@@ -86,7 +86,9 @@ def get_settings(db: Database, tenant_id: int) -> dict[str, Any]:
 
 
 def update_settings(db: Database, tenant_id: int, changes: dict[str, Any]) -> dict[str, Any]:
-    """Apply a partial update, audit it (before/after) and drop cached tenant data after commit."""
+    """Apply a partial update, audit it (before/after) and drop cached tenant data after commit.
+    The row and its origins are the tenants area's: read here, written through its api."""
+    from chalicelib.tenants import api as tenants  # lazy: only the settings write needs it
 
     def work(uow: UnitOfWork) -> dict[str, Any]:
         row = repo.get_tenant(uow, tenant_id, for_update=True)
@@ -100,9 +102,9 @@ def update_settings(db: Database, tenant_id: int, changes: dict[str, Any]) -> di
                 stored[key] = {**(stored.get(key) or {}), **changes[key]}
         if stored != row["settings"]:
             columns["settings"] = stored
-        repo.update_tenant(uow, tenant_id, columns)
+        tenants.update_tenant(uow, tenant_id, columns)
         if "cors_origins" in changes:
-            repo.replace_cors_origins(uow, tenant_id, changes["cors_origins"])
+            tenants.replace_cors_origins(uow, tenant_id, changes["cors_origins"])
         after = _settings_view(repo.get_tenant(uow, tenant_id) or row, repo.cors_origins(uow, tenant_id))
         audit.record(uow, tenant_id, "tenant.settings.update", entity_type="tenant",
                      entity_id=tenant_id, before=before, after=after)
@@ -131,13 +133,20 @@ def admin_logs(db: Database, tenant_id: int, query: AdminLogQuery) -> dict[str, 
     return {"items": items, "next_cursor": rows[-1]["id"] if more and rows else None}
 
 
+PURGE_BATCH = 5000
+
+
 def purge_expired(db: Database) -> dict[str, int]:
-    removed = repo.purge_expired(db.session())
-    # Imported here: the system Lambda's API cold start should not load the cart area.
+    """Housekeeping across tenants (the only global writes; bounded batches, index-driven), each
+    table by its owner: the platform's idempotency keys, accounts' refresh tokens, cart's guest carts."""
+    # Imported here: the system Lambda's API cold start should not load the other areas.
+    from chalicelib.accounts.api import purge_expired_tokens
     from chalicelib.cart.api import purge_expired_guest_carts
 
-    removed["guest_carts"] = purge_expired_guest_carts(db, 5000)
-    return removed
+    session = db.session()
+    return {"idempotency_keys": idempotency.purge_expired(session, batch=PURGE_BATCH),
+            "refresh_tokens": purge_expired_tokens(session, batch=PURGE_BATCH),
+            "guest_carts": purge_expired_guest_carts(db, PURGE_BATCH)}
 
 
 def openapi_document_path() -> str:

@@ -6,6 +6,10 @@ API keys of a tenant, inside the caller's transaction (the admin_access key rout
     expire_api_key(uow, tenant_id, key_id, expires_at)   a rotation's grace period
     revoke_api_key_in(uow, tenant_id, key_id) → False when it was not active
 Cached resolutions of a changed key are dropped after the commit.
+The tenant's settings, inside the caller's transaction (the system area's settings routes, which
+lock and read the row themselves and drop the cached tenant after the commit):
+    update_tenant(uow, tenant_id, fields)   any of name, domain, default_language, settings (a dict)
+    replace_cors_origins(uow, tenant_id, origins)   the complete new list of allowed origins
 
 Everything else under chalicelib/tenants/ is private (tenant creation is used by the local tools
 in infra/local, outside the areas).  The service is imported on first use: the admin_access
@@ -22,7 +26,8 @@ if TYPE_CHECKING:
 
     from .service import IssuedKey
 
-__all__ = ["expire_api_key", "get_api_key", "issue_api_key", "list_api_keys", "revoke_api_key_in"]
+__all__ = ["expire_api_key", "get_api_key", "issue_api_key", "list_api_keys", "replace_cors_origins",
+           "revoke_api_key_in", "update_tenant"]
 
 
 def issue_api_key(uow: UnitOfWork, tenant_id: int, *, name: str, created_by: int | None,
@@ -54,3 +59,15 @@ def revoke_api_key_in(uow: UnitOfWork, tenant_id: int, key_id: int) -> bool:
     from . import service
 
     return service.revoke_api_key_in(uow, tenant_id, key_id)
+
+
+def update_tenant(uow: UnitOfWork, tenant_id: int, fields: dict[str, Any]) -> None:
+    from . import repository
+
+    repository.update_tenant(uow, tenant_id, fields)
+
+
+def replace_cors_origins(uow: UnitOfWork, tenant_id: int, origins: list[str]) -> None:
+    from . import repository
+
+    repository.replace_cors_origins(uow, tenant_id, origins)

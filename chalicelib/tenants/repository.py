@@ -1,3 +1,4 @@
+"""SQL for tenants, their CORS origins and API keys."""
 from __future__ import annotations
 
 import json
@@ -18,18 +19,6 @@ def insert_tenant(session: Session, *, slug: str, name: str, default_language: s
 
 def slug_taken(session: Session, slug: str) -> bool:
     return session.scalar("SELECT 1 FROM tenants WHERE slug = %s", (slug,)) is not None
-
-
-def insert_role(session: Session, tenant_id: int, name: str, description: str, permissions: list[str]) -> int:
-    role_id = session.insert(
-        "INSERT INTO roles (tenant_id, name, description, is_system) VALUES (%s, %s, %s, 1)",
-        (tenant_id, name, description),
-    )
-    session.executemany(
-        "INSERT INTO role_permissions (tenant_id, role_id, permission) VALUES (%s, %s, %s)",
-        [(tenant_id, role_id, p) for p in permissions],
-    )
-    return role_id
 
 
 def insert_api_key(session: Session, tenant_id: int, *, name: str, prefix: str, key_hash: str,
@@ -61,6 +50,22 @@ def insert_origins(session: Session, tenant_id: int, origins: list[str]) -> None
             "INSERT INTO tenant_cors_origins (tenant_id, origin) VALUES (%s, %s)",
             [(tenant_id, o) for o in sorted(set(origins))],
         )
+
+
+# -- settings (the system area's settings routes) ------------------------------------------------
+def update_tenant(session: Session, tenant_id: int, fields: dict[str, Any]) -> None:
+    allowed = {"name", "domain", "default_language", "settings"}
+    assert set(fields) <= allowed, "column names are never taken from input"
+    if not fields:
+        return
+    values = [json.dumps(v) if k == "settings" else v for k, v in fields.items()]
+    assignments = ", ".join(f"{k} = %s" for k in fields)
+    session.execute(f"UPDATE tenants SET {assignments} WHERE id = %s", (*values, tenant_id))
+
+
+def replace_cors_origins(session: Session, tenant_id: int, origins: list[str]) -> None:
+    session.execute("DELETE FROM tenant_cors_origins WHERE tenant_id = %s", (tenant_id,))
+    insert_origins(session, tenant_id, origins)
 
 
 # -- API-key administration (chalicelib/admin_access) -----------------------------------------

@@ -9,7 +9,6 @@ from typing import Any
 from chalicelib.platform import tenancy
 from chalicelib.platform.db import Database, Session, UnitOfWork
 from chalicelib.platform.errors import Conflict, NotFound
-from chalicelib.platform.permissions import DEFAULT_ROLES
 
 from . import repository as repo
 
@@ -36,14 +35,16 @@ def create_tenant(
 ) -> NewTenant:
     if not _SLUG.match(slug):
         raise ValueError(f"invalid tenant slug {slug!r}")
+    # Tenant creation runs from the local tools and tests only, never in a deployed function;
+    # the roles are admin_access's tables, created in this transaction.
+    from chalicelib.admin_access import api as admin_access
 
     def work(uow: UnitOfWork) -> NewTenant:
         if repo.slug_taken(uow, slug):
             raise Conflict("conflict", details={"slug": slug})
         tenant_id = repo.insert_tenant(uow, slug=slug, name=name, default_language=default_language,
                                        currency=currency, domain=domain, settings=settings or {})
-        for role, (description, perms) in DEFAULT_ROLES.items():
-            repo.insert_role(uow, tenant_id, role, description, perms)
+        admin_access.create_default_roles(uow, tenant_id)
         repo.insert_origins(uow, tenant_id, cors_origins or [])
         raw, prefix, key_hash = tenancy.generate_api_key()
         key_id = repo.insert_api_key(uow, tenant_id, name="default", prefix=prefix, key_hash=key_hash,

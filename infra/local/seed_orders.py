@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from chalicelib.accounts import repository as accounts_repo
-from chalicelib.orders import checkout, hooks, lifecycle, service
+from chalicelib.orders import checkout, payments, service, states
 from chalicelib.orders.schemas import CheckoutIn
 from chalicelib.platform.db import Database, UnitOfWork
 
@@ -75,7 +75,7 @@ def _fill_cart(db: Database, tenant_id: int, user_id: int, variations: list[dict
 
 
 def _advance(db: Database, tenant_id: int, order_id: int, target: str, admin_id: int) -> None:
-    actor = lifecycle.Actor.admin(admin_id)
+    actor = states.Actor.admin(admin_id)
     if target == "pending_payment":
         return
     if target == "cancelled":
@@ -83,14 +83,14 @@ def _advance(db: Database, tenant_id: int, order_id: int, target: str, admin_id:
         return
 
     def paid(uow: UnitOfWork) -> None:
-        hooks.record_manual_payment(uow, tenant_id, order_id, method="eft", reference="DEMO-EFT", actor=actor)
+        payments.record_manual_payment(uow, tenant_id, order_id, method="eft", reference="DEMO-EFT", actor=actor)
         uow.commit()
 
     db.transaction(paid)
     if target == "paid":
         return
     if target == "preparing":
-        _move(db, tenant_id, order_id, lifecycle.PREPARING, actor)
+        _move(db, tenant_id, order_id, states.PREPARING, actor)
         return
     from chalicelib.shipping.service import create_shipment, update_shipment
 
@@ -101,9 +101,9 @@ def _advance(db: Database, tenant_id: int, order_id: int, target: str, admin_id:
         update_shipment(db, tenant_id, shipment["id"], {"status": "delivered"}, admin_user_id=admin_id)
 
 
-def _move(db: Database, tenant_id: int, order_id: int, status: str, actor: lifecycle.Actor) -> None:
+def _move(db: Database, tenant_id: int, order_id: int, status: str, actor: states.Actor) -> None:
     def work(uow: UnitOfWork) -> None:
-        lifecycle.transition(uow, lifecycle.lock_order(uow, tenant_id, order_id), status, actor)
+        states.transition(uow, states.lock_order(uow, tenant_id, order_id), status, actor)
         uow.commit()
 
     db.transaction(work)

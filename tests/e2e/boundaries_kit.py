@@ -5,7 +5,9 @@ Imports are read with `ast`, at module level and inside functions alike (a lazy 
 a dependency), including `importlib.import_module("...")` with a literal name.  SQL is every
 string constant or f-string outside docstrings (our SQL keywords are upper case, which keeps
 prose out); a table name given by an f-string field is resolved through the `for name in
-("a", "b")` loop around it, and reported as unresolved otherwise.
+("a", "b")` loop around it, and reported as unresolved otherwise.  The columns a write assigns
+(an UPDATE's SET, an INSERT's column list) are read too, for the tables whose columns another
+area owns; a column named by an f-string field (`SET {clause}`) is not seen.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ def module_name(path: Path) -> str:
 
 
 def area_of(module: str) -> str | None:
-    """'chalicelib.orders.lifecycle' → 'orders'; app / functions.* → the composition root."""
+    """'chalicelib.orders.states' → 'orders'; app / functions.* → the composition root."""
     parts = module.split(".")
     if parts[0] == "chalicelib" and len(parts) > 1:
         return parts[1]
@@ -39,7 +41,7 @@ def area_of(module: str) -> str | None:
 
 def imported_modules(source: str, module: str, *, is_package: bool = False) -> Iterator[tuple[int, str]]:
     """(line, dotted target) of every import in `source`, at any depth.  For `from a.b import c`
-    the target is `a.b.c` (c may be a submodule: `from chalicelib.orders import lifecycle`)."""
+    the target is `a.b.c` (c may be a submodule: `from chalicelib.orders import states`)."""
     package = module.split(".") if is_package else module.split(".")[:-1]
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
@@ -91,11 +93,14 @@ class Statement:
     writes: frozenset[str]
     reads: frozenset[str]
     unresolved: bool  # a written table the scan could not name (a field of an f-string)
+    columns: frozenset[tuple[str, str]] = frozenset()  # (table, column) a write assigns
 
 
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 _TABLE = r"`?(\w+|\{[^{}]*\})`?"
 _INSERT = re.compile(r"\b(?:INSERT|REPLACE)\s+(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE)\s+)*(?:INTO\s+)?" + _TABLE)
+_COLUMN_LIST = re.compile(r"\s*\(([^()]*)\)")  # right after an INSERT's table
+_ASSIGNMENT = re.compile(r"\s*(?:`?(\w+)`?\.)?`?(\w+)`?\s*=")
 _UPDATE = re.compile(r"(?<!KEY\s)(?<!FOR\s)\bUPDATE\s+(?:(?:LOW_PRIORITY|IGNORE)\s+)*(.+?)\bSET\b(.*)", re.S)
 _DELETE = re.compile(r"\bDELETE\s+(?:(?:LOW_PRIORITY|QUICK|IGNORE)\s+)*(.*?)\bFROM\s+(.*)", re.S)
 _READ = re.compile(r"\b(?:FROM|JOIN)\s+`?(\w+)")
@@ -109,7 +114,8 @@ def statements(source: str) -> Iterator[Statement]:
     for line, text in _sql_texts(ast.parse(source)):
         if _SQL_START.search(text) or _READ.search(text):  # a fragment ("FROM a JOIN b") reads too
             writes, unresolved = _written(text)
-            yield Statement(line, frozenset(writes), frozenset(set(_READ.findall(text)) - writes), unresolved)
+            yield Statement(line, frozenset(writes), frozenset(set(_READ.findall(text)) - writes), unresolved,
+                            frozenset(_assigned(text)))
 
 
 def _written(sql: str) -> tuple[set[str], bool]:
@@ -125,6 +131,27 @@ def _written(sql: str) -> tuple[set[str], bool]:
         tables |= _targets(delete.group(2), named) if named else {_first_table(delete.group(2))}
     unresolved = {t for t in tables if _PLACEHOLDER.fullmatch(t)}
     return tables - unresolved, bool(unresolved)
+
+
+def _assigned(sql: str) -> set[tuple[str, str]]:
+    """(table, column) of every column an INSERT / REPLACE names or an UPDATE's SET assigns; an
+    unqualified SET column of a multi-table UPDATE counts for each of its tables."""
+    found: set[tuple[str, str]] = set()
+    for match in _INSERT.finditer(sql):
+        names = _COLUMN_LIST.match(sql, match.end())
+        if names:
+            found |= {(match.group(1), c.strip(" `\n")) for c in names.group(1).split(",")
+                      if re.fullmatch(r"\w+", c.strip(" `\n"))}
+    update = _UPDATE.search(sql)
+    if update:
+        aliases = _aliases(update.group(1))
+        for chunk in _CLAUSE_END.split(_flat(update.group(2)))[0].split(","):
+            assignment = _ASSIGNMENT.match(chunk)
+            if assignment:
+                qualifier, column = assignment.groups()
+                tables = {aliases.get(qualifier, qualifier)} if qualifier else set(aliases.values())
+                found |= {(table, column) for table in tables}
+    return found
 
 
 def _flat(sql: str) -> str:

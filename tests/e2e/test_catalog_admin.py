@@ -4,8 +4,6 @@ right after each change (cache invalidation).  Import / export: test_catalog_imp
 # ruff: noqa: F811 - the fixtures imported from catalog_admin_kit are parameters by design
 from __future__ import annotations
 
-import sys
-import types
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -31,6 +29,7 @@ from tests.e2e.catalog_admin_kit import (  # noqa: F401 - fixtures
     snapshot,
     staff,
 )
+from tests.e2e.inventory_kit import returned_calls  # noqa: F401 - a fixture
 from tests.e2e.test_pipeline import assert_error_shape
 
 PRODUCT_BODY = {"name": "Kamp Sandalyesi", "category_id": 0, "base_price": "499.90",
@@ -439,24 +438,6 @@ def test_add_change_and_deactivate_variations(admin: Api, shopper: Api, tenant: 
 
 
 # -- stock ---------------------------------------------------------------------------------------
-@pytest.fixture
-def returned_calls(monkeypatch) -> list[tuple[int, list[int]]]:
-    """Records chalicelib.engagement.service.stock_returned calls (a stand-in module when the
-    engagement area is not in this checkout)."""
-    calls: list[tuple[int, list[int]]] = []
-    try:
-        import chalicelib.engagement.service as engagement
-    except ImportError:
-        engagement = types.ModuleType("chalicelib.engagement.service")
-        package = types.ModuleType("chalicelib.engagement")
-        package.service = engagement  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "chalicelib.engagement", package)
-        monkeypatch.setitem(sys.modules, "chalicelib.engagement.service", engagement)
-    monkeypatch.setattr(engagement, "stock_returned", lambda tenant_id, ids: calls.append((tenant_id, list(ids))),
-                        raising=False)
-    return calls
-
-
 def test_stock_delta_and_set_write_movements_and_keep_total_in_step(admin: Api, tenant: TenantInfo,
                                                                    returned_calls):
     kamp = make_category(admin, "Kamp")
@@ -466,11 +447,11 @@ def test_stock_delta_and_set_write_movements_and_keep_total_in_step(admin: Api, 
     assert first.status_code == 200, first.body
     assert {k: first.json[k] for k in ("delta", "stock", "available", "total_stock")} == {
         "delta": 3, "stock": 3, "available": 3, "total_stock": 8}
-    assert returned_calls == [(tenant.id, [v1])]  # 0 → 3: back-in-stock subscribers hear of it
+    assert returned_calls() == [(tenant.id, [v1])]  # 0 → 3: back-in-stock subscribers hear of it
     assert admin.post(f"/api/admin/variations/{v1}/stock", {"delta": 2, "reason": "x"}).json["stock"] == 5
     assert admin.post(f"/api/admin/variations/{v2}/stock", {"set": 1, "reason": "Sayım"}).json["total_stock"] == 6
     assert admin.post(f"/api/admin/variations/{v2}/stock", {"set": 1, "reason": "Sayım"}).json["movement_id"] is None
-    assert returned_calls == [(tenant.id, [v1])]
+    assert returned_calls() == [(tenant.id, [v1])]
     moves = rows("SELECT variation_id, delta, stock_after, reason, note, actor_user_id FROM stock_movements "
                  "WHERE product_id = %s AND reason = 'adjustment' ORDER BY id", product["id"])
     assert [(m["variation_id"], m["delta"], m["stock_after"], m["note"]) for m in moves] == [
@@ -497,15 +478,8 @@ def test_stock_never_goes_below_the_reserved_quantity(admin: Api, tenant: Tenant
     assert_invalid(admin.post(url, {"reason": "x"}))
     assert_invalid(admin.post(url, {"delta": 1}), "reason")
     assert_invalid(admin.post(url, {"delta": 1, "reason": "   "}), "reason")
-    assert snapshot(tenant.id) == before and returned_calls == []
+    assert snapshot(tenant.id) == before and returned_calls() == []
     assert admin.post(url, {"delta": -2, "reason": "fire"}).json["available"] == 0
-
-
-def test_the_engagement_area_may_be_absent(monkeypatch):
-    from chalicelib.catalog import effects
-
-    monkeypatch.setitem(sys.modules, "chalicelib.engagement.service", None)  # import → ImportError
-    effects.notify_stock_returned(1, [2])  # nothing raised: this function runs without that area
 
 
 # -- price ---------------------------------------------------------------------------------------
@@ -568,7 +542,7 @@ def test_bulk_stock_and_status(admin: Api, shopper: Api, tenant: TenantInfo, ret
                                                    "stock": {"mode": "delta", "value": 3, "reason": "Teslimat"}})
     assert done.json["changed"] == 2
     assert scalar("SELECT total_stock FROM products WHERE id = %s", a["id"]) == 8
-    assert returned_calls == [(tenant.id, [a2])]
+    assert returned_calls() == [(tenant.id, [a2])]
     assert scalar("SELECT COUNT(*) FROM stock_movements WHERE reference_type = 'bulk' AND product_id = %s",
                   a["id"]) == 2
     by_filter = admin.post("/api/admin/products/bulk", {"action": "status", "filter": {"category_id": kamp["id"]},
@@ -609,7 +583,7 @@ def test_bulk_is_all_or_nothing(admin: Api, tenant: TenantInfo, returned_calls):
     missing = assert_error_shape(admin.post("/api/admin/products/bulk", {
         "action": "status", "product_ids": [a["id"], 999999999], "status": "draft"}), 404, "not_found")
     assert missing["details"] == {"field": "product_ids", "missing": [999999999]}
-    assert snapshot(tenant.id) == before and returned_calls == []
+    assert snapshot(tenant.id) == before and returned_calls() == []
 
 
 def test_staff_of_one_tenant_cannot_use_another_tenants_token(ca_client, tenant: TenantInfo,

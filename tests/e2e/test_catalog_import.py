@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import base64
 import io
-import sys
-import types
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +27,7 @@ from tests.e2e.catalog_admin_kit import (  # noqa: F401 - fixtures
     shopper,
     snapshot,
 )
+from tests.e2e.inventory_kit import returned_calls  # noqa: F401 - a fixture
 from tests.e2e.test_pipeline import assert_error_shape
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -57,22 +56,6 @@ def tree(admin: Api) -> dict[str, Any]:
     ayakkabi = make_category(admin, "Ayakkabı", kamp["id"])
     brand = make_brand(admin, "Huğlu")
     return {"kamp": kamp, "uyku": uyku, "av": av, "av_uyku": av_uyku, "ayakkabi": ayakkabi, "brand": brand}
-
-
-@pytest.fixture
-def returned_calls(monkeypatch) -> list[tuple[int, list[int]]]:
-    calls: list[tuple[int, list[int]]] = []
-    try:
-        import chalicelib.engagement.service as engagement
-    except ImportError:
-        engagement = types.ModuleType("chalicelib.engagement.service")
-        package = types.ModuleType("chalicelib.engagement")
-        package.service = engagement  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "chalicelib.engagement", package)
-        monkeypatch.setitem(sys.modules, "chalicelib.engagement.service", engagement)
-    monkeypatch.setattr(engagement, "stock_returned", lambda tenant_id, ids: calls.append((tenant_id, list(ids))),
-                        raising=False)
-    return calls
 
 
 def test_csv_import_creates_then_upserts_by_sku(admin: Api, shopper: Api, tenant: TenantInfo, tree, returned_calls):
@@ -122,7 +105,7 @@ def test_csv_import_creates_then_upserts_by_sku(admin: Api, shopper: Api, tenant
     assert (variations["YTK-K"]["price"], variations["YTK-K"]["stock"]) == (Decimal("1249.90"), 1)
     assert scalar("SELECT total_stock FROM products WHERE id = %s", yatak["id"]) == 7
     ytk_c = scalar("SELECT id FROM product_variations WHERE tenant_id = %s AND sku = 'YTK-C'", tenant.id)
-    assert returned_calls == [(tenant.id, [ytk_c])]  # 0 → 2
+    assert returned_calls() == [(tenant.id, [ytk_c])]  # 0 → 2
     public = shopper.get(f"/api/products/{yatak['id']}").json
     assert [v["price"] for v in public["variations"]] == ["1199.90", "1549.90", "1249.90"]
     assert len(audit_rows(tenant.id, "product.import")) == 2

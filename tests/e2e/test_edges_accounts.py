@@ -408,10 +408,10 @@ def test_a_guessed_decoy_code_creates_nothing(api: Api, tenant: TenantInfo, monk
 
 
 def test_register_does_the_same_work_on_both_branches(api: Api, tenant: TenantInfo, monkeypatch):
-    from chalicelib.accounts import codes, notify, registration
+    from chalicelib.accounts import codes, mail, registration
 
     work: list[str] = []
-    for module, name in ((registration, "hash_password"), (codes, "issue"), (notify, "send")):
+    for module, name in ((registration, "hash_password"), (codes, "issue"), (mail, "send")):
         real = getattr(module, name)
         monkeypatch.setattr(module, name, lambda *a, _real=real, _name=name, **kw: (work.append(_name),
                                                                                    _real(*a, **kw))[1])
@@ -427,11 +427,11 @@ def test_register_does_the_same_work_on_both_branches(api: Api, tenant: TenantIn
 
 def test_forgot_password_answers_the_same_and_sends_one_message_either_way(api: Api, tenant: TenantInfo,
                                                                           monkeypatch):
-    from chalicelib.accounts import notify
+    from chalicelib.accounts import mail
 
     sent: list[str] = []
-    real = notify.send
-    monkeypatch.setattr(notify, "send", lambda *a, **kw: (sent.append(kw["template"]), real(*a, **kw))[1])
+    real = mail.send
+    monkeypatch.setattr(mail, "send", lambda *a, **kw: (sent.append(kw["template"]), real(*a, **kw))[1])
     user_id, email, _ = make_user(tenant)
     nobody = f"kimse-{uuid.uuid4().hex[:8]}@example.com"
     answers = [api.post("/api/auth/password/forgot", {"email": who}, headers=_fresh_client(api))

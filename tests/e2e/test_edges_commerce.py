@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.orders_admin import service as orders_admin_service
+from chalicelib.orders import admin_service as orders_admin_service
 from chalicelib.platform.db import get_db
 from chalicelib.platform.openapi import build_document
 from tests.conftest import Api, TenantInfo

@@ -448,7 +448,7 @@ def test_resend_without_an_invoice_or_an_address_changes_nothing(db: Database, t
 
 # -- with the real checkout and payment hook -------------------------------------------------------
 def test_checkout_then_payment_ends_in_an_invoice_through_the_queue(client: Any, db: Database, tenant: TenantInfo):
-    """The orders area's own path: checkout → hooks.mark_paid writes OrderPaid to the outbox →
+    """The orders area's own path: checkout → payments.mark_paid writes OrderPaid to the outbox →
     the invoices queue → this consumer.  Proves the contract (event shape, billing snapshot,
     stored totals adding up) against the real producer, not only against rows written here."""
     from tests.orders_kit import checkout, drain, fill_cart, pay, product, shopper

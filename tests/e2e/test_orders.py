@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.orders import hooks, lifecycle, service
+from chalicelib.orders import payments, service, states
 from chalicelib.orders.events import order_events
 from chalicelib.platform.db import get_db
 from chalicelib.platform.errors import Conflict
@@ -34,8 +34,8 @@ def placed(client, tenant, db, *, stock=10, quantity=2, price="500.00"):
 def move(db, tenant_id, order_id, *statuses):
     for status in statuses:
         def work(uow, status=status):
-            order = lifecycle.lock_order(uow, tenant_id, order_id)
-            lifecycle.transition(uow, order, status, lifecycle.SYSTEM)
+            order = states.lock_order(uow, tenant_id, order_id)
+            states.transition(uow, order, status, states.SYSTEM)
             uow.commit()
         db.transaction(work)
 
@@ -85,7 +85,7 @@ def test_paying_turns_the_hold_into_a_sale_and_queues_the_invoice(client, tenant
     assert {"queue": "invoices", "event_type": "OrderPaid"} in events
     # a provider calling back twice changes nothing
     def again(uow):
-        hooks.mark_paid(uow, tenant.id, order["id"], amount=Decimal(order["grand_total"]), method="card")
+        payments.mark_paid(uow, tenant.id, order["id"], amount=Decimal(order["grand_total"]), method="card")
         uow.commit()
     db.transaction(again)
     assert variation_stock(db, tenant.id, v) == (8, 0)
@@ -94,7 +94,7 @@ def test_paying_turns_the_hold_into_a_sale_and_queues_the_invoice(client, tenant
 def test_a_payment_for_the_wrong_amount_is_refused(client, tenant, db):
     _, order, _, v = placed(client, tenant, db)
     def work(uow):
-        hooks.mark_paid(uow, tenant.id, order["id"], amount=Decimal("1.00"), method="card")
+        payments.mark_paid(uow, tenant.id, order["id"], amount=Decimal("1.00"), method="card")
     with pytest.raises(Conflict) as caught:
         db.transaction(work)
     assert caught.value.code == "amount_mismatch"
@@ -125,7 +125,7 @@ def test_cancelling_a_paid_order_restocks_and_requests_the_refund(client, tenant
     assert db.session().scalar("SELECT sold_count FROM products WHERE tenant_id = %s AND id = %s", (tenant.id, p)) == 0
     refund_id = db.session().scalar("SELECT id FROM payment_refunds WHERE tenant_id = %s", (tenant.id,))
     def done(uow):
-        hooks.refund_succeeded(uow, tenant.id, refund_id, provider_refund_id="r-1")
+        payments.refund_succeeded(uow, tenant.id, refund_id, provider_refund_id="r-1")
         uow.commit()
     db.transaction(done)
     shown = who.api.get(f"/api/orders/{order['id']}").json

@@ -13,9 +13,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chalicelib.orders import hooks
-from chalicelib.orders_admin import repository as repo
-from chalicelib.orders_admin import service
+from chalicelib.orders import admin_repository as repo
+from chalicelib.orders import admin_service as service
+from chalicelib.orders import payments as order_payments
 from chalicelib.platform.db import get_db
 from tests.conftest import Api, TenantInfo
 from tests.e2e.orders_admin_kit import staff
@@ -616,7 +616,7 @@ def test_the_cancellations_queue_lists_refunds_to_make_and_holds_running_out(cli
     refund_id = api.get(f"{LIST}/{refund_b['id']}").json["refunds"][0]["id"]
 
     def confirm(uow: Any) -> None:
-        hooks.refund_succeeded(uow, tenant.id, refund_id)
+        order_payments.refund_succeeded(uow, tenant.id, refund_id)
         uow.commit()
 
     db.transaction(confirm)

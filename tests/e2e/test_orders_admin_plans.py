@@ -1,7 +1,7 @@
 """The admin order list at 10k seeded orders (plus another tenant's 2k): every filtered,
 searched and sorted walk through the pages equals a brute-force filter and sort of the seeded
 rows, and EXPLAIN shows the page's ids read from the index each main filter is meant to use
-(chalicelib/orders_admin/repository.py lists them)."""
+(chalicelib/orders/admin_repository.py lists them)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.orders_admin import repository as repo
-from chalicelib.orders_admin import service
-from chalicelib.orders_admin.schemas import OrderListQuery
+from chalicelib.orders import admin_repository as repo
+from chalicelib.orders import admin_service as service
+from chalicelib.orders.admin_schemas import OrderListQuery
 from chalicelib.platform.db import get_db
 from tests.conftest import make_tenant
 from tests.e2e.orders_admin_kit import seed_orders

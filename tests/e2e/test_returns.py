@@ -2,7 +2,7 @@
 staff approve / reject / receive / refund, stock and refunds, the order's status, concurrency.
 
 Orders are made by the real checkout (tests/orders_kit.py), paid the way staff confirm a bank
-transfer, then moved paid → preparing → shipped → delivered through orders.lifecycle.
+transfer, then moved paid → preparing → shipped → delivered through orders.states.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from chalicelib.orders import hooks, lifecycle
+from chalicelib.orders import payments, states
 from chalicelib.platform import tenancy
 from chalicelib.platform.db import get_db
 from chalicelib.returns import admin as returns_admin
@@ -40,9 +40,9 @@ def db():
 # -- helpers -----------------------------------------------------------------------------------
 def deliver(db, tenant_id: int, order_id: int) -> None:
     def work(uow):
-        for status in (lifecycle.PREPARING, lifecycle.SHIPPED, lifecycle.DELIVERED):
-            order = lifecycle.lock_order(uow, tenant_id, order_id)
-            lifecycle.transition(uow, order, status, lifecycle.SYSTEM)
+        for status in (states.PREPARING, states.SHIPPED, states.DELIVERED):
+            order = states.lock_order(uow, tenant_id, order_id)
+            states.transition(uow, order, status, states.SYSTEM)
         uow.commit()
 
     db.transaction(work)
@@ -164,7 +164,7 @@ def test_request_approve_receive_refund_confirm(client, tenant, db, admin_api):
 
     # the payment side confirms the refund: the order is refunded
     def confirm(uow):
-        hooks.refund_succeeded(uow, tenant.id, rows[0]["id"], provider_refund_id="rf-1")
+        payments.refund_succeeded(uow, tenant.id, rows[0]["id"], provider_refund_id="rf-1")
         uow.commit()
 
     db.transaction(confirm)
@@ -274,7 +274,7 @@ def test_a_later_return_of_other_items_after_a_refunded_one(client, tenant, db, 
     refund_id = db.session().scalar("SELECT id FROM payment_refunds WHERE tenant_id = %s", (tenant.id,))
 
     def confirm(uow):
-        hooks.refund_succeeded(uow, tenant.id, refund_id)
+        payments.refund_succeeded(uow, tenant.id, refund_id)
         uow.commit()
 
     db.transaction(confirm)

@@ -32,7 +32,7 @@ def _approved_reviews(db, tenant_id: int, product_id: int, ratings: list[int]) -
 def _recompute(db, tenant_id: int, product_id: int) -> tuple[Decimal, int]:
     def work(uow):
         assert repo.lock_product(uow, tenant_id, product_id)
-        repo.recompute_rating(uow, tenant_id, product_id)
+        reviews.recompute_rating(uow, tenant_id, product_id)
         row = uow.one("SELECT rating_avg, rating_count FROM products WHERE id = %s", (product_id,))
         uow.commit()
         return row["rating_avg"], row["rating_count"]

@@ -14,7 +14,7 @@ import pytest
 from chalicelib.platform import idempotency
 from chalicelib.platform.db import Database, UnitOfWork, get_db
 from chalicelib.platform.errors import ApiError
-from chalicelib.system import repository as system_repo
+from chalicelib.system import service as system_service
 from tests.conftest import TenantInfo
 from tests.helpers import simultaneously
 
@@ -120,7 +120,7 @@ def test_expired_keys_are_forgotten_taken_over_and_purged(db: Database, tenant: 
     assert idempotency.lookup(db.session(), changed) == idempotency.Replay(201, {"id": second_id})
     db.session().execute(f"UPDATE idempotency_keys SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND "
                          f"WHERE {row}", params)
-    assert system_repo.purge_expired(db.session())["idempotency_keys"] >= 1
+    assert system_service.purge_expired(db)["idempotency_keys"] >= 1
     assert db.session().scalar(f"SELECT COUNT(*) FROM idempotency_keys WHERE {row}", params) == 0
 
 

@@ -54,6 +54,7 @@ EXPECTED_TABLES = {
     # wallet & referrals
     "wallets", "wallet_journals", "wallet_ledger_entries", "wallet_topup_requests",
     "wallet_withdrawal_requests", "wallet_transfers", "gift_cards", "referrals",
+    "wallet_accounts", "wallet_holds",  # the ledger's balance rows and holds (0010)
     "referral_earnings",
     # custom production, dealership, support, notifications
     "custom_production_requests", "custom_production_messages", "dealership_applications",
@@ -74,6 +75,7 @@ GLOBAL_INDEXES = {
     ("products", "ft_search"),  # FULLTEXT cannot lead with tenant_id
     ("products", "ft_terms"),  # FULLTEXT again: each indexed word carries its tenant instead (0005)
     ("orders", "ix_expiry"),  # reservation sweeper over all tenants (0006)
+    ("wallet_holds", "ix_expiry"),  # hold sweeper over all tenants (0010)
 }
 
 MONEY_NAME = re.compile(
@@ -320,7 +322,7 @@ def test_money_columns_are_decimal_and_nothing_is_float(columns) -> None:
                 ("invoices", "vat_total"), ("coupons", "discount_value")]:
         assert columns[key]["COLUMN_TYPE"] == "decimal(14,2)", key
     for key in [("wallet_ledger_entries", "amount"), ("wallet_ledger_entries", "balance_after"),
-                ("wallets", "balance"), ("wallets", "bonus_balance")]:
+                ("wallet_accounts", "balance"), ("wallet_holds", "amount")]:
         assert columns[key]["COLUMN_TYPE"] == "decimal(18,2)", key
 
 
@@ -517,13 +519,14 @@ def test_constraints_protect_the_data(db) -> None:
             with pytest.raises(pymysql.err.IntegrityError):
                 cur.execute(address, (a, user, 1))
 
-            # A wallet cannot be overdrawn.
-            cur.execute("INSERT INTO wallets (tenant_id, user_id, balance) VALUES (%s, %s, 50)",
-                        (a, user))
-            wallet = cur.lastrowid
+            # A customer's wallet account cannot be overdrawn, holds included (0010).
+            cur.execute("INSERT INTO wallets (tenant_id, user_id) VALUES (%s, %s)", (a, user))
+            cur.execute("INSERT INTO wallet_accounts (tenant_id, wallet_id, code, kind, balance, "
+                        "pending_debit) VALUES (%s, %s, 'cash', 'customer', 50, 20)", (a, cur.lastrowid))
+            account = cur.lastrowid
             with pytest.raises(pymysql.MySQLError) as exc:
-                cur.execute("UPDATE wallets SET balance = balance - 50.01 WHERE id = %s",
-                            (wallet,))
+                cur.execute("UPDATE wallet_accounts SET balance = balance - 30.01 WHERE id = %s",
+                            (account,))
             assert _error_code(exc) in CHECK_FAILED
 
             # A coupon cannot be used beyond its limit.

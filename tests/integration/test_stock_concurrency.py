@@ -12,7 +12,7 @@ from typing import Any
 
 from chalicelib.catalog_admin import products, taxonomy, variations
 from chalicelib.catalog_admin.common import Actor
-from chalicelib.catalog_admin.errors import StockBelowReserved
+from chalicelib.inventory.api import StockBelowReserved
 from chalicelib.platform.db import get_db
 from tests.conftest import TenantInfo
 

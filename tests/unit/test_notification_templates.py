@@ -44,7 +44,7 @@ def test_the_catalogue_has_the_issue_3_templates_and_channels():
         "account_exists": ("email", "sms"),
         "account_deleted": ("email",),
         "back_in_stock": ("email",),  # issue 4 (engagement, N4)
-        "order_placed": ("email",),  # issue 5 (orders.notify)
+        "order_placed": ("email",),  # issue 5 (orders.mail)
         "order_status": ("email",),
         "invoice_issued": ("email",),  # issue 5 (invoices)
         "return_approved": ("email",),  # issue 5 (returns)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.orders import lifecycle as lc
+from chalicelib.orders import states as lc
 from chalicelib.platform.errors import Conflict
 
 CUSTOMER, ADMIN = lc.Actor.customer(1), lc.Actor.admin(2)

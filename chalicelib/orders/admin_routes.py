@@ -1,4 +1,5 @@
-"""HTTP routes of the admin order panel (issue 5 item 8, feature AO).
+"""HTTP routes of the admin order panel (issue 5 item 8, feature AO), deployed as their own
+function (functions/orders_admin.py) and documented under the OpenAPI tag orders_admin.
 
     GET  /api/admin/orders                          filtered, searched, keyset-paged list
     GET  /api/admin/orders/summary                  counts per status (the panel's tabs)
@@ -19,17 +20,15 @@ from chalicelib.platform import permissions as perm
 from chalicelib.platform.db import get_db
 from chalicelib.platform.routing import ADMIN, Call, Router
 
-from . import (
-    errors,  # noqa: F401 - registers the area's messages
-    service,
-)
-from .schemas import (
+from . import admin_service as service
+from . import errors  # noqa: F401 - registers the area's messages
+from .admin_schemas import (
     AdminOrderOut,
-    CancelIn,
     MarkPaidIn,
     NoteIn,
     OrderListPage,
     OrderListQuery,
+    OrdersAdminCancelIn,
     QueuePage,
     QueueQuery,
     StatusIn,
@@ -96,7 +95,7 @@ def mark_paid(call: Call) -> AdminOrderOut:
         reference=body.reference))
 
 
-@router.post("/api/admin/orders/{order_id}/cancel", auth=ADMIN, permission=WRITE, body=CancelIn,
+@router.post("/api/admin/orders/{order_id}/cancel", auth=ADMIN, permission=WRITE, body=OrdersAdminCancelIn,
              response=AdminOrderOut, errors=(404, 409))
 def cancel_order(call: Call) -> AdminOrderOut:
     """Cancel an order that has not shipped, with a reason; a cancelled order answers unchanged."""

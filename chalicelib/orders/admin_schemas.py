@@ -1,7 +1,11 @@
 """API contract of the admin order panel (/api/admin/orders...).
 
-The detail extends the customer-side OrderOut (chalicelib/orders/schemas.py) with what only
-staff sees; the list rows are a narrow projection read from one index range.
+The detail extends the customer-side OrderOut (schemas.py) with what only staff sees; the list
+rows are a narrow projection read from one index range.
+
+The models named like a customer-side one carry an OrdersAdmin prefix: the OpenAPI document
+names a component after its class, qualified by area only when two classes share a name, and
+these kept the names they were published under (OrdersAdminCancelIn, OrdersAdminRefundOut).
 """
 from __future__ import annotations
 
@@ -12,11 +16,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from chalicelib.orders.api import OrderOut, Status
 from chalicelib.platform.fields import Line, Money, Patch, Text, Timestamp, none_if_blank
-from chalicelib.platform.keyset import CursorError, Position, invalid_cursor
+from chalicelib.platform.keyset import Position
 
-from .repository import SORTS
+from .admin_repository import SORTS
+from .schemas import OrderOut, Status
 
 PaymentStatus = Literal["unpaid", "awaiting_transfer", "paid", "failed", "refund_pending", "refunded",
                         "partially_refunded"]
@@ -41,12 +45,7 @@ def _day_start_utc(day: dt.date) -> dt.datetime:
 
 
 def _cursor_for(value: str | None, sort: str | None) -> Position | None:
-    if value is None or sort is None:
-        return None
-    try:
-        return SORTS[sort].decode(value)
-    except CursorError:
-        raise invalid_cursor() from None
+    return None if sort is None else SORTS[sort].parse(value)
 
 
 def _lower_bound(value: dt.datetime | dt.date | None) -> dt.datetime | None:
@@ -238,7 +237,7 @@ class StatusSummary(BaseModel):
     total: int
 
 
-class RefundOut(BaseModel):
+class OrdersAdminRefundOut(BaseModel):
     id: int
     payment_id: int
     return_id: int | None
@@ -271,7 +270,7 @@ class AdminOrderOut(OrderOut):
     ip: str | None
     user_agent: str | None
     external_order_id: str | None
-    refunds: list[RefundOut]
+    refunds: list[OrdersAdminRefundOut]
     allowed_statuses: list[Status] = Field(description="every legal next status for staff (lifecycle)")
     next_steps: list[NextStep]
 
@@ -303,7 +302,7 @@ class MarkPaidIn(Patch):
     _reference = field_validator("reference", mode="before")(none_if_blank)
 
 
-class CancelIn(Patch):
+class OrdersAdminCancelIn(Patch):
     reason: Line = Field(min_length=1, max_length=255, description="required, never null")
 
 

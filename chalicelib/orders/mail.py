@@ -16,11 +16,11 @@ from chalicelib.platform import tenancy
 from chalicelib.platform.db import get_db
 from chalicelib.platform.text import format_try
 
-from . import lifecycle
 from . import repository as repo
+from . import states
 
-_STATUS_MAILS = {lifecycle.PAID, lifecycle.PREPARING, lifecycle.SHIPPED, lifecycle.DELIVERED, lifecycle.CANCELLED,
-                 lifecycle.RETURN_REQUESTED, lifecycle.RETURNED, lifecycle.REFUNDED}
+_STATUS_MAILS = {states.PAID, states.PREPARING, states.SHIPPED, states.DELIVERED, states.CANCELLED,
+                 states.RETURN_REQUESTED, states.RETURNED, states.REFUNDED}
 
 
 def handle_event(message: dict[str, Any]) -> None:
@@ -28,7 +28,7 @@ def handle_event(message: dict[str, Any]) -> None:
     if kind == "OrderPlaced":
         template = "order_placed"
     elif kind == "OrderStatusChanged" and payload.get("to") in _STATUS_MAILS \
-            and not (payload.get("from") == lifecycle.RETURN_REQUESTED and payload.get("to") == lifecycle.DELIVERED):
+            and not (payload.get("from") == states.RETURN_REQUESTED and payload.get("to") == states.DELIVERED):
         template = "order_status"
     else:
         return  # RefundRequested etc.: nothing to tell the customer beyond the status mails
@@ -39,10 +39,10 @@ def handle_event(message: dict[str, Any]) -> None:
     contact = repo.user_contact(session, tenant_id, order["user_id"]) or {}
     link = tenancy.shop_link(tenancy.shop_domain(session, tenant_id), f"/hesabim/siparisler/{order['id']}")
     params: dict[str, Any] = {"order_number": order["order_number"], "link": link}
-    if template == "order_status" and payload["to"] == lifecycle.PREPARING and order["status"] != lifecycle.PREPARING:
+    if template == "order_status" and payload["to"] == states.PREPARING and order["status"] != states.PREPARING:
         return  # already moved on (a shipment makes paid → preparing → shipped at once): one mail, not two
     if template == "order_placed":
-        if order["status"] != lifecycle.PENDING_PAYMENT or order["reserved_until"] is None:
+        if order["status"] != states.PENDING_PAYMENT or order["reserved_until"] is None:
             return  # paid (or cancelled) before this was handled: the status mail says it all
         params.update(total=format_try(order["grand_total"], order["currency"]), pay_until=order["reserved_until"])
     else:

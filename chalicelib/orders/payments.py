@@ -1,5 +1,5 @@
 """What the payment side (issue: Payments, Wallet) calls on an order.  The order owns its
-status and stock; a payment provider integration only reports what happened:
+status (its stock moves through inventory.api); a payment provider integration only reports what happened:
 
     amount_due(...)        what to charge and the basket lines to send (iyzico wants both)
     mark_paid(...)         money arrived: reservation → sale, status paid, OrderPaid → invoices
@@ -18,14 +18,15 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.inventory import api as inventory
 from chalicelib.platform import outbox
 from chalicelib.platform.db import Session, UnitOfWork
 from chalicelib.platform.errors import Conflict
 from chalicelib.platform.sql import BY_ID, lock_row
 
-from . import lifecycle, stock
 from . import repository as repo
-from .lifecycle import Actor
+from . import states
+from .states import Actor
 
 INVOICES_QUEUE = "invoices"
 
@@ -46,31 +47,29 @@ def amount_due(session: Session, tenant_id: int, order_id: int) -> dict[str, Any
 
 
 def mark_paid(uow: UnitOfWork, tenant_id: int, order_id: int, *, amount: Decimal, method: str,
-              actor: Actor = lifecycle.SYSTEM, note: str | None = None) -> dict[str, Any]:
+              actor: Actor = states.SYSTEM, note: str | None = None) -> dict[str, Any]:
     """The order is paid in full.  Idempotent; the amount must equal what was due."""
-    order = lifecycle.lock_order(uow, tenant_id, order_id)
-    if order["payment_status"] == "paid" and order["status"] != lifecycle.PENDING_PAYMENT:
+    order = states.lock_order(uow, tenant_id, order_id)
+    if order["payment_status"] == "paid" and order["status"] != states.PENDING_PAYMENT:
         return order
-    lifecycle.check(order["status"], lifecycle.PAID, actor)  # before touching stock
+    states.check(order["status"], states.PAID, actor)  # before touching stock
     due = order["grand_total"] - order["paid_total"]
     if amount != due:
         raise Conflict("amount_mismatch", details={"amount": amount, "amount_due": due})
-    effects = stock.Effects(tenant_id)
-    stock.sell(uow, tenant_id, order_id, repo.items_of(uow, tenant_id, [order_id]), effects)
-    updated = lifecycle.transition(uow, order, lifecycle.PAID, actor, note=note, extra={
+    inventory.sell(uow, tenant_id, order_id, repo.items_of(uow, tenant_id, [order_id]))
+    updated = states.transition(uow, order, states.PAID, actor, note=note, extra={
         "payment_status": "paid", "payment_method": method, "paid_total": order["paid_total"] + amount,
         "reserved_until": None})
     outbox.add(uow, tenant_id, "OrderPaid", {"order_id": order_id, "order_number": order["order_number"],
                                              "user_id": order["user_id"], "amount": amount},
                queue=INVOICES_QUEUE, aggregate_type="order", aggregate_id=order_id)
-    effects.schedule(uow)
     return updated
 
 
 def payment_failed(uow: UnitOfWork, tenant_id: int, order_id: int, *, reason: str) -> None:
     """A payment attempt failed; the customer may try again until the reservation runs out."""
-    order = lifecycle.lock_order(uow, tenant_id, order_id)
-    if order["status"] == lifecycle.PENDING_PAYMENT:
+    order = states.lock_order(uow, tenant_id, order_id)
+    if order["status"] == states.PENDING_PAYMENT:
         uow.execute(f"UPDATE orders {BY_ID} SET payment_status = 'failed' WHERE tenant_id = %s AND id = %s",
                     (tenant_id, order_id))
         uow.execute("""INSERT INTO order_status_history (tenant_id, order_id, from_status, to_status, actor_type, note)
@@ -117,7 +116,7 @@ def request_refund(uow: UnitOfWork, order: dict[str, Any], amount: Decimal, *, r
     outbox.add(uow, tenant_id, "RefundRequested", {
         "order_id": order["id"], "order_number": order["order_number"], "user_id": order["user_id"],
         "amount": amount - left, "refund_ids": ids, "return_id": return_id, "method": method, "reason": reason,
-    }, queue=lifecycle.ORDER_EVENTS_QUEUE, aggregate_type="order", aggregate_id=order["id"])
+    }, queue=states.ORDER_EVENTS_QUEUE, aggregate_type="order", aggregate_id=order["id"])
     return ids
 
 
@@ -131,7 +130,7 @@ def refund_succeeded(uow: UnitOfWork, tenant_id: int, refund_id: int, *, provide
                              WHERE r.tenant_id = %s AND r.id = %s""", (tenant_id, refund_id))
     if order_id is None:
         raise Conflict("refund_not_found")
-    order = lifecycle.lock_order(uow, tenant_id, int(order_id))
+    order = states.lock_order(uow, tenant_id, int(order_id))
     refund = lock_row(uow, "payment_refunds", tenant_id, refund_id)
     payment = lock_row(uow, "payments", tenant_id, refund["payment_id"] if refund else 0,
                        columns="id, order_id, amount, refunded_amount")
@@ -158,8 +157,8 @@ def refund_succeeded(uow: UnitOfWork, tenant_id: int, refund_id: int, *, provide
     awaiting = uow.scalar("""SELECT COUNT(*) FROM returns WHERE tenant_id = %s AND order_id = %s
                               AND status = 'received'""", (tenant_id, order["id"]))
     # "refunded" only once nothing received is still waiting for its refund to be requested
-    if order["status"] == lifecycle.RETURNED and not still_pending and not awaiting:
-        order = lifecycle.transition(uow, order, lifecycle.REFUNDED, lifecycle.SYSTEM,
+    if order["status"] == states.RETURNED and not still_pending and not awaiting:
+        order = states.transition(uow, order, states.REFUNDED, states.SYSTEM,
                                      note=f"refund {refund_id} completed")
     return order
 
@@ -169,10 +168,10 @@ def record_manual_payment(uow: UnitOfWork, tenant_id: int, order_id: int, *, met
     """Staff confirms money that arrived outside a provider (EFT / havale seen on the bank
     statement, cash at the store): a 'manual' payment row for the amount due, then mark_paid.
     Calling it again for a paid order changes nothing."""
-    order = lifecycle.lock_order(uow, tenant_id, order_id)
-    if order["payment_status"] == "paid" and order["status"] != lifecycle.PENDING_PAYMENT:
+    order = states.lock_order(uow, tenant_id, order_id)
+    if order["payment_status"] == "paid" and order["status"] != states.PENDING_PAYMENT:
         return order  # confirmed already (a retry, or a second member of staff)
-    lifecycle.check(order["status"], lifecycle.PAID, actor)  # 409 unless it is still payable
+    states.check(order["status"], states.PAID, actor)  # 409 unless it is still payable
     due = order["grand_total"] - order["paid_total"]
     if due > 0:  # nothing to record for an order discounted to zero (payments.amount > 0)
         uow.insert("""INSERT INTO payments (tenant_id, order_id, user_id, purpose, provider, method, status, amount,

@@ -1,12 +1,14 @@
 """The admin order panel (issue 5 item 8, feature AO): list, detail, status moves, manual
 payment confirmation, cancel, notes, the cancellations queue and the status counts.
 
-What an order change *does* stays in the orders area: the state machine (lifecycle), cancel
-with its stock and refund (service.cancel_locked), a confirmed bank transfer
-(hooks.record_manual_payment).  This module decides which of them an admin request means, holds
+What an order change *does* is written once, beside this module: the state machine
+(lifecycle), cancel with its stock and refund (service.cancel_locked), a confirmed bank transfer
+(payments.record_manual_payment).  This module decides which of them an admin request means, holds
 the order's row lock around it, checks the panel's `expected_version`, and writes the audit row
 in the same transaction.  Outbox events (order-events, invoices) and stock effects are
-published by those functions after the commit.
+published by those functions after the commit.  service and payments (and with them stock and the
+catalogue's effects) are imported on first use, as orders.api does, to keep them out of the
+admin function's cold start.
 """
 from __future__ import annotations
 
@@ -14,17 +16,17 @@ import datetime as dt
 import re
 from typing import Any
 
-from chalicelib.orders import api as orders
-from chalicelib.orders.api import Actor
 from chalicelib.platform import audit
 from chalicelib.platform.db import Database, UnitOfWork
 from chalicelib.platform.errors import Conflict
 
-from . import repository as repo
-from .schemas import OrderListQuery, QueueQuery
+from . import admin_repository as repo
+from . import states
+from .admin_schemas import OrderListQuery, QueueQuery
+from .states import Actor
 
 # Legal for staff, but the move belongs to another flow with its own side effects.
-RETURN_STATUSES = frozenset({orders.RETURN_REQUESTED, orders.RETURNED, orders.REFUNDED})
+RETURN_STATUSES = frozenset({states.RETURN_REQUESTED, states.RETURNED, states.REFUNDED})
 # "S250131-ACDE4F", "s250131", "250131-AC": the start of an order number (S + yymmdd + - + 6).
 # [0-9], not \d: \d also matches "٢٥٠١" and other scripts' digits, which no order number has.
 _ORDER_NUMBER = re.compile(r"S?[0-9]{1,6}(-[A-Z0-9]{0,6})?")
@@ -75,7 +77,7 @@ def _row(row: dict[str, Any]) -> dict[str, Any]:
 
 def summary(db: Database, tenant_id: int) -> dict[str, Any]:
     counts = repo.status_counts(db.reader(), tenant_id)
-    every = {status: counts.get(status, 0) for status in orders.STATUSES}
+    every = {status: counts.get(status, 0) for status in states.STATUSES}
     return {"counts": every, "total": sum(counts.values())}
 
 
@@ -94,21 +96,23 @@ def cancellations(db: Database, tenant_id: int, query: QueueQuery, *, now: dt.da
 
 
 def detail(db: Database, tenant_id: int, order_id: int, admin_id: int) -> dict[str, Any]:
-    """The customer's view of the order (orders.service) plus what only staff sees."""
+    """The customer's view of the order (service.get_order) plus what only staff sees."""
+    from . import service  # lazy: see the module docstring
+
     session = db.session()  # the writer: the panel reloads right after a change it made
-    order = orders.get_order(session, tenant_id, order_id)
+    order = service.get_order(session, tenant_id, order_id)
     staff = repo.staff_columns(session, tenant_id, order_id) or {}
     account = repo.customer(session, tenant_id, order["user_id"]) if order["user_id"] else None
-    allowed = orders.allowed(order["status"], Actor.admin(admin_id))
+    allowed = states.allowed(order["status"], Actor.admin(admin_id))
     return {**order, **staff, "customer": account, "refunds": repo.refunds_of(session, tenant_id, order_id),
             "allowed_statuses": sorted(allowed),
             "next_steps": [{"status": s, "via": _via(order["status"], s)} for s in sorted(allowed)]}
 
 
 def _via(from_status: str, to_status: str) -> str:
-    if to_status == orders.PAID:
+    if to_status == states.PAID:
         return "mark_paid"
-    if to_status in RETURN_STATUSES or from_status == orders.RETURN_REQUESTED:
+    if to_status in RETURN_STATUSES or from_status == states.RETURN_REQUESTED:
         return "returns"
     return "status"
 
@@ -117,28 +121,30 @@ def _via(from_status: str, to_status: str) -> str:
 def change_status(db: Database, tenant_id: int, order_id: int, admin_id: int, *, to_status: str,
                   note: str | None, expected_version: int | None) -> dict[str, Any]:
     """Move the order along the lifecycle.  Cancelling gives the stock back and requests the
-    refund (orders.service.cancel_locked); shipped / delivered are allowed by hand (a shipment
+    refund (service.cancel_locked); shipped / delivered are allowed by hand (a shipment
     normally does it).  Paid needs the payment recorded (mark-paid), return steps come from the
     returns queue: both 409 here.  The order already in `to_status` answers unchanged, so a
     retried request does not fail."""
     actor = Actor.admin(admin_id)
 
     def work(uow: UnitOfWork) -> None:
-        order = orders.lock_order(uow, tenant_id, order_id)
+        order = states.lock_order(uow, tenant_id, order_id)
         _check_version(order, expected_version)
         if order["status"] == to_status:
             return
-        orders.check(order["status"], to_status, actor)  # 409 illegal_transition
+        states.check(order["status"], to_status, actor)  # 409 illegal_transition
         via = _via(order["status"], to_status)
         if via == "mark_paid":
             raise Conflict("use_mark_paid", details={"from": order["status"], "to": to_status})
         if via == "returns":
             raise Conflict("status_managed_by_returns", details={"from": order["status"], "to": to_status})
         before = _state(order)
-        if to_status == orders.CANCELLED:
-            orders.cancel_locked(uow, order, actor, note or "admin")
+        if to_status == states.CANCELLED:
+            from . import service
+
+            service.cancel_locked(uow, order, actor, note or "admin")
         else:
-            orders.transition(uow, order, to_status, actor, note=note)
+            states.transition(uow, order, to_status, actor, note=note)
         _audit(uow, tenant_id, order_id, "order.status", before, note=note)
         uow.commit()
 
@@ -149,14 +155,16 @@ def change_status(db: Database, tenant_id: int, order_id: int, admin_id: int, *,
 def cancel(db: Database, tenant_id: int, order_id: int, admin_id: int, *, reason: str) -> dict[str, Any]:
     """Cancel before shipping: stock back (released or restocked), refund requested for what was
     paid.  A cancelled order answers unchanged (retries)."""
+    from . import service
+
     actor = Actor.admin(admin_id)
 
     def work(uow: UnitOfWork) -> None:
-        order = orders.lock_order(uow, tenant_id, order_id)
-        if order["status"] == orders.CANCELLED:
+        order = states.lock_order(uow, tenant_id, order_id)
+        if order["status"] == states.CANCELLED:
             return
         before = _state(order)
-        orders.cancel_locked(uow, order, actor, reason)  # 409 illegal_transition once shipped
+        service.cancel_locked(uow, order, actor, reason)  # 409 illegal_transition once shipped
         _audit(uow, tenant_id, order_id, "order.cancel", before, note=reason)
         uow.commit()
 
@@ -169,15 +177,16 @@ def mark_paid(db: Database, tenant_id: int, order_id: int, admin_id: int, *, met
     """Staff saw the money (EFT / havale on the bank statement, cash at the counter): a manual
     payment for the amount due, the reservation becomes a sale, OrderPaid → invoice.  An order
     already paid answers unchanged (a double click, a retry); a cancelled one is 409."""
+    from . import payments
 
     def work(uow: UnitOfWork) -> None:
-        order = orders.lock_order(uow, tenant_id, order_id)
-        # hooks.record_manual_payment would refuse a paid order with 409 illegal_transition
+        order = states.lock_order(uow, tenant_id, order_id)
+        # payments.record_manual_payment would refuse a paid order with 409 illegal_transition
         # (paid → paid); here a repeated confirmation is the same confirmation.
-        if order["payment_status"] == "paid" and order["status"] != orders.PENDING_PAYMENT:
+        if order["payment_status"] == "paid" and order["status"] != states.PENDING_PAYMENT:
             return
         before = _state(order)
-        orders.record_manual_payment(uow, tenant_id, order_id, method=method, reference=reference,
+        payments.record_manual_payment(uow, tenant_id, order_id, method=method, reference=reference,
                                      actor=Actor.admin(admin_id))
         _audit(uow, tenant_id, order_id, "order.mark_paid", before, reference=reference)
         uow.commit()
@@ -191,7 +200,7 @@ def set_note(db: Database, tenant_id: int, order_id: int, admin_id: int, *, note
     note never makes a colleague's status change stale."""
 
     def work(uow: UnitOfWork) -> None:
-        order = orders.lock_order(uow, tenant_id, order_id)
+        order = states.lock_order(uow, tenant_id, order_id)
         if order["admin_note"] == note:
             return
         repo.set_note(uow, tenant_id, order_id, note)

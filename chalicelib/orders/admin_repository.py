@@ -1,5 +1,6 @@
 """SQL of the admin order panel: the filtered list, the status counts, the cancellations
-queue and the staff-only columns of one order.  Every statement names the tenant.
+queue and the staff-only columns of one order; and the returned quantities staff book in when
+a return's parcel arrives (orders.api.book_returned).  Every statement names the tenant.
 
 Which index gives the page's ids (EXPLAIN at 10k orders, checked in tests/e2e/test_orders_admin.py):
 
@@ -19,7 +20,7 @@ index order, which stops at the page's end (at 10k orders, payment_status=refund
 ~3 % of the orders, filled a page in ~3 ms); with a status, dates or a customer they narrow
 that index's range instead.
 
-Writes by id name the primary key (FORCE INDEX (PRIMARY)); see orders/repository.py.
+Writes by id name the primary key (FORCE INDEX (PRIMARY)); see repository.py.
 """
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+import pymysql
 
 from chalicelib.platform.db import Session, UnitOfWork
 from chalicelib.platform.keyset import Keyset, Position
@@ -210,7 +213,7 @@ def refunds_of(session: Session, tenant_id: int, order_id: int) -> list[dict[str
 
 def customer(session: Session, tenant_id: int, user_id: int) -> dict[str, Any] | None:
     """The account behind the order (read-only use of accounts' users table, as
-    orders.repository.user_contact does: this Lambda should not load the accounts area)."""
+    repository.user_contact does: this Lambda should not load the accounts area)."""
     return session.one("SELECT id, email, first_name, last_name FROM users WHERE tenant_id = %s AND id = %s",
                        (tenant_id, user_id))
 
@@ -230,3 +233,21 @@ def state(session: Session, tenant_id: int, order_id: int) -> dict[str, Any]:
 def set_note(uow: UnitOfWork, tenant_id: int, order_id: int, note: str | None) -> None:
     uow.execute(f"UPDATE orders {BY_ID} SET admin_note = %s WHERE tenant_id = %s AND id = %s",
                 (note, tenant_id, order_id))
+
+
+# -- a received return: its units booked on the order's lines -------------------------------------
+CHECK_VIOLATION = 4025  # MariaDB ER_CONSTRAINT_FAILED (MySQL 8: 3819)
+_CHECK_ERRORS = {CHECK_VIOLATION, 3819}
+
+
+def add_returned(uow: UnitOfWork, tenant_id: int, order_id: int, order_item_id: int, quantity: int) -> bool:
+    """order_items.returned_quantity += quantity.  False when the line's
+    CHECK (returned_quantity BETWEEN 0 AND quantity) refuses more than was bought."""
+    try:
+        uow.execute(f"UPDATE order_items {BY_ID} SET returned_quantity = returned_quantity + %s "
+                    "WHERE tenant_id = %s AND id = %s AND order_id = %s", (quantity, tenant_id, order_item_id, order_id))
+    except pymysql.err.MySQLError as exc:
+        if exc.args and exc.args[0] in _CHECK_ERRORS:
+            return False
+        raise
+    return True

@@ -1,1 +1,0 @@
-"""orders_admin area (issue 5)."""

@@ -1,0 +1,180 @@
+"""What the wallet area publishes to other areas (issue 11; ARCHITECTURE.md: money belongs to
+the wallet ledger).
+
+Money moves in the caller's transaction: pass the UnitOfWork of a `Database.transaction` (it
+retries deadlock victims), so the caller's own rows and the wallet's commit together.  Each
+movement names a transfer id, chosen by the caller and stable across its retries (e.g.
+"payment-812"): the same id again answers the first movement (`replayed`), never a second one.
+
+    credit(uow, tenant_id, user_id, amount, transfer_id=, purpose=, account=CASH, ...)  → Posted
+        purposes CREDIT_PURPOSES: card_topup (the payments issue, after iyzico succeeded),
+        order_refund, bonus, referral_reward, gift_card
+    debit(uow, tenant_id, user_id, amount, transfer_id=, purpose=, account=CASH, ...)   → Posted
+        purposes DEBIT_PURPOSES: order_payment, bonus_expiry
+    hold(uow, tenant_id, user_id, amount, transfer_id=, purpose=, expires_in=, ...)     → Hold
+        (a wallet + card payment: hold the wallet part, then)
+    post_hold(uow, tenant_id, hold_id, amount=None)     → Hold   (the card succeeded)
+    void_hold(uow, tenant_id, hold_id)                  → Hold   (the card failed)
+    transfer(uow, tenant_id, from_user_id, to_user_id, amount, transfer_id=, ...)       → Posted
+    balance(session, tenant_id, user_id)                → Balance (cash, bonus: balance, held, available)
+    reconcile(session, tenant_id)                       → Reconciliation (.ok, .problems)
+
+Errors (the one error shape): InsufficientFunds 409, TransferIdReused 409, HoldNotPending 409,
+HoldExpired 409, HoldNotFound 404, SelfTransfer 400.  A malformed call (amount not positive
+or with more than two places, an unknown purpose) is a LedgerError: a bug, not a client's input.
+
+Everything else under chalicelib/wallet/ is private.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from . import accounts, history, ledger
+from .accounts import BONUS, CASH
+from .errors import (
+    HoldExpired,
+    HoldNotFound,
+    HoldNotPending,
+    InsufficientFunds,
+    LedgerError,
+    SelfTransfer,
+    TransferIdReused,
+)
+from .ledger import Entry, Hold, HoldSpec, Line, Posted, Reconciliation
+
+if TYPE_CHECKING:
+    from chalicelib.platform.db import Session, UnitOfWork
+
+__all__ = [
+    "BONUS", "CASH", "CREDIT_PURPOSES", "DEBIT_PURPOSES", "AccountBalance", "Balance", "Hold", "HoldExpired",
+    "HoldNotFound", "HoldNotPending", "InsufficientFunds", "LedgerError", "Posted", "Reconciliation", "SelfTransfer",
+    "TransferIdReused", "balance", "credit", "debit", "hold", "post_hold", "reconcile", "transfer", "void_hold",
+]
+
+# purpose → the system account on the other side of the customer's line
+CREDIT_PURPOSES: dict[str, str] = {
+    "card_topup": accounts.CARD_CLEARING,
+    "order_refund": accounts.SHOP_REVENUE,
+    "bonus": accounts.BONUS_EXPENSE,
+    "referral_reward": accounts.BONUS_EXPENSE,
+    "gift_card": accounts.GIFT_CARD_LIABILITY,
+}
+DEBIT_PURPOSES: dict[str, str] = {
+    "order_payment": accounts.SHOP_REVENUE,
+    "bonus_expiry": accounts.BONUS_EXPENSE,
+}
+
+
+@dataclass(frozen=True)
+class AccountBalance:
+    balance: Decimal
+    held: Decimal  # pending holds that will debit it
+    available: Decimal
+
+
+@dataclass(frozen=True)
+class Balance:
+    currency: str
+    cash: AccountBalance
+    bonus: AccountBalance
+
+
+def credit(uow: UnitOfWork, tenant_id: int, user_id: int, amount: Decimal, *, transfer_id: str, purpose: str,
+           account: str = CASH, reference_type: str | None = None, reference_id: str | None = None,
+           description: str | None = None, created_by: int | None = None) -> Posted:
+    """Credit the user's wallet (opened on first use) from the purpose's system account."""
+    amount = _amount(amount)
+    other = _system(uow, tenant_id, CREDIT_PURPOSES, purpose)
+    wallet = accounts.open_wallet(uow, tenant_id, user_id)
+    mine = wallet.account(_code(account))
+    return ledger.post(uow, tenant_id, Entry(transfer_id, purpose, (Line(mine, amount),
+                                                                    Line(other, -amount)),
+                                             reference_type, reference_id, description, created_by))
+
+
+def debit(uow: UnitOfWork, tenant_id: int, user_id: int, amount: Decimal, *, transfer_id: str, purpose: str,
+          account: str = CASH, reference_type: str | None = None, reference_id: str | None = None,
+          description: str | None = None, created_by: int | None = None) -> Posted:
+    """Debit the user's wallet to the purpose's system account; never below zero (409)."""
+    amount = _amount(amount)
+    other = _system(uow, tenant_id, DEBIT_PURPOSES, purpose)
+    mine = _existing(uow, tenant_id, user_id, amount).account(_code(account))
+    return ledger.post(uow, tenant_id, Entry(transfer_id, purpose, (Line(mine, -amount),
+                                                                    Line(other, amount)),
+                                             reference_type, reference_id, description, created_by))
+
+
+def hold(uow: UnitOfWork, tenant_id: int, user_id: int, amount: Decimal, *, transfer_id: str, purpose: str,
+         account: str = CASH, expires_in: dt.timedelta | None = None, reference_type: str | None = None,
+         reference_id: str | None = None, description: str | None = None) -> Hold:
+    """Hold part of the user's wallet for a debit (DEBIT_PURPOSES) decided later; with
+    `expires_in` the sweeper releases it if nobody posts or voids it by then."""
+    amount = _amount(amount)
+    other = _system(uow, tenant_id, DEBIT_PURPOSES, purpose)
+    mine = _existing(uow, tenant_id, user_id, amount).account(_code(account))
+    expires_at = None if expires_in is None else dt.datetime.now(dt.UTC).replace(tzinfo=None) + expires_in
+    return ledger.reserve(uow, tenant_id, HoldSpec(transfer_id, purpose, mine, other, amount, expires_at,
+                                                   reference_type, reference_id, description))
+
+
+def post_hold(uow: UnitOfWork, tenant_id: int, hold_id: int, amount: Decimal | None = None) -> Hold:
+    return ledger.post_hold(uow, tenant_id, hold_id, None if amount is None else _amount(amount))
+
+
+def void_hold(uow: UnitOfWork, tenant_id: int, hold_id: int) -> Hold:
+    return ledger.void_hold(uow, tenant_id, hold_id)
+
+
+def transfer(uow: UnitOfWork, tenant_id: int, from_user_id: int, to_user_id: int, amount: Decimal, *,
+             transfer_id: str, reference_type: str | None = None, reference_id: str | None = None,
+             description: str | None = None) -> Posted:
+    """Cash from one customer's wallet to another's (same tenant)."""
+    amount = _amount(amount)
+    if from_user_id == to_user_id:
+        raise SelfTransfer()
+    source = _existing(uow, tenant_id, from_user_id, amount).cash
+    target = accounts.open_wallet(uow, tenant_id, to_user_id).cash
+    return ledger.post(uow, tenant_id, Entry(transfer_id, "transfer", (Line(source, -amount),
+                                                                       Line(target, amount)),
+                                             reference_type, reference_id, description, from_user_id))
+
+
+def balance(session: Session, tenant_id: int, user_id: int) -> Balance:
+    shown = history.balance(session, tenant_id, user_id)
+    parts = {code: AccountBalance(shown[code]["balance"], shown[code]["held"], shown[code]["available"])
+             for code in (CASH, BONUS)}
+    return Balance(shown["currency"], parts[CASH], parts[BONUS])
+
+
+def reconcile(session: Session, tenant_id: int) -> Reconciliation:
+    return ledger.reconcile(session, tenant_id)
+
+
+def _amount(amount: Decimal) -> Decimal:
+    if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0 or amount != amount.quantize(
+            ledger.CENT):
+        raise LedgerError(f"an amount is a positive Decimal with at most two places, not {amount!r}")
+    return amount
+
+
+def _code(account: str) -> str:
+    if account not in (CASH, BONUS):
+        raise LedgerError(f"a wallet account is {CASH!r} or {BONUS!r}, not {account!r}")
+    return account
+
+
+def _system(session: Session, tenant_id: int, purposes: dict[str, str], purpose: str) -> accounts.Account:
+    if purpose not in purposes:
+        raise LedgerError(f"unknown purpose {purpose!r}; one of {sorted(purposes)}")
+    return accounts.system_account(session, tenant_id, purposes[purpose])
+
+
+def _existing(session: Session, tenant_id: int, user_id: int, amount: Decimal) -> accounts.Wallet:
+    """The user's wallet; a user whose wallet never held anything has nothing to give (409)."""
+    wallet = accounts.find_wallet(session, tenant_id, user_id)
+    if wallet is None:
+        raise InsufficientFunds(Decimal(0), amount)
+    return wallet
