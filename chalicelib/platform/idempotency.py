@@ -38,9 +38,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import ApiError, Conflict
 
@@ -52,8 +51,9 @@ REPLAYED = {"Idempotent-Replayed": "true"}
 DUPLICATE_KEY, LOCK_WAIT_TIMEOUT = 1062, 1205
 
 
-@dataclass(frozen=True)
-class Operation:
+# NamedTuples rather than dataclasses: this module is on the cold start of every function with
+# an idempotent write, and a NamedTuple class is built in a seventh of a dataclass's time.
+class Operation(NamedTuple):
     """A write that takes an Idempotency-Key: its scope name (≤ 64 characters) and how long its
     keys are remembered (a retry comes within seconds; a day covers an app that was offline)."""
 
@@ -61,8 +61,7 @@ class Operation:
     ttl: timedelta = timedelta(hours=24)
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(NamedTuple):
     tenant_id: int
     operation: Operation
     actor: int | None  # the signed-in user (customer or staff); None for API-key-only callers
@@ -74,8 +73,7 @@ class Key:
         return f"{'-' if self.actor is None else self.actor}:{self.value}"
 
 
-@dataclass(frozen=True)
-class Replay:
+class Replay(NamedTuple):
     """The first request's answer."""
 
     status: int

@@ -12,7 +12,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
-from .routing import ADMIN, IDEMPOTENCY_KEY_MAX, OPEN, PUBLIC, REGISTRY, RouteSpec
+from .idempotency import KEY_MAX as IDEMPOTENCY_KEY_MAX
+from .routing import ADMIN, OPEN, PUBLIC, REGISTRY, RouteSpec
 
 _PATH_PARAM = re.compile(r"{([^}+]+)\+?}")
 

@@ -24,7 +24,6 @@ from pydantic import BaseModel, ValidationError
 from .context import Principal, RequestContext, Tenant, current
 from .errors import ApiError, NotFound
 from .http import error_response, json_response
-from .idempotency import KEY_MAX, header_key
 
 # OPEN: no API key needed (health checks from load balancers); PUBLIC: tenant key, no sign-in;
 # USER: signed in; ADMIN: staff token holding the route's permission.
@@ -32,7 +31,6 @@ OPEN, PUBLIC, USER, ADMIN = "open", "public", "user", "admin"
 
 # The deepest JSON body any route accepts; free-form fields set tighter limits (fields.JsonObject).
 MAX_JSON_DEPTH = 32
-IDEMPOTENCY_KEY_MAX = KEY_MAX
 
 
 @dataclass(frozen=True)
@@ -152,6 +150,8 @@ def _idempotency_key(spec: RouteSpec, request: Any) -> None:
     """A route that needs the header says so (`idempotent="required"`) and gets it checked here,
     so the document and the behaviour are one declaration.  The service scopes and stores it
     (platform/idempotency.py)."""
+    from .idempotency import header_key  # on first use: most functions' cold starts never need it
+
     header_key(request.headers.get("idempotency-key"), required=spec.key_required)
 
 
