@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: dev test fuzz bench lint openapi package layer migrate seed tenant worker services clean
+.PHONY: dev test fuzz bench lint openapi package layer migrate seed tenant reconcile worker services clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -54,6 +54,10 @@ seed: $(STAMP) services
 ## make tenant SLUG=kamp-dunyasi NAME="Kamp Dünyası" [ADMIN=admin@x.test]
 tenant: $(STAMP) services
 	$(PY) -m infra.local.tenants create --slug "$(SLUG)" --name "$(NAME)" $(if $(ADMIN),--admin-email "$(ADMIN)")
+
+## make reconcile TENANT=kamp-dunyasi: prove the tenant's wallet ledger (exit 1 when an invariant is broken)
+reconcile: $(STAMP) services
+	$(PY) -m infra.local.reconcile --tenant "$(TENANT)"
 
 worker: $(STAMP)
 	$(PY) -m infra.local.worker

@@ -30,16 +30,20 @@ from chalicelib.shipping.routes import router as shipping
 from chalicelib.system.handlers import bp as system_jobs
 from chalicelib.system.relay import bp as outbox_relay
 from chalicelib.system.routes import router as system
+from chalicelib.wallet.admin_routes import router as wallet_admin
+from chalicelib.wallet.events import bp as wallet_refunds
 from chalicelib.wallet.handlers import bp as wallet_jobs
+from chalicelib.wallet.payment_routes import router as wallet_payments
 from chalicelib.wallet.routes import router as wallet
+from chalicelib.wallet.transfer_routes import router as wallet_transfers
 
 app = create_app(
     "huglu",
     [
         system, accounts, accounts_profile, accounts_security, addresses, admin_access,
         catalog, catalog_lookup, catalog_admin, engagement, media,
-        cart, orders, orders_admin, returns, shipping, invoices, wallet,
+        cart, orders, orders_admin, returns, shipping, invoices, wallet, wallet_transfers, wallet_payments, wallet_admin,
         system_jobs, notification_jobs, media_jobs, order_events, reservation_jobs, outbox_relay, wallet_jobs,
-        shipping_jobs, invoice_jobs, stock_events,
+        shipping_jobs, invoice_jobs, stock_events, wallet_refunds,
     ],
 )

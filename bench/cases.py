@@ -374,10 +374,12 @@ def _cache_saving(cases: dict[str, Any]) -> dict[str, Any]:
 
 
 # Cart and orders (issue 5): registered here so CASES keeps one order (catalogue, accounts, then these).
-from . import orders_cases  # noqa: E402 - needs `case` and `Plan` defined above
+# The wallet payment case (issue 11) after them.
+from . import orders_cases, wallet_cases  # noqa: E402 - need `case` and `Plan` defined above
 
 DERIVED: list[Callable[[dict[str, Any]], dict[str, Any]]] = [
     _rate_limit_cost, _cache_saving,
     # Looked up when called: imported first (a throughput worker), orders_cases is still loading here.
     lambda cases: orders_cases.checkout_target(cases),
+    lambda cases: wallet_cases.wallet_payment_target(cases),
 ]

@@ -160,7 +160,8 @@ def render_table(results: dict[str, Any]) -> str:
                 continue
             latency = r.get("latency_ms") or {}
             rows.append(f"{name:<28}{_fmt(r['processes'], 7)}{_fmt(r['duration_seconds'], 9)}{_fmt(r['successes'], 8)}"
-                        f"{_fmt(sum(r['failures_by_status'].values()), 8)}{_fmt(r['checkouts_per_second'], 9, 1)}"
+                        f"{_fmt(sum(r['failures_by_status'].values()), 8)}"
+                        f"{_fmt(r.get('checkouts_per_second', r.get('transfers_per_second')), 9, 1)}"
                         f"{_fmt(latency.get('p50'), 9)}{_fmt(latency.get('p99'), 9)}")
     cold = results.get("coldstart") or {}
     if isinstance(cold.get("error"), str):
@@ -227,7 +228,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="1,000 products and fewer iterations")
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
                         help=f"run only this case (repeatable); one of {', '.join(CASES)}, {', '.join(THROUGHPUT)}, "
-                        f"{COLDSTART}")
+                        f"wallet_transfers_hot, wallet_transfers_many, {COLDSTART}")
     parser.add_argument("--no-coldstart", action="store_true", help="skip the cold-start measurements")
     parser.add_argument("--throughput-seconds", type=float, default=None, metavar="S",
                         help=f"length of each checkouts-per-second run (default {DEFAULT_SECONDS:g}, --quick 3)")
@@ -238,7 +239,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--coldstart-runs", type=int, default=7, metavar="N", help="fresh interpreters per function")
     parser.add_argument("--output", type=Path, default=RESULTS_PATH)
     args = parser.parse_args(argv)
-    unknown = [n for n in args.only if n not in CASES and n not in THROUGHPUT and n != COLDSTART]
+    from .wallet_cases import NAMES as WALLET_RUNS
+
+    unknown = [n for n in args.only if n not in CASES and n not in THROUGHPUT and n not in WALLET_RUNS
+               and n != COLDSTART]
     if unknown:
         parser.error(f"unknown case(s): {', '.join(unknown)}")
     return args
@@ -289,6 +293,16 @@ def main(argv: list[str] | None = None) -> int:
                 runs = run_all(env, throughput, seconds=seconds,
                                processes={HOT: args.hot_processes, MANY: args.processes},
                                emulator_pid=aws.process.pid if aws.process is not None else None)
+            results.setdefault("throughput", {}).update(runs)
+            failed = failed or any("error" in r for r in runs.values())
+        from .wallet_cases import NAMES as WALLET_RUNS
+        from .wallet_cases import run_all as run_wallet
+
+        wallet_runs = [n for n in WALLET_RUNS if not args.only or n in args.only]
+        if wallet_runs:  # ledger transfers per second (issue 11), after the checkout runs
+            with quiet_stdout():
+                runs = run_wallet(env, wallet_runs, seconds=args.throughput_seconds or (3.0 if args.quick else 10.0),
+                                  emulator_pid=aws.process.pid if aws.process is not None else None)
             results.setdefault("throughput", {}).update(runs)
             failed = failed or any("error" in r for r in runs.values())
         derived: dict[str, Any] = {}

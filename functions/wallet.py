@@ -1,5 +1,9 @@
-"""Lambda: /api/wallet..., /api/admin/wallet... (W1-W3, W5; AF top-ups and withdrawals)."""
+"""Lambda: /api/wallet..., /api/admin/wallet..., /api/admin/wallets... (W1-W3, W5; AF)."""
 from chalicelib.platform.app_factory import create_app
+from chalicelib.wallet.admin_routes import BINARY_TYPES
+from chalicelib.wallet.admin_routes import router as admin_router
 from chalicelib.wallet.routes import router
+from chalicelib.wallet.transfer_routes import router as transfer_router
 
-app = create_app("huglu-wallet", [router])
+app = create_app("huglu-wallet", [router, transfer_router, admin_router])
+app.api.binary_types.extend(BINARY_TYPES)  # the ledger export's XLSX goes out base64-encoded

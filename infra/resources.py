@@ -43,6 +43,7 @@ QUEUES: dict[str, dict[str, int]] = {
     "order-events": {},  # order placed / status changed (outbox): customer notifications
     "invoices": {},  # order paid (outbox): issue, render and e-mail the invoice
     "stock-events": {},  # StockReturned (inventory's outbox): back-in-stock e-mails
+    "wallet-refunds": {},  # WalletRefundRequested (orders' outbox): refunds credited to the wallet
 }
 MAX_RECEIVE_COUNT = 5  # deliveries before a message goes to the DLQ
 QUEUE_RETENTION_S = 4 * 24 * 3600
@@ -82,12 +83,12 @@ ACCESS: dict[str, dict[str, list[str]]] = {
     "media_thumbnails": {"s3": ["images"]},
     # Checkout and cancel publish their outbox events after commit (order-events; invoices when
     # paid; stock-events when a cancel brings stock back).
-    "orders": {"sqs": ["order-events", "invoices", "stock-events"]},
+    "orders": {"sqs": ["order-events", "invoices", "stock-events", "wallet-refunds"]},
     "order_events": {"sqs": ["notifications"]},
     # The stock-events consumer queues the back-in-stock e-mails.
     "stock_events": {"sqs": ["notifications"]},
     # Status moves, cancel and mark-paid: as "orders" (outbox after commit, stock back).
-    "orders_admin": {"sqs": ["order-events", "invoices", "stock-events"]},
+    "orders_admin": {"sqs": ["order-events", "invoices", "stock-events", "wallet-refunds"]},
     "release_reservations": {"sqs": ["order-events", "stock-events"]},
     # Invoices: the PDFs (presigned downloads, render-on-download) and the "invoice issued" e-mail.
     "invoices": {"s3": ["invoices"], "sqs": ["notifications"]},
@@ -97,11 +98,15 @@ ACCESS: dict[str, dict[str, list[str]]] = {
     "shipping_poll": {"sqs": ["order-events"]},
     # Returns: customers' photos (presigned POST / GET, HEAD + magic bytes), decision e-mails, and
     # the outbox events of the order and of a restock (stock-events).
-    "returns": {"s3": ["uploads"], "sqs": ["order-events", "notifications", "stock-events"]},
+    "returns": {"s3": ["uploads"], "sqs": ["order-events", "notifications", "stock-events", "wallet-refunds"]},
     # The wallet (functions/wallet.py, functions/wallet_holds.py) needs nothing beyond the baseline:
     # its ledger, requests and holds are MySQL rows, and it sends no messages yet.
+    # An order paid from the wallet: the orders' outbox events of mark_paid (status, invoice).
+    "wallet_payments": {"sqs": ["order-events", "invoices"]},
+    # A wallet refund confirmed: the order may become refunded (order-events).
+    "wallet_refunds": {"sqs": ["order-events"]},
     # The relay publishes to every queue an outbox event may name.
-    "outbox_relay": {"sqs": ["order-events", "invoices", "stock-events"]},
+    "outbox_relay": {"sqs": ["order-events", "invoices", "stock-events", "wallet-refunds"]},
 }
 
 # SES actions an "ses" entry may grant; SES scopes them by identity ARN.

@@ -295,6 +295,29 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
                    "item returned; we send it only once."),
         },
     ),
+    # Wallet transfers between customers (wallet area, W7): one to each side.
+    Template(
+        "wallet_transfer_sent",
+        frozenset({"amount", "name"}),
+        email={
+            "tr": ("{amount} gönderdiniz",
+                   "Cüzdanınızdan {name} adlı müşterimize {amount} gönderdiniz.\n\n"
+                   "Bu transferi siz yapmadıysanız şifrenizi değiştirip bizimle hemen iletişime geçin."),
+            "en": ("You sent {amount}",
+                   "You sent {amount} from your wallet to {name}.\n\n"
+                   "If you did not make this transfer, change your password and contact us at once."),
+        },
+    ),
+    Template(
+        "wallet_transfer_received",
+        frozenset({"amount", "name"}),
+        email={
+            "tr": ("{amount} aldınız",
+                   "{name} cüzdanınıza {amount} gönderdi. Tutar cüzdan bakiyenize eklendi."),
+            "en": ("You received {amount}",
+                   "{name} sent {amount} to your wallet. It has been added to your wallet balance."),
+        },
+    ),
 )}
 
 

@@ -11,8 +11,16 @@ Orders and their money (the payment side's entry points):
     get_order(session, tenant_id, order_id, user_id=)      the order as the API shows it
     cancel_locked(uow, order, actor, reason)               cancel with its stock and refund
     record_manual_payment(uow, tenant_id, order_id, method=, reference=, actor=)
+    amount_due(session, tenant_id, order_id)               what to charge, and the basket lines
+    record_payment(uow, tenant_id, order_id, provider=, method=, amount=, ...)  a provider's payment row
+    mark_paid(uow, tenant_id, order_id, amount=, method=)  the whole amount due arrived: status paid
+    payment_failed(uow, tenant_id, order_id, reason=)      a try failed; the order stays payable
     request_refund(uow, order, amount, reason=, ...)       → payment_refunds ids, RefundRequested
     refund_succeeded(uow, tenant_id, refund_id, provider_refund_id=)
+    get_refund(session, tenant_id, refund_id)   {id, status, amount, currency, order_id, user_id, provider}
+    WALLET_REFUNDS_QUEUE, WALLET_REFUND_REQUESTED   the refunds the wallet pays back: event payload
+        {order_id, user_id, refunds: [{id, amount}], reason} (the rows of method "wallet" or of a
+        wallet payment; RefundRequested on order-events still names every row)
 A received return (its own bookkeeping, in the caller's transaction):
     book_returned(uow, tenant_id, order_id, {order_item_id: quantity})   ReturnedQuantityExceeded
 The API contract:  OrderOut, Status  (the admin detail extends OrderOut)
@@ -54,11 +62,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CANCELLED", "DELIVERED", "PAID", "PENDING_PAYMENT", "PREPARING", "REFUNDED", "RETURNED", "RETURN_REQUESTED",
-    "SHIPPED", "STATUSES", "SYSTEM", "Actor", "OrderOut", "ReturnedQuantityExceeded", "Status", "allowed",
-    "book_returned", "cancel_locked", "check", "get_order",
-    "lock_order", "record_manual_payment", "refund_succeeded", "register_messages", "request_refund",
-    "transition",
+    "SHIPPED", "STATUSES", "SYSTEM", "WALLET_REFUNDS_QUEUE", "WALLET_REFUND_REQUESTED", "Actor", "OrderOut",
+    "ReturnedQuantityExceeded", "Status", "allowed", "amount_due", "book_returned", "cancel_locked", "check",
+    "get_order", "get_refund", "lock_order", "mark_paid", "payment_failed", "record_manual_payment", "record_payment",
+    "refund_succeeded", "register_messages", "request_refund", "transition",
 ]
+
+# payments.py's constants, repeated here so that reading them does not load payments.py (and the
+# inventory's stock moves with it); tests/wallet/test_payments.py checks they agree.
+WALLET_REFUNDS_QUEUE = "wallet-refunds"
+WALLET_REFUND_REQUESTED = "WalletRefundRequested"
 
 # The API contract's models, loaded on first access (PEP 562): building them costs ~10 ms of a
 # cold start that the functions using only the state machine do not need.
@@ -99,6 +112,33 @@ def record_manual_payment(uow: UnitOfWork, tenant_id: int, order_id: int, *, met
     return payments.record_manual_payment(uow, tenant_id, order_id, method=method, reference=reference, actor=actor)
 
 
+def amount_due(session: Session, tenant_id: int, order_id: int) -> dict[str, Any]:
+    from . import payments
+
+    return payments.amount_due(session, tenant_id, order_id)
+
+
+def record_payment(uow: UnitOfWork, tenant_id: int, order_id: int, *, provider: str, method: str, amount: Decimal,
+                   provider_payment_id: str | None = None, details: dict[str, Any] | None = None) -> int:
+    from . import payments
+
+    return payments.record_payment(uow, tenant_id, order_id, provider=provider, method=method, amount=amount,
+                                   provider_payment_id=provider_payment_id, details=details)
+
+
+def mark_paid(uow: UnitOfWork, tenant_id: int, order_id: int, *, amount: Decimal, method: str,
+              actor: Actor = SYSTEM, note: str | None = None) -> dict[str, Any]:
+    from . import payments
+
+    return payments.mark_paid(uow, tenant_id, order_id, amount=amount, method=method, actor=actor, note=note)
+
+
+def payment_failed(uow: UnitOfWork, tenant_id: int, order_id: int, *, reason: str) -> None:
+    from . import payments
+
+    payments.payment_failed(uow, tenant_id, order_id, reason=reason)
+
+
 def request_refund(uow: UnitOfWork, order: dict[str, Any], amount: Decimal, *, reason: str,
                    return_id: int | None = None, requested_by: int | None = None,
                    method: str = "original") -> list[int]:
@@ -106,6 +146,12 @@ def request_refund(uow: UnitOfWork, order: dict[str, Any], amount: Decimal, *, r
 
     return payments.request_refund(uow, order, amount, reason=reason, return_id=return_id,
                                 requested_by=requested_by, method=method)
+
+
+def get_refund(session: Session, tenant_id: int, refund_id: int) -> dict[str, Any] | None:
+    from . import payments
+
+    return payments.get_refund(session, tenant_id, refund_id)
 
 
 def refund_succeeded(uow: UnitOfWork, tenant_id: int, refund_id: int, *,

@@ -4,8 +4,11 @@ status (its stock moves through inventory.api); a payment provider integration o
     amount_due(...)        what to charge and the basket lines to send (iyzico wants both)
     mark_paid(...)         money arrived: reservation → sale, status paid, OrderPaid → invoices
     payment_failed(...)    a try failed: the order stays payable until its hold expires
+    record_payment(...)    a provider's succeeded payment row (the wallet's, a card's), before mark_paid
     request_refund(...)    money must go back (cancel after payment, approved return):
-                           payment_refunds rows 'requested', RefundRequested event
+                           payment_refunds rows 'requested', RefundRequested event; the rows the
+                           wallet pays back (method "wallet", or a wallet payment's) also in a
+                           WalletRefundRequested event on the wallet-refunds queue
     refund_succeeded(...)  the provider confirmed a refund: refunded_total, payment_status
 
 Each takes the caller's unit of work, so the payment row and the order change commit together.
@@ -29,6 +32,10 @@ from . import states
 from .states import Actor
 
 INVOICES_QUEUE = "invoices"
+# The wallet's refunds: their own queue, because order-events already has its consumer (the
+# e-mails) and an SQS queue hands each message to one consumer.
+WALLET_REFUNDS_QUEUE = "wallet-refunds"
+WALLET_REFUND_REQUESTED = "WalletRefundRequested"
 
 
 def amount_due(session: Session, tenant_id: int, order_id: int) -> dict[str, Any]:
@@ -89,7 +96,7 @@ def request_refund(uow: UnitOfWork, order: dict[str, Any], amount: Decimal, *, r
     amount = min(amount, refundable)
     if amount <= 0:
         return []
-    payments = uow.all("""SELECT id, amount, refunded_amount, currency FROM payments FORCE INDEX (ix_order)
+    payments = uow.all("""SELECT id, provider, amount, refunded_amount, currency FROM payments FORCE INDEX (ix_order)
                            WHERE tenant_id = %s AND order_id = %s AND status IN ('succeeded', 'partially_refunded')
                            ORDER BY id DESC FOR UPDATE""", (tenant_id, order["id"]))
     pending = uow.all("""SELECT r.payment_id, COALESCE(SUM(r.amount), 0) AS amount FROM payment_refunds r
@@ -98,6 +105,7 @@ def request_refund(uow: UnitOfWork, order: dict[str, Any], amount: Decimal, *, r
                          GROUP BY r.payment_id""", (tenant_id, order["id"]))
     held = {row["payment_id"]: row["amount"] for row in pending}
     ids: list[int] = []
+    to_wallet: list[dict[str, Any]] = []
     left = amount
     for payment in payments:
         room = payment["amount"] - payment["refunded_amount"] - held.get(payment["id"], Decimal("0"))
@@ -108,6 +116,8 @@ def request_refund(uow: UnitOfWork, order: dict[str, Any], amount: Decimal, *, r
             """INSERT INTO payment_refunds (tenant_id, payment_id, return_id, amount, currency, reason, requested_by)
                VALUES (%s, %s, %s, %s, %s, %s, %s)""",
             (tenant_id, payment["id"], return_id, part, payment["currency"], reason[:255], requested_by)))
+        if method == "wallet" or payment["provider"] == "wallet":
+            to_wallet.append({"id": ids[-1], "amount": part})
         left -= part
         if left <= 0:
             break
@@ -117,7 +127,18 @@ def request_refund(uow: UnitOfWork, order: dict[str, Any], amount: Decimal, *, r
         "order_id": order["id"], "order_number": order["order_number"], "user_id": order["user_id"],
         "amount": amount - left, "refund_ids": ids, "return_id": return_id, "method": method, "reason": reason,
     }, queue=states.ORDER_EVENTS_QUEUE, aggregate_type="order", aggregate_id=order["id"])
+    if to_wallet:
+        outbox.add(uow, tenant_id, WALLET_REFUND_REQUESTED, {
+            "order_id": order["id"], "user_id": order["user_id"], "refunds": to_wallet, "reason": reason,
+        }, queue=WALLET_REFUNDS_QUEUE, aggregate_type="order", aggregate_id=order["id"])
     return ids
+
+
+def get_refund(session: Session, tenant_id: int, refund_id: int) -> dict[str, Any] | None:
+    """A refund row with what paying it back needs: its amount and status, the order and its buyer."""
+    return session.one("""SELECT r.id, r.status, r.amount, r.currency, p.order_id, p.user_id, p.provider
+                            FROM payment_refunds r JOIN payments p ON p.tenant_id = r.tenant_id AND p.id = r.payment_id
+                           WHERE r.tenant_id = %s AND r.id = %s""", (tenant_id, refund_id))
 
 
 def refund_succeeded(uow: UnitOfWork, tenant_id: int, refund_id: int, *, provider_refund_id: str | None = None
@@ -163,6 +184,27 @@ def refund_succeeded(uow: UnitOfWork, tenant_id: int, refund_id: int, *, provide
     return order
 
 
+def record_payment(uow: UnitOfWork, tenant_id: int, order_id: int, *, provider: str, method: str, amount: Decimal,
+                   provider_payment_id: str | None = None, details: dict[str, Any] | None = None) -> int:
+    """A provider's succeeded payment of a payable order (locked here): the payments row that
+    refunds are later drawn from.  The caller then calls mark_paid (once the whole amount due is
+    in: a wallet + card payment records two rows).  409 illegal_transition unless the order is
+    pending payment."""
+    order = states.lock_order(uow, tenant_id, order_id)
+    states.check(order["status"], states.PAID, states.SYSTEM)
+    return _insert_payment(uow, order, provider=provider, method=method, amount=amount,
+                           provider_payment_id=provider_payment_id, details=details)
+
+
+def _insert_payment(uow: UnitOfWork, order: dict[str, Any], *, provider: str, method: str, amount: Decimal,
+                    provider_payment_id: str | None, details: dict[str, Any] | None) -> int:
+    return uow.insert("""INSERT INTO payments (tenant_id, order_id, user_id, purpose, provider, method, status, amount,
+                                               currency, provider_payment_id, raw_response, paid_at)
+                         VALUES (%s, %s, %s, 'order', %s, %s, 'succeeded', %s, %s, %s, %s, UTC_TIMESTAMP(6))""",
+                      (order["tenant_id"], order["id"], order["user_id"], provider, method, amount, order["currency"],
+                       provider_payment_id, json.dumps(details, default=str)))
+
+
 def record_manual_payment(uow: UnitOfWork, tenant_id: int, order_id: int, *, method: str, reference: str | None,
                           actor: Actor) -> dict[str, Any]:
     """Staff confirms money that arrived outside a provider (EFT / havale seen on the bank
@@ -174,10 +216,7 @@ def record_manual_payment(uow: UnitOfWork, tenant_id: int, order_id: int, *, met
     states.check(order["status"], states.PAID, actor)  # 409 unless it is still payable
     due = order["grand_total"] - order["paid_total"]
     if due > 0:  # nothing to record for an order discounted to zero (payments.amount > 0)
-        uow.insert("""INSERT INTO payments (tenant_id, order_id, user_id, purpose, provider, method, status, amount,
-                                            currency, raw_response, paid_at)
-                      VALUES (%s, %s, %s, 'order', 'manual', %s, 'succeeded', %s, %s, %s, UTC_TIMESTAMP(6))""",
-                   (tenant_id, order_id, order["user_id"], method, due, order["currency"],
-                    json.dumps({"reference": reference, "confirmed_by": actor.user_id})))
+        _insert_payment(uow, order, provider="manual", method=method, amount=due, provider_payment_id=None,
+                        details={"reference": reference, "confirmed_by": actor.user_id})
     return mark_paid(uow, tenant_id, order_id, amount=due, method=method, actor=actor,
                      note=f"{method} payment confirmed" + (f" ({reference})" if reference else ""))

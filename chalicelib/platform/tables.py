@@ -154,6 +154,9 @@ READ_MODELS: dict[str, dict[str, str]] = {
         "orders": "the buyer's contact details for order e-mails; the customer shown on an admin order and "
                   "searched by name",
         "returns": "the customer's language for the return e-mails",
+        "wallet": "finds a transfer's recipient by e-mail, phone hash or user code; both sides' names, "
+                  "e-mails and languages; admin finance lists wallets with their owners, searched by e-mail "
+                  "or name",
     },
     "roles": {"accounts": "the roles and permissions a signed-in user's token carries"},
     "role_permissions": {"accounts": "the roles and permissions a signed-in user's token carries"},

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
+from chalicelib.platform import i18n
 from chalicelib.platform.fields import Line, Money, Patch, Timestamp
 from chalicelib.platform.schemas import Page
 
@@ -119,6 +122,80 @@ class InvoiceSettings(BaseModel):
         return value
 
 
+# -- wallet settings (issue 11): read by chalicelib/wallet/rules.py, which falls back to its defaults
+def _iban(value: str) -> str:
+    from chalicelib.wallet import api as wallet  # lazy: only a settings write with bank accounts needs it
+
+    if not wallet.is_valid_iban(value):
+        raise PydanticCustomError("iban_invalid", "Must be a Turkish IBAN (TR and 24 digits) with valid check digits.")
+    return wallet.normalise_iban(value)
+
+
+def _positive(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise PydanticCustomError("greater_than", "Must be more than 0.")
+    return value
+
+
+Limit = Annotated[Money, AfterValidator(_positive)]
+
+
+class BankAccountSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    bank: Line = Field(min_length=2, max_length=100)
+    iban: str = Field(max_length=40, description="a Turkish IBAN (TR and 24 digits, optionally in groups of four) "
+                                                 "with valid check digits; stored without spaces")
+    account_holder: Line | None = Field(default=None, max_length=150)
+    branch: Line | None = Field(default=None, max_length=100)
+
+    @field_validator("iban")
+    @classmethod
+    def _valid_iban(cls, value: str) -> str:
+        return _iban(value)
+
+
+i18n.register(field_messages_tr={"limit_range_invalid": "{low}, {high} değerinden büyük olamaz."})
+
+# (minimum, maximum) pairs: the minimum may not exceed the maximum (sent together, or once merged)
+_WALLET_RANGES = (("topup_min", "topup_max"), ("withdrawal_min", "withdrawal_max"), ("transfer_min", "transfer_max"))
+
+
+class WalletSettings(BaseModel):
+    """`settings.wallet` of a tenant (PUT /api/admin/settings); a key left out keeps its value,
+    and a null one, or one never set, means the wallet's default (10.00 - 50,000.00 per top-up or
+    withdrawal)."""
+
+    model_config = ConfigDict(extra="forbid")
+    topup_min: Limit | None = Field(default=None, description="per bank top-up request")
+    topup_max: Limit | None = None
+    withdrawal_min: Limit | None = Field(default=None, description="per withdrawal request")
+    withdrawal_max: Limit | None = None
+    transfer_min: Limit | None = Field(default=None, description="per transfer between customers")
+    transfer_max: Limit | None = Field(default=None, description="per transfer between customers")
+    transfer_daily_max: Limit | None = Field(default=None, description="what one customer may send in a day")
+    bonus_earn_percent: Annotated[Money, Field(le=100)] | None = Field(
+        default=None, description="HPay bonus earned on a delivered order, in percent of what was paid (0 switches "
+                                  "earning off)")
+    bonus_max_per_order: Money | None = Field(default=None, description="HPay bonus spendable on one order")
+    bonus_expiry_days: int | None = Field(default=None, ge=1, le=3650, description="days an earned bonus lasts")
+    bank_accounts: list[BankAccountSettings] | None = Field(
+        default=None, max_length=10, description="where customers send bank-transfer top-ups (replaced whole)")
+
+    @model_validator(mode="after")
+    def _ranges(self) -> WalletSettings:
+        check_wallet_ranges(self.model_dump())
+        return self
+
+
+def check_wallet_ranges(section: dict[str, Any]) -> None:
+    """PydanticCustomError when a minimum is above its maximum (also run on the merged section)."""
+    for low, high in _WALLET_RANGES:
+        if section.get(low) is not None and section.get(high) is not None and \
+                Decimal(str(section[low])) > Decimal(str(section[high])):
+            raise PydanticCustomError("limit_range_invalid", "{low} must not be above {high}.",
+                                      {"low": low, "high": high})
+
+
 class TenantSettingsOut(BaseModel):
     id: int
     slug: str
@@ -133,13 +210,14 @@ class TenantSettingsOut(BaseModel):
     orders: OrderSettings | None = None
     returns: ReturnSettings | None = None
     invoice: InvoiceSettings | None = None
+    wallet: WalletSettings | None = None
 
 
 class TenantSettingsIn(Patch):
     """Partial update: only the fields sent change.  A section (rate_limit, security, shipping,
-    orders, returns, invoice) is merged key by key: `{"security": {}}` changes nothing, and
+    orders, returns, invoice, wallet) is merged key by key: `{"security": {}}` changes nothing, and
     `{"rate_limit": {"routes": {...}}}` keeps the default limit.  Within a section a key's value
-    is replaced whole (the routes map, the shipping methods list).  Null clears only `domain`;
+    is replaced whole (the routes map, the shipping methods list, the wallet's bank accounts).  Null clears only `domain`;
     `cors_origins: []` removes every origin (null is refused: it used to, silently)."""
 
     CLEARABLE = frozenset({"domain"})
@@ -153,6 +231,7 @@ class TenantSettingsIn(Patch):
     orders: OrderSettings | None = None
     returns: ReturnSettings | None = None
     invoice: InvoiceSettings | None = None
+    wallet: WalletSettings | None = None
 
     @field_validator("cors_origins")
     @classmethod

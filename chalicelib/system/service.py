@@ -5,9 +5,10 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.platform import audit, idempotency, tenancy
+from chalicelib.platform import audit, i18n, idempotency, tenancy
+from chalicelib.platform.context import current
 from chalicelib.platform.db import Database, UnitOfWork
-from chalicelib.platform.errors import NotFound
+from chalicelib.platform.errors import BadRequest, NotFound
 
 from . import repository as repo
 
@@ -57,8 +58,9 @@ def health(db: Database) -> dict[str, Any]:
 
 
 # Sections other areas read from tenants.settings (shipping methods, reservation minutes, return
-# window, invoice seller details); validated by schemas.TenantSettingsIn.
-_COMMERCE = ("shipping", "orders", "returns", "invoice")
+# window, invoice seller details, the wallet's limits and bank accounts); validated by
+# schemas.TenantSettingsIn.
+_COMMERCE = ("shipping", "orders", "returns", "invoice", "wallet")
 
 
 def _settings_view(row: dict[str, Any], origins: list[str]) -> dict[str, Any]:
@@ -100,6 +102,8 @@ def update_settings(db: Database, tenant_id: int, changes: dict[str, Any]) -> di
         for key in ("rate_limit", "security", *_COMMERCE):
             if key in changes:  # merged key by key: a section sent in part keeps the rest
                 stored[key] = {**(stored.get(key) or {}), **changes[key]}
+        if "wallet" in changes:  # a minimum sent alone must still fit the stored maximum
+            _check_wallet(stored["wallet"])
         if stored != row["settings"]:
             columns["settings"] = stored
         tenants.update_tenant(uow, tenant_id, columns)
@@ -113,6 +117,19 @@ def update_settings(db: Database, tenant_id: int, changes: dict[str, Any]) -> di
         return after
 
     return db.transaction(work)
+
+
+def _check_wallet(section: dict[str, Any]) -> None:
+    from pydantic_core import PydanticCustomError
+
+    from .schemas import check_wallet_ranges
+
+    try:
+        check_wallet_ranges(section)
+    except PydanticCustomError as exc:
+        text = i18n.field_message(exc.type, exc.message_template, current().lang).format(**(exc.context or {}))
+        raise BadRequest("validation_failed", details={"fields": [
+            {"field": "wallet", "message": text, "type": exc.type}]}) from None
 
 
 def admin_logs(db: Database, tenant_id: int, query: AdminLogQuery) -> dict[str, Any]:

@@ -7,6 +7,7 @@
                                      gift_card_liability  gift cards issued and not yet redeemed
                                      bonus_expense        HPay bonus granted (promotion expense)
                                      withdrawals_payable  withdrawals approved, owed to the bank account
+                                     adjustments          staff's manual corrections (admin finance), with a reason
 
 Balances are credit-normal (migration 0010): a customer's account is what the shop owes them
 (never below zero); system accounts may go either way, and all of a tenant's sum to zero.
@@ -40,7 +41,10 @@ BANK_CLEARING = "bank_clearing"
 GIFT_CARD_LIABILITY = "gift_card_liability"
 BONUS_EXPENSE = "bonus_expense"
 WITHDRAWALS_PAYABLE = "withdrawals_payable"
-SYSTEM_CODES = (SHOP_REVENUE, CARD_CLEARING, BANK_CLEARING, GIFT_CARD_LIABILITY, BONUS_EXPENSE, WITHDRAWALS_PAYABLE)
+ADJUSTMENTS = "adjustments"
+# A tenant that lacks a code added later gets it on its next first use (system_account).
+SYSTEM_CODES = (SHOP_REVENUE, CARD_CLEARING, BANK_CLEARING, GIFT_CARD_LIABILITY, BONUS_EXPENSE, WITHDRAWALS_PAYABLE,
+                ADJUSTMENTS)
 
 _CACHE_MAX = 10_000
 

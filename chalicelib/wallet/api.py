@@ -19,6 +19,17 @@ movement names a transfer id, chosen by the caller and stable across its retries
     balance(session, tenant_id, user_id)                → Balance (cash, bonus: balance, held, available)
     reconcile(session, tenant_id)                       → Reconciliation (.ok, .problems)
 
+An order paid with wallet + card (the payments issue; wallet-only is POST /api/payment/wallet):
+    hold_for_order(uow, tenant_id, user_id, order_id, amount, tenant_settings=)  → OrderHold
+        the wallet part held (bonus first, within settings.wallet.bonus_max_per_order) until the
+        order's reservation runs out
+    capture_for_order(uow, tenant_id, order_id)   → Decimal  the card succeeded: holds posted and the
+        wallet's payment row recorded; then the caller's card row and orders.api.mark_paid
+    release_for_order(uow, tenant_id, order_id)   → Decimal  the card failed: holds voided
+
+Turkish IBANs (the system area's settings check the shop's bank accounts with them):
+    IBAN_PATTERN (what a client may send), is_valid_iban(text), normalise_iban(text)
+
 Errors (the one error shape): InsufficientFunds 409, TransferIdReused 409, HoldNotPending 409,
 HoldExpired 409, HoldNotFound 404, SelfTransfer 400.  A malformed call (amount not positive
 or with more than two places, an unknown purpose) is a LedgerError: a bug, not a client's input.
@@ -30,7 +41,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import accounts, history, ledger
 from .accounts import BONUS, CASH
@@ -43,15 +54,21 @@ from .errors import (
     SelfTransfer,
     TransferIdReused,
 )
+from .iban import PATTERN as IBAN_PATTERN
+from .iban import is_valid as is_valid_iban
+from .iban import normalise as normalise_iban
 from .ledger import Entry, Hold, HoldSpec, Line, Posted, Reconciliation
 
 if TYPE_CHECKING:
     from chalicelib.platform.db import Session, UnitOfWork
 
+    from .payments import OrderHold
+
 __all__ = [
-    "BONUS", "CASH", "CREDIT_PURPOSES", "DEBIT_PURPOSES", "AccountBalance", "Balance", "Hold", "HoldExpired",
-    "HoldNotFound", "HoldNotPending", "InsufficientFunds", "LedgerError", "Posted", "Reconciliation", "SelfTransfer",
-    "TransferIdReused", "balance", "credit", "debit", "hold", "post_hold", "reconcile", "transfer", "void_hold",
+    "BONUS", "CASH", "CREDIT_PURPOSES", "DEBIT_PURPOSES", "IBAN_PATTERN", "AccountBalance", "Balance", "Hold",
+    "HoldExpired", "HoldNotFound", "HoldNotPending", "InsufficientFunds", "LedgerError", "Posted", "Reconciliation",
+    "SelfTransfer", "TransferIdReused", "balance", "capture_for_order", "credit", "debit", "hold", "hold_for_order",
+    "is_valid_iban", "normalise_iban", "post_hold", "reconcile", "release_for_order", "transfer", "void_hold",
 ]
 
 # purpose → the system account on the other side of the customer's line
@@ -147,6 +164,26 @@ def balance(session: Session, tenant_id: int, user_id: int) -> Balance:
     parts = {code: AccountBalance(shown[code]["balance"], shown[code]["held"], shown[code]["available"])
              for code in (CASH, BONUS)}
     return Balance(shown["currency"], parts[CASH], parts[BONUS])
+
+
+def hold_for_order(uow: UnitOfWork, tenant_id: int, user_id: int, order_id: int, amount: Decimal, *,
+                   tenant_settings: dict[str, Any] | None = None, use_bonus: bool = True) -> OrderHold:
+    from . import payments  # lazy: it loads orders.api, which the wallet's own function does not need
+
+    return payments.hold_for_order(uow, tenant_id, user_id, order_id, amount, tenant_settings=tenant_settings,
+                                   use_bonus=use_bonus)
+
+
+def capture_for_order(uow: UnitOfWork, tenant_id: int, order_id: int) -> Decimal:
+    from . import payments
+
+    return payments.capture_for_order(uow, tenant_id, order_id)
+
+
+def release_for_order(uow: UnitOfWork, tenant_id: int, order_id: int) -> Decimal:
+    from . import payments
+
+    return payments.release_for_order(uow, tenant_id, order_id)
 
 
 def reconcile(session: Session, tenant_id: int) -> Reconciliation:

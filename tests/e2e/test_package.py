@@ -260,12 +260,16 @@ AREA_DEPENDENCIES: dict[str, set[str]] = {
     # orders.api (state machine; refunds on first use), inventory.api.restock (whose cache
     # invalidation loads catalog after commit), notifications.api for the e-mails
     "returns": {"orders", "notifications", "inventory", "catalog"},
+    "wallet": {"notifications"},  # notifications.api for the transfer e-mails, on first use
+    # POST /api/payment/wallet (FUNCTION_AREAS): orders.api's payment entry points, whose mark_paid
+    # sells the reserved stock through inventory.api (cache invalidation: catalog), on first use
+    "wallet_payments": {"orders", "inventory", "catalog"},
 }
 
 
 # A function deploys part of an area under another name (the admin routes of orders get their own
 # function); every other function is named after its area.
-FUNCTION_AREAS: dict[str, str] = {"orders_admin": "orders"}
+FUNCTION_AREAS: dict[str, str] = {"orders_admin": "orders", "wallet_payments": "wallet"}
 
 
 def test_every_api_function_imports_only_the_platform_and_its_own_area(api_calls):

@@ -27,6 +27,8 @@ SAMPLE = {
     "return_number": "R261125-K7M3XQ",
     "shipping_code": "YK-123456",
     "reason": "Ürün kullanılmış",
+    "amount": "150.00 TRY",
+    "name": "Ayşe Y.",
 }
 
 
@@ -50,6 +52,8 @@ def test_the_catalogue_has_the_issue_3_templates_and_channels():
         "return_approved": ("email",),  # issue 5 (returns)
         "return_approved_code": ("email",),
         "return_rejected": ("email",),
+        "wallet_transfer_sent": ("email",),  # issue 11 (wallet transfers)
+        "wallet_transfer_received": ("email",),
     }
     assert {name: set(t.params) for name, t in TEMPLATES.items()} == {
         "verification_code": {"code", "minutes"},
@@ -66,6 +70,8 @@ def test_the_catalogue_has_the_issue_3_templates_and_channels():
         "return_approved": {"return_number", "order_number", "link"},
         "return_approved_code": {"return_number", "order_number", "shipping_code", "link"},
         "return_rejected": {"return_number", "order_number", "reason", "link"},
+        "wallet_transfer_sent": {"amount", "name"},
+        "wallet_transfer_received": {"amount", "name"},
     }
 
 
