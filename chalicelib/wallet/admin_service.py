@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.platform import audit, i18n, idempotency
+from chalicelib.platform import audit, export, i18n, idempotency
 from chalicelib.platform.db import Database, UnitOfWork
-from chalicelib.platform.errors import ApiError, NotFound
+from chalicelib.platform.errors import NotFound
+from chalicelib.platform.export import ExportFile
 from chalicelib.platform.keyset import Position
 
 from . import accounts, history, ledger
@@ -50,7 +51,7 @@ i18n.register(
 
 ADJUSTMENT = idempotency.Operation("wallet_adjustment")
 MAX_EXPORT_ROWS = 50_000
-MAX_EXPORT_BYTES = 5_000_000  # before base64 (XLSX) grows it by a third; Lambda's cap is 6 MB
+TOO_LARGE = "ledger_export_too_large"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 EXPORT_COLUMNS = ("line_id", "entry_id", "transfer_id", "created_at", "type", "account", "account_kind", "wallet_id",
@@ -149,26 +150,13 @@ def adjust(db: Database, tenant_id: int, staff_id: int, wallet_id: int, *, amoun
 
 
 # -- export ----------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ExportFile:
-    body: str | bytes
-    media_type: str
-    filename: str
-
-
-def _too_large() -> ApiError:
-    return ApiError("ledger_export_too_large", status=413, details={"max_rows": MAX_EXPORT_ROWS,
-                                                                    "max_bytes": MAX_EXPORT_BYTES})
-
-
 def export_ledger(db: Database, tenant_id: int, fmt: str, date_from: dt.date, date_to: dt.date) -> ExportFile:
     """The tenant's ledger lines of the entries made from `date_from` to `date_to` (UTC days,
     both included), in entry order, as CSV (UTF-8 with a BOM, ',' and '.') or XLSX."""
     start = dt.datetime.combine(date_from, dt.time())
     end = dt.datetime.max if date_to == dt.date.max else dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time())
     rows = repo.ledger_lines(db.reader(), tenant_id, start, end, MAX_EXPORT_ROWS + 1)
-    if len(rows) > MAX_EXPORT_ROWS:
-        raise _too_large()
+    export.check_rows(rows, MAX_EXPORT_ROWS, TOO_LARGE)
     table = [_export_row(r) for r in rows]
     name = f"ledger-{date_from.isoformat()}-{date_to.isoformat()}.{fmt}"
     if fmt == "xlsx":
@@ -176,9 +164,7 @@ def export_ledger(db: Database, tenant_id: int, fmt: str, date_from: dt.date, da
         media_type = XLSX_MEDIA_TYPE
     else:
         body, media_type = _csv(table), CSV_MEDIA_TYPE
-    if len(body) > MAX_EXPORT_BYTES:
-        raise _too_large()
-    return ExportFile(body, media_type, name)
+    return export.file(body, media_type, name, code=TOO_LARGE, max_rows=MAX_EXPORT_ROWS)
 
 
 def _export_row(row: dict[str, Any]) -> list[Any]:
