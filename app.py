@@ -31,7 +31,10 @@ from chalicelib.system.handlers import bp as system_jobs
 from chalicelib.system.relay import bp as outbox_relay
 from chalicelib.system.routes import router as system
 from chalicelib.wallet.admin_routes import router as wallet_admin
+from chalicelib.wallet.events import bonus_bp as wallet_bonus
 from chalicelib.wallet.events import bp as wallet_refunds
+from chalicelib.wallet.giftcard_routes import router as wallet_gift_cards
+from chalicelib.wallet.handlers import bonus_bp as wallet_bonus_jobs
 from chalicelib.wallet.handlers import bp as wallet_jobs
 from chalicelib.wallet.payment_routes import router as wallet_payments
 from chalicelib.wallet.routes import router as wallet
@@ -43,7 +46,8 @@ app = create_app(
         system, accounts, accounts_profile, accounts_security, addresses, admin_access,
         catalog, catalog_lookup, catalog_admin, engagement, media,
         cart, orders, orders_admin, returns, shipping, invoices, wallet, wallet_transfers, wallet_payments, wallet_admin,
+        wallet_gift_cards,
         system_jobs, notification_jobs, media_jobs, order_events, reservation_jobs, outbox_relay, wallet_jobs,
-        shipping_jobs, invoice_jobs, stock_events, wallet_refunds,
+        shipping_jobs, invoice_jobs, stock_events, wallet_refunds, wallet_bonus, wallet_bonus_jobs,
     ],
 )

@@ -44,6 +44,7 @@ QUEUES: dict[str, dict[str, int]] = {
     "invoices": {},  # order paid (outbox): issue, render and e-mail the invoice
     "stock-events": {},  # StockReturned (inventory's outbox): back-in-stock e-mails
     "wallet-refunds": {},  # WalletRefundRequested (orders' outbox): refunds credited to the wallet
+    "wallet-bonus": {},  # OrderBonusStatus (orders' outbox): HPay bonus earned on delivery, taken back on return
 }
 MAX_RECEIVE_COUNT = 5  # deliveries before a message goes to the DLQ
 QUEUE_RETENTION_S = 4 * 24 * 3600
@@ -83,30 +84,31 @@ ACCESS: dict[str, dict[str, list[str]]] = {
     "media_thumbnails": {"s3": ["images"]},
     # Checkout and cancel publish their outbox events after commit (order-events; invoices when
     # paid; stock-events when a cancel brings stock back).
-    "orders": {"sqs": ["order-events", "invoices", "stock-events", "wallet-refunds"]},
+    "orders": {"sqs": ["order-events", "invoices", "stock-events", "wallet-refunds", "wallet-bonus"]},
     "order_events": {"sqs": ["notifications"]},
     # The stock-events consumer queues the back-in-stock e-mails.
     "stock_events": {"sqs": ["notifications"]},
     # Status moves, cancel and mark-paid: as "orders" (outbox after commit, stock back).
-    "orders_admin": {"sqs": ["order-events", "invoices", "stock-events", "wallet-refunds"]},
+    "orders_admin": {"sqs": ["order-events", "invoices", "stock-events", "wallet-refunds", "wallet-bonus"]},
     "release_reservations": {"sqs": ["order-events", "stock-events"]},
     # Invoices: the PDFs (presigned downloads, render-on-download) and the "invoice issued" e-mail.
     "invoices": {"s3": ["invoices"], "sqs": ["notifications"]},
     "invoice_jobs": {"s3": ["invoices"], "sqs": ["notifications"]},
     # Shipments move orders (lifecycle's outbox events are published after commit by the caller).
-    "shipping": {"sqs": ["order-events"]},
-    "shipping_poll": {"sqs": ["order-events"]},
+    "shipping": {"sqs": ["order-events", "wallet-bonus"]},
+    "shipping_poll": {"sqs": ["order-events", "wallet-bonus"]},
     # Returns: customers' photos (presigned POST / GET, HEAD + magic bytes), decision e-mails, and
     # the outbox events of the order and of a restock (stock-events).
-    "returns": {"s3": ["uploads"], "sqs": ["order-events", "notifications", "stock-events", "wallet-refunds"]},
+    "returns": {"s3": ["uploads"], "sqs": ["order-events", "notifications", "stock-events", "wallet-refunds",
+                                         "wallet-bonus"]},
     # The wallet (functions/wallet.py, functions/wallet_holds.py) needs nothing beyond the baseline:
     # its ledger, requests and holds are MySQL rows, and it sends no messages yet.
     # An order paid from the wallet: the orders' outbox events of mark_paid (status, invoice).
     "wallet_payments": {"sqs": ["order-events", "invoices"]},
-    # A wallet refund confirmed: the order may become refunded (order-events).
-    "wallet_refunds": {"sqs": ["order-events"]},
+    # A wallet refund confirmed: the order may become refunded (order-events, wallet-bonus).
+    "wallet_refunds": {"sqs": ["order-events", "wallet-bonus"]},
     # The relay publishes to every queue an outbox event may name.
-    "outbox_relay": {"sqs": ["order-events", "invoices", "stock-events", "wallet-refunds"]},
+    "outbox_relay": {"sqs": ["order-events", "invoices", "stock-events", "wallet-refunds", "wallet-bonus"]},
 }
 
 # SES actions an "ses" entry may grant; SES scopes them by identity ARN.

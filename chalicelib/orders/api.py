@@ -21,6 +21,8 @@ Orders and their money (the payment side's entry points):
     WALLET_REFUNDS_QUEUE, WALLET_REFUND_REQUESTED   the refunds the wallet pays back: event payload
         {order_id, user_id, refunds: [{id, amount}], reason} (the rows of method "wallet" or of a
         wallet payment; RefundRequested on order-events still names every row)
+    WALLET_BONUS_QUEUE, WALLET_BONUS_EVENT   an order delivered, returned or refunded, for the
+        wallet's HPay bonus: payload {order_id, user_id, to, paid_total, currency}
 A received return (its own bookkeeping, in the caller's transaction):
     book_returned(uow, tenant_id, order_id, {order_item_id: quantity})   ReturnedQuantityExceeded
 The API contract:  OrderOut, Status  (the admin detail extends OrderOut)
@@ -48,6 +50,8 @@ from .states import (
     SHIPPED,
     STATUSES,
     SYSTEM,
+    WALLET_BONUS_EVENT,
+    WALLET_BONUS_QUEUE,
     Actor,
     allowed,
     check,
@@ -62,7 +66,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CANCELLED", "DELIVERED", "PAID", "PENDING_PAYMENT", "PREPARING", "REFUNDED", "RETURNED", "RETURN_REQUESTED",
-    "SHIPPED", "STATUSES", "SYSTEM", "WALLET_REFUNDS_QUEUE", "WALLET_REFUND_REQUESTED", "Actor", "OrderOut",
+    "SHIPPED", "STATUSES", "SYSTEM", "WALLET_BONUS_EVENT", "WALLET_BONUS_QUEUE", "WALLET_REFUNDS_QUEUE", "WALLET_REFUND_REQUESTED", "Actor", "OrderOut",
     "ReturnedQuantityExceeded", "Status", "allowed", "amount_due", "book_returned", "cancel_locked", "check",
     "get_order", "get_refund", "lock_order", "mark_paid", "payment_failed", "record_manual_payment", "record_payment",
     "refund_succeeded", "register_messages", "request_refund", "transition",

@@ -9,7 +9,9 @@ Every change goes through `transition()`: it locks the order row, refuses what t
 does not allow (409 illegal_transition), stamps paid_at / shipped_at / delivered_at /
 cancelled_at, appends to order_status_history (who, when, note) and writes an
 OrderStatusChanged event to the outbox in the same transaction, so notifications (and the
-invoice on "paid") follow every committed change and never an uncommitted one.
+invoice on "paid") follow every committed change and never an uncommitted one.  Delivered,
+returned and refunded also write OrderBonusStatus to the wallet-bonus queue (the HPay bonus
+earned on a delivery, taken back on a return).
 
 What a transition *means* for stock, refunds and shipments is the caller's business
 (orders.service, shipping, returns); this module only guards the order of events.
@@ -66,6 +68,11 @@ CANCELLABLE = frozenset({PENDING_PAYMENT, PAID, PREPARING})
 _STAMPS = {PAID: "paid_at", SHIPPED: "shipped_at", DELIVERED: "delivered_at", CANCELLED: "cancelled_at"}
 
 ORDER_EVENTS_QUEUE = "order-events"
+# The wallet's HPay bonus follows deliveries and returns: its own queue, because order-events
+# already has its consumer (the customer e-mails), as wallet-refunds is for refunds.
+WALLET_BONUS_QUEUE = "wallet-bonus"
+WALLET_BONUS_EVENT = "OrderBonusStatus"
+BONUS_STATUSES = frozenset({DELIVERED, RETURNED, REFUNDED})
 
 
 @dataclass(frozen=True)
@@ -136,3 +143,8 @@ def record(uow: UnitOfWork, order: dict[str, Any], from_status: str | None, to_s
         "order_id": order["id"], "order_number": order["order_number"], "user_id": order["user_id"],
         "from": from_status, "to": to_status, "actor": actor.type, "note": note, **(event or {}),
     }, queue=ORDER_EVENTS_QUEUE, aggregate_type="order", aggregate_id=order["id"])
+    if to_status in BONUS_STATUSES and order.get("user_id") is not None:
+        outbox.add(uow, order["tenant_id"], WALLET_BONUS_EVENT, {
+            "order_id": order["id"], "user_id": order["user_id"], "to": to_status,
+            "paid_total": order.get("paid_total"), "currency": order.get("currency"),
+        }, queue=WALLET_BONUS_QUEUE, aggregate_type="order", aggregate_id=order["id"])

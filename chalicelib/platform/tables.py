@@ -98,6 +98,7 @@ OWNERS: dict[str, str] = {
     "wallet_topup_requests": "wallet",
     "wallet_withdrawal_requests": "wallet",
     "wallet_transfers": "wallet",
+    "wallet_bonus_grants": "wallet",
     "gift_cards": "wallet",
     # -- areas to come
     "referrals": "referrals",
@@ -139,6 +140,7 @@ READ_MODELS: dict[str, dict[str, str]] = {
         "engagement": "the shop domain for the links in back-in-stock e-mails",
         "invoices": "the seller block printed on an invoice",
         "shipping": "the carrier poll walks the active tenants",
+        "wallet": "the HPay bonus consumer reads settings.wallet (earn percent, expiry days) of an order's tenant",
     },
     "tenant_cors_origins": {
         "platform": "CORS answers only the tenant's allowed origins",

@@ -18,7 +18,8 @@ orders' rows (payment, stock through mark_paid, refunds), the customer's account
 transfer id, and the shop_revenue account last.
 
 `settings.wallet.bonus_max_per_order`: the most HPay bonus one order may take (an amount).
-Unset, it is 0: a shop spends bonus on orders only once it has chosen the limit.
+Unset, it is 0: a shop spends bonus on orders only once it has chosen the limit.  Bonus spent
+comes off the customer's bonus grants, the soonest expiring first (bonus.spend).
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from chalicelib.platform.errors import Conflict
 from . import accounts, ledger
 from . import repository as repo
 from .accounts import BONUS, CASH, SHOP_REVENUE, Wallet
+from .bonus import spend as spend_bonus
 from .errors import InsufficientFunds, LedgerError
 from .ledger import CENT, Entry, Hold, HoldSpec, Line
 
@@ -110,6 +112,8 @@ def pay_order(db: Database, tenant: Tenant, user_id: int, order_id: int, *, use_
             revenue = accounts.system_account(uow, tenant.id, SHOP_REVENUE)
             ledger.post(uow, tenant.id, Entry(f"order-{order_id}", KIND, (*lines, Line(revenue, due)), "order",
                                               str(order_id), f"order {order['order_number']}", user_id))
+            if bonus:
+                spend_bonus(uow, tenant.id, wallet.bonus.id, bonus)
         paid = Paid(order_id, due, cash, bonus)
         idempotency.record(uow, key, 201, {"order_id": order_id, "amount": due, "cash": cash, "bonus": bonus})
         uow.commit()
@@ -188,12 +192,18 @@ def capture_for_order(uow: UnitOfWork, tenant_id: int, order_id: int) -> Decimal
     payment row; returns the amount captured (0 when there was no hold).  The caller records its
     own payment and calls orders.api.mark_paid for the whole amount due."""
     orders.lock_order(uow, tenant_id, order_id)
-    captured = Decimal("0.00")
+    captured, fresh = Decimal("0.00"), False
     for code in (BONUS, CASH):
         row = repo.hold_by_transfer(uow, tenant_id, _hold_id(order_id, code))
         if row is not None:
-            captured += ledger.post_hold(uow, tenant_id, int(row["id"])).posted_amount or Decimal(0)
-    if captured:
+            posted = ledger.post_hold(uow, tenant_id, int(row["id"]))
+            captured += posted.posted_amount or Decimal(0)
+            fresh = fresh or not posted.replayed
+            if code == BONUS and posted.posted_amount and not posted.replayed:
+                spend_bonus(uow, tenant_id, int(row["debit_account_id"]), posted.posted_amount)
+    # A second capture (the card's callback delivered twice) posts nothing new: the payment row
+    # was recorded by the first, and recording it again would break ux_provider_payment.
+    if captured and fresh:
         orders.record_payment(uow, tenant_id, order_id, provider=PROVIDER, method=METHOD, amount=captured,
                               provider_payment_id=f"order-{order_id}-hold")
     return captured

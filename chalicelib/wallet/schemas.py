@@ -21,7 +21,7 @@ from .request_repository import NEWEST
 
 AccountCode = Literal["cash", "bonus"]
 EntryType = Literal["bank_topup", "card_topup", "withdrawal", "order_payment", "order_refund", "transfer", "bonus",
-                    "bonus_expiry", "gift_card", "referral_reward", "adjustment"]
+                    "bonus_expiry", "bonus_reversal", "gift_card", "referral_reward", "adjustment"]
 TopupStatus = Literal["requested", "pending_approval", "approved", "rejected"]
 WithdrawalStatus = Literal["pending", "approved", "rejected"]
 assert set(TopupStatus.__args__) == set(states.TOPUP_STATUSES)  # type: ignore[attr-defined]
@@ -84,7 +84,7 @@ class TransactionOut(BaseModel):
     entry_id: int = Field(description="the journal entry this line belongs to")
     account: AccountCode
     type: str = Field(description="bank_topup, card_topup, withdrawal, order_payment, order_refund, transfer, "
-                                  "bonus, bonus_expiry, gift_card, referral_reward, adjustment")
+                                  "bonus, bonus_expiry, bonus_reversal, gift_card, referral_reward, adjustment")
     direction: Literal["credit", "debit"]
     amount: Decimal = Field(description="signed: + into the account, - out of it")
     balance_after: Decimal = Field(description="the account's running balance after this line")

@@ -55,6 +55,7 @@ EXPECTED_TABLES = {
     "wallets", "wallet_journals", "wallet_ledger_entries", "wallet_topup_requests",
     "wallet_withdrawal_requests", "wallet_transfers", "gift_cards", "referrals",
     "wallet_accounts", "wallet_holds",  # the ledger's balance rows and holds (0010)
+    "wallet_bonus_grants",  # HPay bonus grants (0011)
     "referral_earnings",
     # custom production, dealership, support, notifications
     "custom_production_requests", "custom_production_messages", "dealership_applications",
@@ -76,6 +77,7 @@ GLOBAL_INDEXES = {
     ("products", "ft_terms"),  # FULLTEXT again: each indexed word carries its tenant instead (0005)
     ("orders", "ix_expiry"),  # reservation sweeper over all tenants (0006)
     ("wallet_holds", "ix_expiry"),  # hold sweeper over all tenants (0010)
+    ("wallet_bonus_grants", "ix_expiry"),  # bonus expiry sweep over all tenants (0011)
 }
 
 MONEY_NAME = re.compile(

@@ -200,6 +200,10 @@ def test_a_wallet_part_is_held_then_posted_when_the_card_succeeds(client, shop):
     assert cash(shop.id, who.user_id).balance == D("0.00")
     assert journals(shop.id) == [{"transfer_id": f"order-{order['id']}-cash"}]
     assert [p["amount"] for p in wallet_payments(shop.id)] == [D("300.00")]
+    # The card's callback delivered twice: the second capture answers the same amount and records nothing.
+    assert _in(lambda uow: wallet.capture_for_order(uow, shop.id, order["id"])) == D("300.00")
+    assert [p["amount"] for p in wallet_payments(shop.id)] == [D("300.00")]
+    assert cash(shop.id, who.user_id).balance == D("0.00")
     assert_reconciled(shop.id)
 
 
