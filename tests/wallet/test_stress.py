@@ -4,7 +4,10 @@ then the proof (issue 11 "Done when").
 Operations: bank top-ups (request → sent → approved, the approval clicked twice), card top-ups,
 wallet payments (debits), holds posted (all or part) or voided, withdrawals (with an
 Idempotency-Key, approved or rejected), transfers both ways between the same two customers and
-between random ones.  A share of them is sent twice with the same transfer id or key, some by
+between random ones, refunds credited back (the order_refund credit, retried), and gift-card
+redemptions: a few codes, each redeemed by several customers on several threads at once (one
+credit each, the rest the neutral 404).  HPay bonus spending and expiry run through orders and
+the hourly sweep; tests/wallet/test_bonus.py covers them, not this mix.  A share of them is sent twice with the same transfer id or key, some by
 two threads at the same moment.  A watcher samples the balance rows all along.
 
 Then: reconcile proves every invariant (balance = lines, lines of each entry and of the tenant
@@ -17,6 +20,7 @@ threads; `make test` keeps the default (~5 s here).  WALLET_STRESS_OPS=50000 for
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import random
 import threading
@@ -31,7 +35,7 @@ import pymysql
 from chalicelib.platform.context import Tenant
 from chalicelib.platform.db import get_db
 from chalicelib.platform.errors import ApiError
-from chalicelib.wallet import api, topups, withdrawals
+from chalicelib.wallet import api, giftcards, topups, withdrawals
 from tests.conftest import make_tenant
 from tests.wallet.wallet_kit import WALLET_SETTINGS, D, assert_reconciled, credit, customers, rows, run
 
@@ -41,7 +45,9 @@ CUSTOMERS = 8
 IBAN = "TR330006100519786457841326"
 # Outcomes that are answers, not failures: not enough money, a hold already decided, a key
 # whose first request is still running.
-EXPECTED = {"insufficient_funds", "hold_not_pending", "idempotency_in_progress"}
+EXPECTED = {"insufficient_funds", "hold_not_pending", "idempotency_in_progress",
+            "gift_card_not_found", "gift_card_attempts"}  # a code someone else redeemed first
+GIFT_CARDS, GIFT_AMOUNT = 30, D("25.00")
 
 
 @dataclass
@@ -73,6 +79,11 @@ class World:
         for user_id in self.users:  # everyone starts with something to spend
             credit(self.tenant.id, user_id, "500.00", transfer_id=f"seed-{user_id}")
             self.book.deltas[user_id] += D("500.00")
+        issued = giftcards.issue(get_db(), self.tenant.id, self.staff, amount=GIFT_AMOUNT, currency="TRY",
+                                 expires_on=giftcards.today() + dt.timedelta(days=30), count=GIFT_CARDS,
+                                 note=None, header=None)
+        assert issued.codes is not None
+        self.codes: list[str] = list(issued.codes)
 
     # -- operations: each returns after recording what it did -----------------------------------
     def bank_topup(self, key: str, user_id: int, amount: Decimal) -> None:
@@ -114,6 +125,18 @@ class World:
             run(lambda uow: api.void_hold(uow, self.tenant.id, hold.id))
             self.book.done(key, {})
 
+    def refund(self, key: str, user_id: int, amount: Decimal) -> None:
+        posted = run(lambda uow: api.credit(uow, self.tenant.id, user_id, amount, transfer_id=key,
+                                            purpose="order_refund"))
+        if not posted.replayed:
+            self.book.done(key, {user_id: amount})
+
+    def gift(self, code: str, user_id: int) -> None:
+        # Each customer redeems from its own address: the per-IP guess limit is not what this tests.
+        redeemed = giftcards.redeem(get_db(), self.tenant.id, user_id, f"10.0.0.{user_id % 250}", code, None)
+        if not redeemed.replayed:
+            self.book.done(f"gift-{redeemed.card_id}", {user_id: redeemed.amount})
+
     def withdrawal(self, key: str, user_id: int, amount: Decimal, approve: bool) -> None:
         db = get_db()
         made = withdrawals.request_withdrawal(db, self.tenant, user_id, amount=amount, iban=IBAN,
@@ -136,8 +159,8 @@ class World:
         for i in range(n):
             user, other = r.sample(self.users, 2)
             amount = D(r.randint(1, 8000)) / 100
-            kind = r.choices(["bank", "card", "pay", "hot", "transfer", "hold", "withdraw"],
-                             [1, 2, 3, 5, 3, 3, 2])[0]
+            kind = r.choices(["bank", "card", "pay", "hot", "transfer", "hold", "withdraw", "refund", "gift"],
+                             [1, 2, 3, 5, 3, 3, 2, 1, 1])[0]
             key = f"{kind}-{i}"
             if kind in ("bank", "withdraw"):  # the tenant's lower limit for requests
                 amount = max(amount, D("10.00"))
@@ -151,6 +174,8 @@ class World:
                 part=max(D("0.01"), (amount * D(r.randint(1, 100)) / 100).quantize(D("0.01"))):
                     self.held_payment(k, u, a, post, part),
                 "withdraw": lambda k=key, u=user, a=amount, ok=r.random() < 0.5: self.withdrawal(k, u, a, ok),
+                "refund": lambda k=key, u=user, a=amount: self.refund(k, u, a),
+                "gift": lambda c=r.choice(self.codes), u=user: self.gift(c, u),
             }[kind]
             lane = r.randrange(THREADS)
             lanes[lane].append((key, op))
@@ -245,10 +270,15 @@ def test_random_concurrent_operations_keep_every_invariant():
     requests += rows("SELECT COUNT(*) AS n FROM wallet_topup_requests WHERE tenant_id = %s", world.tenant.id)[0]["n"]
     assert requests == len(keyed)  # one request per key, however often it was sent
     for key, effects in world.book.effects.items():
-        if key.startswith(("card", "pay", "hot", "transfer")):
+        if key.startswith(("card", "pay", "hot", "transfer", "refund")):
             assert entries[key] == effects, key
+        if key.startswith("gift-"):  # the book's gift-<card id> is the ledger's giftcard-<card id>
+            assert entries[f"giftcard-{key[5:]}"] == effects == 1, key
         if key.startswith("hold") and effects:
             assert holds[key] == 1, key
+    redeemed = rows("SELECT COUNT(*) AS n FROM gift_cards WHERE tenant_id = %s AND status = 'redeemed'",
+                    world.tenant.id)[0]["n"]
+    assert redeemed == sum(1 for key in world.book.effects if key.startswith("gift-"))
 
 
 def test_the_stress_world_counts_what_it_checks():
