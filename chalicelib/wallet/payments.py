@@ -23,7 +23,6 @@ comes off the customer's bonus grants, the soonest expiring first (bonus.spend).
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -43,7 +42,6 @@ from .ledger import CENT, Entry, Hold, HoldSpec, Line
 if TYPE_CHECKING:
     from chalicelib.platform.context import Tenant
 
-log = logging.getLogger(__name__)
 WALLET_PAYMENT = idempotency.Operation("wallet_order_payment")
 PROVIDER = METHOD = "wallet"
 KIND, REFUND_KIND = "order_payment", "order_refund"
