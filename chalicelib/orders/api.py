@@ -14,6 +14,7 @@ Orders and their money (the payment side's entry points):
     amount_due(session, tenant_id, order_id)               what to charge, and the basket lines
     record_payment(uow, tenant_id, order_id, provider=, method=, amount=, ...)  a provider's payment row
     mark_paid(uow, tenant_id, order_id, amount=, method=)  the whole amount due arrived: status paid
+        (both take `locked=` the row lock_order gave this transaction, and then skip locking again)
     payment_failed(uow, tenant_id, order_id, reason=)      a try failed; the order stays payable
     request_refund(uow, order, amount, reason=, ...)       → payment_refunds ids, RefundRequested
     refund_succeeded(uow, tenant_id, refund_id, provider_refund_id=)
@@ -123,18 +124,21 @@ def amount_due(session: Session, tenant_id: int, order_id: int) -> dict[str, Any
 
 
 def record_payment(uow: UnitOfWork, tenant_id: int, order_id: int, *, provider: str, method: str, amount: Decimal,
-                   provider_payment_id: str | None = None, details: dict[str, Any] | None = None) -> int:
+                   provider_payment_id: str | None = None, details: dict[str, Any] | None = None,
+                   locked: dict[str, Any] | None = None) -> int:
     from . import payments
 
-    return payments.record_payment(uow, tenant_id, order_id, provider=provider, method=method, amount=amount,
+    return payments.record_payment(uow, tenant_id, order_id, locked=locked, provider=provider, method=method,
+                                   amount=amount,
                                    provider_payment_id=provider_payment_id, details=details)
 
 
 def mark_paid(uow: UnitOfWork, tenant_id: int, order_id: int, *, amount: Decimal, method: str,
-              actor: Actor = SYSTEM, note: str | None = None) -> dict[str, Any]:
+              actor: Actor = SYSTEM, note: str | None = None, locked: dict[str, Any] | None = None) -> dict[str, Any]:
     from . import payments
 
-    return payments.mark_paid(uow, tenant_id, order_id, amount=amount, method=method, actor=actor, note=note)
+    return payments.mark_paid(uow, tenant_id, order_id, amount=amount, method=method, actor=actor, note=note,
+                              locked=locked)
 
 
 def payment_failed(uow: UnitOfWork, tenant_id: int, order_id: int, *, reason: str) -> None:

@@ -54,9 +54,11 @@ def amount_due(session: Session, tenant_id: int, order_id: int) -> dict[str, Any
 
 
 def mark_paid(uow: UnitOfWork, tenant_id: int, order_id: int, *, amount: Decimal, method: str,
-              actor: Actor = states.SYSTEM, note: str | None = None) -> dict[str, Any]:
-    """The order is paid in full.  Idempotent; the amount must equal what was due."""
-    order = states.lock_order(uow, tenant_id, order_id)
+              actor: Actor = states.SYSTEM, note: str | None = None, locked: dict[str, Any] | None = None
+              ) -> dict[str, Any]:
+    """The order is paid in full.  Idempotent; the amount must equal what was due.  `locked`: the
+    order row this transaction locked already (lock_order), not read again."""
+    order = _locked(uow, tenant_id, order_id, locked)
     if order["payment_status"] == "paid" and order["status"] != states.PENDING_PAYMENT:
         return order
     states.check(order["status"], states.PAID, actor)  # before touching stock
@@ -185,15 +187,23 @@ def refund_succeeded(uow: UnitOfWork, tenant_id: int, refund_id: int, *, provide
 
 
 def record_payment(uow: UnitOfWork, tenant_id: int, order_id: int, *, provider: str, method: str, amount: Decimal,
-                   provider_payment_id: str | None = None, details: dict[str, Any] | None = None) -> int:
+                   provider_payment_id: str | None = None, details: dict[str, Any] | None = None,
+                   locked: dict[str, Any] | None = None) -> int:
     """A provider's succeeded payment of a payable order (locked here): the payments row that
     refunds are later drawn from.  The caller then calls mark_paid (once the whole amount due is
     in: a wallet + card payment records two rows).  409 illegal_transition unless the order is
     pending payment."""
-    order = states.lock_order(uow, tenant_id, order_id)
+    order = _locked(uow, tenant_id, order_id, locked)
     states.check(order["status"], states.PAID, states.SYSTEM)
     return _insert_payment(uow, order, provider=provider, method=method, amount=amount,
                            provider_payment_id=provider_payment_id, details=details)
+
+
+def _locked(uow: UnitOfWork, tenant_id: int, order_id: int, locked: dict[str, Any] | None) -> dict[str, Any]:
+    """The order row: the one the caller locked in this transaction, or locked now."""
+    if locked is not None and locked["id"] == order_id and locked["tenant_id"] == tenant_id:
+        return locked
+    return states.lock_order(uow, tenant_id, order_id)
 
 
 def _insert_payment(uow: UnitOfWork, order: dict[str, Any], *, provider: str, method: str, amount: Decimal,

@@ -144,7 +144,18 @@ def record(uow: UnitOfWork, order: dict[str, Any], from_status: str | None, to_s
         "from": from_status, "to": to_status, "actor": actor.type, "note": note, **(event or {}),
     }, queue=ORDER_EVENTS_QUEUE, aggregate_type="order", aggregate_id=order["id"])
     if to_status in BONUS_STATUSES and order.get("user_id") is not None:
-        outbox.add(uow, order["tenant_id"], WALLET_BONUS_EVENT, {
-            "order_id": order["id"], "user_id": order["user_id"], "to": to_status,
-            "paid_total": order.get("paid_total"), "currency": order.get("currency"),
-        }, queue=WALLET_BONUS_QUEUE, aggregate_type="order", aggregate_id=order["id"])
+        payload = {"order_id": order["id"], "user_id": order["user_id"], "to": to_status,
+                   "paid_total": order.get("paid_total"), "currency": order.get("currency")}
+        if to_status != DELIVERED:  # how much of the goods came back: the bonus kept is in proportion
+            payload.update(_returned_share(uow, order["tenant_id"], order["id"]))
+        outbox.add(uow, order["tenant_id"], WALLET_BONUS_EVENT, payload,
+                   queue=WALLET_BONUS_QUEUE, aggregate_type="order", aggregate_id=order["id"])
+
+
+def _returned_share(uow: UnitOfWork, tenant_id: int, order_id: int) -> dict[str, Any]:
+    """{"items_total", "returned_total"}: the goods' value and the value of the units returned,
+    each line's share rounded to the cent as returns/settle.py rounds a line's refund."""
+    row = uow.one("""SELECT COALESCE(SUM(line_total), 0) AS items_total,
+                            COALESCE(SUM(ROUND(line_total * returned_quantity / quantity, 2)), 0) AS returned_total
+                       FROM order_items WHERE tenant_id = %s AND order_id = %s""", (tenant_id, order_id))
+    return {"items_total": row["items_total"], "returned_total": row["returned_total"]} if row else {}

@@ -18,6 +18,9 @@ movement names a transfer id, chosen by the caller and stable across its retries
     transfer(uow, tenant_id, from_user_id, to_user_id, amount, transfer_id=, ...)       → Posted
     balance(session, tenant_id, user_id)                → Balance (cash, bonus: balance, held, available)
     reconcile(session, tenant_id)                       → Reconciliation (.ok, .problems)
+    grant_bonus(uow, tenant_id, user_id, amount, transfer_id=, days=, ...)             → Posted
+        HPay bonus that expires after `days` and is spent soonest-expiring first: the one credit
+        operation of bonus rules (delivered orders now; referral and level rewards later)
 
 An order paid with wallet + card (the payments issue; wallet-only is POST /api/payment/wallet):
     hold_for_order(uow, tenant_id, user_id, order_id, amount, tenant_settings=)  → OrderHold
@@ -68,7 +71,8 @@ __all__ = [
     "BONUS", "CASH", "CREDIT_PURPOSES", "DEBIT_PURPOSES", "IBAN_PATTERN", "AccountBalance", "Balance", "Hold",
     "HoldExpired", "HoldNotFound", "HoldNotPending", "InsufficientFunds", "LedgerError", "Posted", "Reconciliation",
     "SelfTransfer", "TransferIdReused", "balance", "capture_for_order", "credit", "debit", "hold", "hold_for_order",
-    "is_valid_iban", "normalise_iban", "post_hold", "reconcile", "release_for_order", "transfer", "void_hold",
+    "grant_bonus", "is_valid_iban", "normalise_iban", "post_hold", "reconcile", "release_for_order", "transfer",
+    "void_hold",
 ]
 
 # purpose → the system account on the other side of the customer's line
@@ -102,7 +106,8 @@ class Balance:
 def credit(uow: UnitOfWork, tenant_id: int, user_id: int, amount: Decimal, *, transfer_id: str, purpose: str,
            account: str = CASH, reference_type: str | None = None, reference_id: str | None = None,
            description: str | None = None, created_by: int | None = None) -> Posted:
-    """Credit the user's wallet (opened on first use) from the purpose's system account."""
+    """Credit the user's wallet (opened on first use) from the purpose's system account.  Bonus
+    that should expire and be spent soonest-expiring first is a grant: grant_bonus."""
     amount = _amount(amount)
     other = _system(uow, tenant_id, CREDIT_PURPOSES, purpose)
     wallet = accounts.open_wallet(uow, tenant_id, user_id)
@@ -188,6 +193,20 @@ def release_for_order(uow: UnitOfWork, tenant_id: int, order_id: int) -> Decimal
 
 def reconcile(session: Session, tenant_id: int) -> Reconciliation:
     return ledger.reconcile(session, tenant_id)
+
+
+def grant_bonus(uow: UnitOfWork, tenant_id: int, user_id: int, amount: Decimal, *, transfer_id: str, days: int,
+                order_id: int | None = None, currency: str = "TRY", description: str | None = None) -> Posted:
+    """HPay bonus lasting `days` (1-3650), in the caller's transaction; the same transfer id again
+    answers the first grant.  The tenant's bonus_expense account must exist before the transaction
+    (accounts are created outside it): call it through `Database.transaction` as bonus.earn does."""
+    from . import bonus  # lazy: only bonus rules need the grants
+
+    _amount(amount)
+    if not 0 < days <= 3650:
+        raise LedgerError(f"a bonus lasts 1-3650 days, not {days!r}")
+    return bonus.grant(uow, tenant_id, user_id, amount, transfer_id=transfer_id, days=days, order_id=order_id,
+                       currency=currency, description=description)
 
 
 def _amount(amount: Decimal) -> Decimal:

@@ -9,9 +9,10 @@
                     expiring first (payments.py calls it in the payment's transaction)
     expire_grants   the hourly sweep: what remains of a grant past its expiry leaves the account
                     (entry "bonus-expiry-<grant_id>", bonus → bonus_expense)
-    reverse         the order it came from returned or refunded: what remains of its grant is taken
-                    back (entry "bonus-reverse-<order_id>"); never below zero, the shortfall (spent
-                    or expired already) noted on the grant and the entry
+    reverse         goods of the order it came from returned: the bonus is kept in proportion to
+                    the goods kept, the rest taken back off what remains of the grant (entries
+                    "bonus-reverse-<order_id>", then "-2", "-3" for later returns); never below
+                    zero, the shortfall (spent or expired already) noted on the grant and the entry
 
 Grants only track the bonus account's balance (staff adjustments on it make no grant and never
 expire), so the sweep and the reversal take at most what the account has available: a customer
@@ -149,9 +150,12 @@ def expire_grants(db: Database, *, batch: int = 200) -> int:
     return ended
 
 
-def reverse(db: Database, tenant_id: int, order_id: int) -> Decimal:
-    """The order returned or refunded: take back what remains of the bonus it earned, never
-    more than the account has (the shortfall is noted).  Once: a reversed grant is left alone.
+def reverse(db: Database, tenant_id: int, order_id: int, *, returned: Decimal | None = None,
+            of: Decimal | None = None) -> Decimal:
+    """Goods of the order came back (`returned` of `of` worth; None: all of it): the customer keeps
+    the bonus in proportion to what they kept, and what is over comes back off what remains of the
+    grant, never more than the account has (the shortfall, spent or expired already, is noted).
+    A second, later return takes its own share; the same return again takes nothing more.
     Returns what was taken back now."""
     found = grants.grant_by_transfer(db.session(), tenant_id, earn_id(order_id))
     if found is None or found["status"] != grants.ACTIVE:
@@ -164,17 +168,36 @@ def reverse(db: Database, tenant_id: int, order_id: int) -> Decimal:
         row = grants.lock_grant(uow, tenant_id, int(found["id"]))
         if row is None or row["status"] != grants.ACTIVE:
             return Decimal(0)
-        taken = min(row["remaining"], available)
-        note = _shortfall(row["amount"] - taken, row["amount"], "spent or gone before the return")
+        keep = kept(row["amount"], returned, of)
+        earlier = grants.reversed_so_far(uow, tenant_id, account_id, order_id)
+        due = row["amount"] - earlier - keep  # what the customer still holds beyond their share
+        if due <= 0:
+            return Decimal(0)  # this return was taken back already (a redelivered event)
+        taken = min(due, row["remaining"], available)
+        note = _shortfall(due - taken, due, "spent or gone before the return")
         if taken > 0:
-            _take_back(uow, tenant_id, account_id, taken, f"bonus-reverse-{order_id}", REVERSAL, row,
+            count = grants.reversals(uow, tenant_id, order_id)
+            transfer_id = earn_id(order_id).replace("bonus-order-", "bonus-reverse-") + (
+                f"-{count + 1}" if count else "")
+            _take_back(uow, tenant_id, account_id, taken, transfer_id, REVERSAL, row,
                        f"HPay bonus of order {order_id} taken back" + (f"; {note}" if note else ""))
-        grants.set_remaining(uow, tenant_id, int(row["id"]), Decimal(0), grants.REVERSED, note)
+        remaining = row["remaining"] - taken
+        ended = keep <= 0 or remaining <= 0 and note is not None
+        grants.set_remaining(uow, tenant_id, int(row["id"]), Decimal(0) if ended else remaining,
+                             grants.REVERSED if ended else grants.ACTIVE, note)
         uow.commit()
         return taken
 
     result: Decimal = db.transaction(work)
     return result
+
+
+def kept(amount: Decimal, returned: Decimal | None, of: Decimal | None) -> Decimal:
+    """What of a grant of `amount` the customer keeps when goods worth `returned` of `of` came
+    back: in proportion, rounded down to the cent; nothing when all came back (or unknown)."""
+    if returned is None or of is None or of <= 0 or returned >= of:
+        return Decimal(0)
+    return (amount * (of - max(returned, Decimal(0))) / of).quantize(CENT, rounding=ROUND_DOWN)
 
 
 def _shortfall(short: Decimal, of: Decimal, why: str) -> str | None:

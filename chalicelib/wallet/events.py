@@ -53,8 +53,11 @@ def handle_bonus_event(message: dict[str, Any]) -> None:
         if payload.get("user_id") is not None and payload.get("paid_total") is not None:
             bonus.earn(get_db(), tenant_id, order_id, int(payload["user_id"]), Decimal(str(payload["paid_total"])),
                        payload.get("currency") or "TRY")
-    else:  # returned or refunded
-        bonus.reverse(get_db(), tenant_id, order_id)
+    else:  # returned or refunded: in proportion to the goods that came back (all: older events)
+        returned, of = payload.get("returned_total"), payload.get("items_total")
+        bonus.reverse(get_db(), tenant_id, order_id,
+                      returned=None if returned is None else Decimal(str(returned)),
+                      of=None if of is None else Decimal(str(of)))
 
 
 @bonus_bp.on_sqs_message(queue=WALLET_BONUS_QUEUE, batch_size=10, name="wallet_bonus")

@@ -40,6 +40,7 @@ import pymysql
 
 from chalicelib.platform.db import Database, Session, UnitOfWork
 
+from . import bonus_repository
 from . import repository as repo
 from .accounts import Account
 from .errors import HoldExpired, HoldNotFound, HoldNotPending, InsufficientFunds, LedgerError, TransferIdReused
@@ -345,7 +346,7 @@ def reconcile(session: Session, tenant_id: int, *, limit: int = 50) -> Reconcili
     """Prove the tenant's ledger: every balance row equals the sum of its lines and its pending
     amounts the sum of its pending holds; no customer account below zero (holds included);
     every entry's lines sum to zero; all lines of the tenant sum to zero; every line's running
-    balance is its account's sum up to it.  Read-only; `limit` problems of each kind at most."""
+    balance is its account's sum up to it; no bonus account's grants promise more than it holds.  Read-only; `limit` problems of each kind at most."""
     report = Reconciliation()
     for a in repo.accounts_against_lines(session, tenant_id):
         report.accounts += 1
@@ -364,6 +365,10 @@ def reconcile(session: Session, tenant_id: int, *, limit: int = 50) -> Reconcili
     for line in repo.broken_running_balances(session, tenant_id, limit):
         report.problems.append(f"line {line['id']} of account {line['account_id']}: balance_after "
                                f"{line['balance_after']} but the running sum is {line['running']}")
+    for g in bonus_repository.grants_beyond_balance(session, tenant_id, limit):
+        report.problems.append(f"bonus account {g['account_id']}: grants promise {g['promised']} but it holds "
+                               f"{g['balance']}" + (f"; {g['ended_with_rest']} ended grants keep a rest"
+                                                    if g["ended_with_rest"] else ""))
     totals = repo.totals(session, tenant_id)
     report.entries, report.lines = int(totals["entries"]), int(totals["line_count"])
     report.pending_holds = int(totals["pending_holds"])

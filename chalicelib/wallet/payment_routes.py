@@ -38,9 +38,13 @@ def pay_with_wallet(call: Call) -> Response:
     user_id = call.principal.user_id
     paid = payments.pay_order(db, call.tenant, user_id, body.order_id, use_bonus=body.use_bonus,
                               header=call.header("idempotency-key"))
-    order = orders.get_order(db.session(), call.tenant.id, paid.order_id, user_id=user_id)
-    shown = WalletPaymentOut(order_id=paid.order_id, order_number=order["order_number"], status=order["status"],
-                             payment_status=order["payment_status"], amount=paid.amount, cash=paid.cash,
+    if paid.order_number is None or paid.status is None or paid.payment_status is None:  # a replay
+        order = orders.get_order(db.session(), call.tenant.id, paid.order_id, user_id=user_id)
+        number, status, payment_status = order["order_number"], order["status"], order["payment_status"]
+    else:
+        number, status, payment_status = paid.order_number, paid.status, paid.payment_status
+    shown = WalletPaymentOut(order_id=paid.order_id, order_number=number, status=status,
+                             payment_status=payment_status, amount=paid.amount, cash=paid.cash,
                              bonus=paid.bonus, wallet=WalletOut.model_validate(history.balance(
                                  db.session(), call.tenant.id, user_id, call.tenant.currency)))
     return json_response(shown, 201, idempotency.headers(paid.replayed))

@@ -66,6 +66,10 @@ class Paid:
     cash: Decimal
     bonus: Decimal
     replayed: bool = False
+    # the order right after it was paid (None on a replay: the route shows the order as it is now)
+    order_number: str | None = None
+    status: str | None = None
+    payment_status: str | None = None
 
 
 def bonus_limit(tenant_settings: dict[str, Any] | None) -> Decimal:
@@ -92,7 +96,7 @@ def pay_order(db: Database, tenant: Tenant, user_id: int, order_id: int, *, use_
         if earlier is not None:
             body = earlier.body
             return Paid(int(body["order_id"]), Decimal(body["amount"]), Decimal(body["cash"]), Decimal(body["bonus"]),
-                        replayed=True)
+                        replayed=True)  # the order as it is now: the route reads it
         order = orders.lock_order(uow, tenant.id, order_id, user_id=user_id)
         if order["status"] != orders.PENDING_PAYMENT:
             raise OrderNotPayable(order["status"])
@@ -102,22 +106,36 @@ def pay_order(db: Database, tenant: Tenant, user_id: int, order_id: int, *, use_
             wallet = _wallet(uow, tenant.id, user_id, due)
             bonus, cash = _split(uow, tenant.id, wallet, due, limit)
             orders.record_payment(uow, tenant.id, order_id, provider=PROVIDER, method=METHOD, amount=due,
-                                  provider_payment_id=f"order-{order_id}", details={"cash": cash, "bonus": bonus})
-        orders.mark_paid(uow, tenant.id, order_id, amount=due, method=METHOD, note="paid from the wallet")
+                                  provider_payment_id=f"order-{order_id}", details={"cash": cash, "bonus": bonus},
+                                  locked=order)
+        paid_order = orders.mark_paid(uow, tenant.id, order_id, amount=due, method=METHOD, note="paid from the wallet",
+                                      locked=order)
         if due > 0:
-            lines = [Line(wallet.bonus, -bonus)] if bonus else []
-            lines += [Line(wallet.cash, -cash)] if cash else []
-            revenue = accounts.system_account(uow, tenant.id, SHOP_REVENUE)
-            ledger.post(uow, tenant.id, Entry(f"order-{order_id}", KIND, (*lines, Line(revenue, due)), "order",
-                                              str(order_id), f"order {order['order_number']}", user_id))
-            if bonus:
-                spend_bonus(uow, tenant.id, wallet.bonus.id, bonus)
-        paid = Paid(order_id, due, cash, bonus)
-        idempotency.record(uow, key, 201, {"order_id": order_id, "amount": due, "cash": cash, "bonus": bonus})
+            book(uow, tenant.id, wallet, bonus, cash, transfer_id=f"order-{order_id}", order_id=order_id,
+                 description=f"order {order['order_number']}", user_id=user_id)
+        paid = Paid(order_id, due, cash, bonus, order_number=order["order_number"], status=paid_order["status"],
+                    payment_status=paid_order["payment_status"])
+        idempotency.record(uow, key, 201, {"order_id": order_id, "amount": due, "cash": cash, "bonus": bonus,
+                                           "order_number": paid.order_number, "status": paid.status,
+                                           "payment_status": paid.payment_status})
         uow.commit()
         return paid
 
     return db.transaction(work)
+
+
+def book(uow: UnitOfWork, tenant_id: int, wallet: Wallet, bonus: Decimal, cash: Decimal, *, transfer_id: str,
+         order_id: int, description: str, user_id: int) -> None:
+    """The payment's entry (the customer's bonus and cash → shop_revenue, the hot row, locked
+    last) and the bonus it took off the grants, soonest expiring first.  After _split locked the
+    customer's accounts."""
+    lines = [Line(wallet.bonus, -bonus)] if bonus else []
+    lines += [Line(wallet.cash, -cash)] if cash else []
+    revenue = accounts.system_account(uow, tenant_id, SHOP_REVENUE)
+    posted = ledger.post(uow, tenant_id, Entry(transfer_id, KIND, (*lines, Line(revenue, bonus + cash)), "order",
+                                               str(order_id), description, user_id))
+    if bonus and not posted.replayed:
+        spend_bonus(uow, tenant_id, wallet.bonus.id, bonus)
 
 
 def _wallet(uow: UnitOfWork, tenant_id: int, user_id: int, due: Decimal) -> Wallet:

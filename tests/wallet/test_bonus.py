@@ -13,7 +13,7 @@ from chalicelib.platform import outbox
 from chalicelib.platform.db import get_db
 from chalicelib.wallet import api as wallet
 from chalicelib.wallet import bonus, events, handlers
-from tests.conftest import make_tenant
+from tests.conftest import make_tenant, make_user
 from tests.helpers import simultaneously
 from tests.orders_kit import checkout, drain, fill_cart, product, shopper
 from tests.wallet.wallet_kit import D, assert_reconciled, credit, rows, run
@@ -26,11 +26,11 @@ def shop():
     return make_tenant(settings=SETTINGS)
 
 
-def placed(client, tenant, *, price="500.00", who=None):
+def placed(client, tenant, *, price="500.00", who=None, quantity=1):
     who = who or shopper(client, tenant)
     db = get_db()
     p, v = product(db, tenant.id, price=price, stock=10)
-    fill_cart(db, tenant.id, who.user_id, [(p, v, 1)])
+    fill_cart(db, tenant.id, who.user_id, [(p, v, quantity)])
     response = checkout(who)
     assert response.status_code == 201, response.body
     return who, response.json
@@ -51,6 +51,22 @@ def move(tenant_id, order_id, *statuses):
     for status in statuses:
         run(lambda uow, status=status: orders.transition(uow, orders.lock_order(uow, tenant_id, order_id), status,
                                                          orders.SYSTEM))
+
+
+def give_back(tenant_id, order_id, units=None):
+    """A return of `units` of the order's first line (all of every line: None) received, and the
+    order moved on to returned as returns/settle.py does."""
+    def work(uow):
+        order = orders.lock_order(uow, tenant_id, order_id)
+        lines = uow.all("SELECT id, quantity, returned_quantity FROM order_items WHERE tenant_id = %s "
+                        "AND order_id = %s ORDER BY id", (tenant_id, order_id))
+        back = ({lines[0]["id"]: units} if units is not None else
+                {line["id"]: line["quantity"] - line["returned_quantity"] for line in lines})
+        orders.book_returned(uow, tenant_id, order_id, back)
+        for status in (orders.RETURN_REQUESTED, orders.RETURNED):
+            order = orders.transition(uow, order, status, orders.SYSTEM)
+
+    run(work)
 
 
 def delivered(client, tenant, **kwargs):
@@ -230,7 +246,7 @@ def test_a_returned_order_gives_back_what_remains_of_its_bonus_once(client, shop
     for message in bonus_events_of(shop.id, order["id"]):
         events.handle_bonus_event(message)
     earned = bonus.earned(paid, D(10))
-    move(shop.id, order["id"], orders.RETURN_REQUESTED, orders.RETURNED)
+    give_back(shop.id, order["id"])
     returned = bonus_events_of(shop.id, order["id"])[-1]
     assert returned["payload"]["to"] == orders.RETURNED
     assert drain("wallet-bonus", events.wallet_bonus) >= 1
@@ -257,7 +273,7 @@ def test_a_reversal_after_the_bonus_was_spent_takes_what_remains_and_notes_the_s
     assert response.status_code == 201, response.body
     spent = D(response.json["bonus"])
     assert spent > 0
-    move(shop.id, order["id"], orders.RETURN_REQUESTED, orders.RETURNED)
+    give_back(shop.id, order["id"])
     assert bonus.reverse(get_db(), shop.id, order["id"]) == earned - spent
     assert bonus.reverse(get_db(), shop.id, order["id"]) == D(0)  # once
     assert bonus_of(shop.id, who.user_id).balance == D("0.00")
@@ -267,6 +283,70 @@ def test_a_reversal_after_the_bonus_was_spent_takes_what_remains_and_notes_the_s
                     shop.id, f"bonus-reverse-{order['id']}")
     assert f"{spent} of {earned}" in entry["description"]
     assert_reconciled(shop.id)
+
+
+def test_a_partial_return_keeps_the_bonus_of_the_goods_kept_and_a_later_return_takes_its_share(client, shop):
+    who, order, paid = delivered(client, shop, price="300.00", quantity=3)
+    for message in bonus_events_of(shop.id, order["id"]):
+        events.handle_bonus_event(message)
+    earned = bonus.earned(paid, D(10))
+    give_back(shop.id, order["id"], units=1)
+    first = bonus_events_of(shop.id, order["id"])[-1]
+    assert (first["payload"]["returned_total"], first["payload"]["items_total"]) == ("300.00", "900.00")
+    events.handle_bonus_event(first)
+    events.handle_bonus_event(first)  # redelivered: nothing more
+    keep = bonus.kept(earned, D("300.00"), D("900.00"))
+    assert bonus_of(shop.id, who.user_id).balance == keep == (earned * 2 / 3).quantize(D("0.01"), rounding="ROUND_DOWN")
+    (grant,) = grants(shop.id)
+    assert (grant["status"], grant["remaining"]) == ("active", keep)
+    give_back(shop.id, order["id"], units=2)  # the rest comes back later
+    for message in bonus_events_of(shop.id, order["id"])[-1:]:
+        events.handle_bonus_event(message)
+    assert bonus_of(shop.id, who.user_id).balance == D("0.00")
+    assert journals(shop.id, "bonus_reversal") == [f"bonus-reverse-{order['id']}", f"bonus-reverse-{order['id']}-2"]
+    (grant,) = grants(shop.id)
+    assert (grant["status"], grant["remaining"], grant["note"]) == ("reversed", D("0.00"), None)
+    assert_reconciled(shop.id)
+
+
+@pytest.mark.parametrize(("returned", "of", "keep"), [
+    (None, None, "0"), ("0", "900", "30.00"), ("300", "900", "20.00"), ("900", "900", "0"), ("950", "900", "0"),
+    ("1", "3", "20.00"), ("100", "0", "0"), ("-5", "900", "30.00")])
+def test_the_bonus_kept_is_in_proportion_to_the_goods_kept(returned, of, keep):
+    assert bonus.kept(D("30.00"), None if returned is None else D(returned), None if of is None else D(of)) == D(keep)
+
+
+def test_the_published_grant_is_the_bonus_rules_one_credit_operation(shop):
+    user, _, _ = make_user(shop)
+    get_db().transaction(lambda uow: (wallet.grant_bonus(uow, shop.id, user, D("12.50"), transfer_id="referral-7",
+                                                         days=10, description="referral reward"), uow.commit()))
+    again = get_db().transaction(lambda uow: wallet.grant_bonus(uow, shop.id, user, D("12.50"),
+                                                                transfer_id="referral-7", days=10))
+    assert again.replayed
+    (grant,) = grants(shop.id)
+    assert (grant["transfer_id"], grant["amount"], grant["remaining"]) == ("referral-7", D("12.50"), D("12.50"))
+    assert bonus_of(shop.id, user).balance == D("12.50")
+    for days, amount in ((0, "1.00"), (3651, "1.00"), (10, "0.001"), (10, "-1.00")):
+        with pytest.raises(wallet.LedgerError):
+            run(lambda uow, days=days, amount=amount: wallet.grant_bonus(uow, shop.id, user, D(amount),
+                                                                         transfer_id="referral-8", days=days))
+    assert len(grants(shop.id)) == 1
+    assert_reconciled(shop.id)
+
+
+def test_reconcile_finds_grants_that_promise_more_than_the_account_holds(shop):
+    user, _, _ = make_user(shop)
+    give(shop.id, user, "40.00", 30)
+    assert wallet.reconcile(get_db().session(), shop.id).ok
+    (grant,) = grants(shop.id)
+    run(lambda uow: uow.execute("UPDATE wallet_bonus_grants SET remaining = 45.00, amount = 45.00 "
+                                "WHERE tenant_id = %s AND id = %s", (shop.id, grant["id"])))
+    report = wallet.reconcile(get_db().session(), shop.id)
+    assert not report.ok and any("grants promise 45.00 but it holds 40.00" in p for p in report.problems)
+    run(lambda uow: uow.execute("UPDATE wallet_bonus_grants SET remaining = 5.00, amount = 45.00, status = 'expired' "
+                                "WHERE tenant_id = %s AND id = %s", (shop.id, grant["id"])))
+    report = wallet.reconcile(get_db().session(), shop.id)
+    assert any("1 ended grants keep a rest" in p for p in report.problems)
 
 
 def test_a_return_of_an_order_that_earned_nothing_changes_nothing(client):

@@ -6,14 +6,19 @@ wallet payments (debits), holds posted (all or part) or voided, withdrawals (wit
 Idempotency-Key, approved or rejected), transfers both ways between the same two customers and
 between random ones, refunds credited back (the order_refund credit, retried), and gift-card
 redemptions: a few codes, each redeemed by several customers on several threads at once (one
-credit each, the rest the neutral 404).  HPay bonus spending and expiry run through orders and
-the hourly sweep; tests/wallet/test_bonus.py covers them, not this mix.  A share of them is sent twice with the same transfer id or key, some by
-two threads at the same moment.  A watcher samples the balance rows all along.
+credit each, the rest the neutral 404); HPay bonus granted (grant_bonus), spent on payments
+(bonus first up to a limit, the rest cash, off the grants soonest-expiring first: the code
+POST /api/payment/wallet runs), grants aged past their expiry (the test's clock) and the
+expiry sweep run while all that goes on.  A share of them is sent twice with the same
+transfer id or key, some by two threads at the same moment.  A watcher samples the balance
+rows all along.
 
 Then: reconcile proves every invariant (balance = lines, lines of each entry and of the tenant
 sum to zero, running balances, pending = pending holds, nobody below zero); every customer's
 balance is what the operations that answered "done" add up to (no lost or doubled update);
-every retried transfer id / key had one effect; no deadlock or lock-wait error reached a caller.
+every retried transfer id / key had one effect; no deadlock or lock-wait error reached a caller;
+each bonus balance is what was granted less what was spent and what the sweep expired, no grant
+promises more than its account holds, and none past its expiry is left active.
 
 Size: WALLET_STRESS_OPS (default 3000) operations over WALLET_STRESS_THREADS (default 8)
 threads; `make test` keeps the default (~5 s here).  WALLET_STRESS_OPS=50000 for a long run.
@@ -35,7 +40,8 @@ import pymysql
 from chalicelib.platform.context import Tenant
 from chalicelib.platform.db import get_db
 from chalicelib.platform.errors import ApiError
-from chalicelib.wallet import api, giftcards, topups, withdrawals
+from chalicelib.wallet import api, bonus, giftcards, payments, topups, withdrawals
+from chalicelib.wallet import repository as wallet_repo
 from tests.conftest import make_tenant
 from tests.wallet.wallet_kit import WALLET_SETTINGS, D, assert_reconciled, credit, customers, rows, run
 
@@ -56,15 +62,18 @@ class Ledgerbook:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     deltas: dict[int, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    bonus: dict[int, Decimal] = field(default_factory=lambda: defaultdict(Decimal))  # granted less spent
     effects: Counter[str] = field(default_factory=Counter)  # transfer id / key → first-time effects
     outcomes: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
 
-    def done(self, key: str, changes: dict[int, Decimal]) -> None:
+    def done(self, key: str, changes: dict[int, Decimal], bonus: dict[int, Decimal] | None = None) -> None:
         with self.lock:
             self.effects[key] += 1
             for user_id, delta in changes.items():
                 self.deltas[user_id] += delta
+            for user_id, delta in (bonus or {}).items():
+                self.bonus[user_id] += delta
 
 
 class World:
@@ -137,6 +146,39 @@ class World:
         if not redeemed.replayed:
             self.book.done(f"gift-{redeemed.card_id}", {user_id: redeemed.amount})
 
+    def grant(self, key: str, user_id: int, amount: Decimal, days: int) -> None:
+        posted = run(lambda uow: api.grant_bonus(uow, self.tenant.id, user_id, amount, transfer_id=key, days=days))
+        if not posted.replayed:
+            self.book.done(key, {}, {user_id: amount})
+
+    def bonus_payment(self, key: str, user_id: int, amount: Decimal, limit: Decimal) -> None:
+        """What POST /api/payment/wallet does to the wallet (payments._split and book), without an
+        order: bonus first up to `limit`, the rest cash, one entry, the grants spent."""
+        def work(uow):
+            wallet = payments._wallet(uow, self.tenant.id, user_id, amount)
+            spent, cash = payments._split(uow, self.tenant.id, wallet, amount, limit)
+            if wallet_repo.journal_by_transfer(uow, self.tenant.id, key) is not None:
+                return None  # its twin paid first (the accounts' lock ordered them)
+            payments.book(uow, self.tenant.id, wallet, spent, cash, transfer_id=key, order_id=0,
+                          description="stress", user_id=user_id)
+            uow.commit()
+            return spent, cash
+
+        parts = get_db().transaction(work)
+        if parts is not None:
+            self.book.done(key, {user_id: -parts[1]}, {user_id: -parts[0]})
+
+    def age(self, pick: float) -> None:
+        """The test's clock: one active grant of the tenant is now past its expiry."""
+        found = rows("SELECT id FROM wallet_bonus_grants WHERE tenant_id = %s AND status = 'active' "
+                     "ORDER BY id LIMIT 1 OFFSET %s", self.tenant.id, int(pick * 5))
+        if found:
+            run(lambda uow: uow.execute("UPDATE wallet_bonus_grants SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 "
+                                        "SECOND WHERE tenant_id = %s AND id = %s", (self.tenant.id, found[0]["id"])))
+
+    def sweep(self) -> None:
+        bonus.expire_grants(get_db())
+
     def withdrawal(self, key: str, user_id: int, amount: Decimal, approve: bool) -> None:
         db = get_db()
         made = withdrawals.request_withdrawal(db, self.tenant, user_id, amount=amount, iban=IBAN,
@@ -159,8 +201,9 @@ class World:
         for i in range(n):
             user, other = r.sample(self.users, 2)
             amount = D(r.randint(1, 8000)) / 100
-            kind = r.choices(["bank", "card", "pay", "hot", "transfer", "hold", "withdraw", "refund", "gift"],
-                             [1, 2, 3, 5, 3, 3, 2, 1, 1])[0]
+            kind = r.choices(["bank", "card", "pay", "hot", "transfer", "hold", "withdraw", "refund", "gift",
+                              "grant", "bonuspay", "age", "sweep"],
+                             [1, 2, 3, 5, 3, 3, 2, 1, 1, 2, 2, 0.3, 0.3])[0]
             key = f"{kind}-{i}"
             if kind in ("bank", "withdraw"):  # the tenant's lower limit for requests
                 amount = max(amount, D("10.00"))
@@ -176,10 +219,15 @@ class World:
                 "withdraw": lambda k=key, u=user, a=amount, ok=r.random() < 0.5: self.withdrawal(k, u, a, ok),
                 "refund": lambda k=key, u=user, a=amount: self.refund(k, u, a),
                 "gift": lambda c=r.choice(self.codes), u=user: self.gift(c, u),
+                "grant": lambda k=key, u=user, a=amount, d=r.randint(1, 30): self.grant(k, u, a, d),
+                "bonuspay": lambda k=key, u=user, a=amount, cap=(amount * D(r.randint(0, 100)) / 100).quantize(
+                    D("0.01")): self.bonus_payment(k, u, a, cap),
+                "age": lambda x=r.random(): self.age(x),
+                "sweep": self.sweep,
             }[kind]
             lane = r.randrange(THREADS)
             lanes[lane].append((key, op))
-            if kind != "bank" and r.random() < 0.125:
+            if kind not in ("bank", "age", "sweep") and r.random() < 0.125:
                 lanes[(lane + 1 + r.randrange(THREADS - 1)) % THREADS].append((key, op))
         return lanes
 
@@ -247,7 +295,8 @@ def test_random_concurrent_operations_keep_every_invariant():
     assert world.book.outcomes["done"] > OPS // 2  # most operations did something
     assert negatives and max(negatives) == 0
 
-    report = assert_reconciled(world.tenant.id)
+    world.sweep()  # what the clock aged last
+    report = assert_reconciled(world.tenant.id)  # grants included: none promises more than its account holds
     assert report.pending_holds == 0  # every hold was posted or voided
 
     # Every balance is what the operations that answered "done" add up to.
@@ -255,6 +304,21 @@ def test_random_concurrent_operations_keep_every_invariant():
     for user_id in world.users:
         shown = api.balance(session, world.tenant.id, user_id).cash
         assert (shown.balance, shown.held) == (world.book.deltas[user_id], D("0.00")), user_id
+    # Bonus: granted less spent (the book) less what the sweep took (its entries), per customer.
+    expired = {r["user_id"]: r["total"] for r in rows(
+        """SELECT w.user_id, SUM(l.amount) AS total FROM wallet_journals j
+             JOIN wallet_ledger_entries l ON l.tenant_id = j.tenant_id AND l.journal_id = j.id
+             JOIN wallets w ON w.tenant_id = l.tenant_id AND w.id = l.wallet_id
+            WHERE j.tenant_id = %s AND j.journal_type = 'bonus_expiry' GROUP BY w.user_id""", world.tenant.id)}
+    assert expired, "the mix expired no bonus: the age/sweep operations did not meet"
+    for user_id in world.users:
+        shown = api.balance(session, world.tenant.id, user_id).bonus
+        assert shown.balance == world.book.bonus[user_id] - expired.get(user_id, D(0)), user_id
+    assert rows("""SELECT COUNT(*) AS n FROM wallet_bonus_grants WHERE tenant_id = %s AND status = 'active'
+                    AND expires_at <= UTC_TIMESTAMP(6)""", world.tenant.id)[0]["n"] == 0
+    spent_grants = rows("SELECT COALESCE(SUM(amount - remaining), 0) AS n FROM wallet_bonus_grants WHERE tenant_id = %s "
+                        "AND status = 'active'", world.tenant.id)[0]["n"]
+    assert spent_grants > 0  # payments took bonus off grants
 
     # One effect per transfer id / key: once in the book, once in the database.
     assert max(world.book.effects.values()) == 1
@@ -270,7 +334,7 @@ def test_random_concurrent_operations_keep_every_invariant():
     requests += rows("SELECT COUNT(*) AS n FROM wallet_topup_requests WHERE tenant_id = %s", world.tenant.id)[0]["n"]
     assert requests == len(keyed)  # one request per key, however often it was sent
     for key, effects in world.book.effects.items():
-        if key.startswith(("card", "pay", "hot", "transfer", "refund")):
+        if key.startswith(("card", "pay", "hot", "transfer", "refund", "grant", "bonuspay")):
             assert entries[key] == effects, key
         if key.startswith("gift-"):  # the book's gift-<card id> is the ledger's giftcard-<card id>
             assert entries[f"giftcard-{key[5:]}"] == effects == 1, key
