@@ -37,6 +37,10 @@ class Plan:
     expect: int = 200
     after: Callable[[dict[str, Any]], None] | None = None
     info: dict[str, Any] = field(default_factory=dict)  # reported with the case's numbers
+    # Nanoseconds the last call spent waiting on the AWS emulator (read and reset after each
+    # call): the case then also reports its figures with that share set aside, since in AWS the
+    # service runs off this box (bench/offbox.py measures it).
+    aside: Callable[[], int] | None = None
 
 
 @dataclass(frozen=True)

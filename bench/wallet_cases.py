@@ -91,16 +91,23 @@ def wallet_payment(env: BenchEnv) -> Plan:
         session.execute("DELETE FROM payments WHERE tenant_id = %s AND order_id = %s",
                         (s.tenant_id, body["order_id"]))
 
-    return Plan(_app("functions.wallet_payments"), next_event, expect=201, after=after, info={
+    from .offbox import outbox_publishes
+
+    return Plan(_app("functions.wallet_payments"), next_event, expect=201, after=after, aside=outbox_publishes(),
+                info={
         "lines_per_order": 2, "order_placed": "untimed, through functions.orders before each call",
         "paid_from": "cash (use_bonus, but the shop sets no bonus limit)", "target_p50_ms": 15})
 
 
 def wallet_payment_target(cases: dict[str, Any]) -> dict[str, Any]:
+    """The issue's target (p50 under 15 ms warm in-process), read with the emulator's share set
+    aside as the issue allows - SQS runs off the box in AWS - and with it, beside."""
     result = cases.get("wallet_payment")
     if not result or "p50_ms" not in result:
         return {}
-    return {"wallet_payment_p50_under_15ms": result["p50_ms"] < 15}
+    without = (result.get("without_emulator") or {}).get("p50_ms")
+    return {"wallet_payment_p50_under_15ms_with_emulator": result["p50_ms"] < 15,
+            "wallet_payment_p50_under_15ms_without_emulator": None if without is None else without < 15}
 
 
 # -- transfers per second --------------------------------------------------------------------------
