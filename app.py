@@ -23,6 +23,9 @@ from chalicelib.orders.admin_routes import router as orders_admin
 from chalicelib.orders.events import bp as order_events
 from chalicelib.orders.handlers import bp as reservation_jobs
 from chalicelib.orders.routes import router as orders
+from chalicelib.payments.admin_routes import router as payments_admin
+from chalicelib.payments.handlers import bp as payment_jobs
+from chalicelib.payments.routes import router as payments
 from chalicelib.platform.app_factory import create_app
 from chalicelib.returns.routes import router as returns
 from chalicelib.shipping.handlers import bp as shipping_jobs
@@ -46,8 +49,9 @@ app = create_app(
         system, accounts, accounts_profile, accounts_security, addresses, admin_access,
         catalog, catalog_lookup, catalog_admin, engagement, media,
         cart, orders, orders_admin, returns, shipping, invoices, wallet, wallet_transfers, wallet_payments, wallet_admin,
-        wallet_gift_cards,
+        wallet_gift_cards, payments, payments_admin,
         system_jobs, notification_jobs, media_jobs, order_events, reservation_jobs, outbox_relay, wallet_jobs,
         shipping_jobs, invoice_jobs, stock_events, wallet_refunds, wallet_bonus, wallet_bonus_jobs,
+        payment_jobs,
     ],
 )

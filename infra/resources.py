@@ -107,6 +107,9 @@ ACCESS: dict[str, dict[str, list[str]]] = {
     "wallet_payments": {"sqs": ["order-events", "invoices"]},
     # A wallet refund confirmed: the order may become refunded (order-events, wallet-bonus).
     "wallet_refunds": {"sqs": ["order-events", "wallet-bonus"]},
+    # A bank transfer confirmed by staff (payments_admin): mark_paid's outbox events (status, invoice).
+    # functions/payments.py and payments_sweep.py only write MySQL rows: the baseline.
+    "payments_admin": {"sqs": ["order-events", "invoices"]},
     # The relay publishes to every queue an outbox event may name.
     "outbox_relay": {"sqs": ["order-events", "invoices", "stock-events", "wallet-refunds", "wallet-bonus"]},
 }

@@ -16,6 +16,8 @@ Orders and their money (the payment side's entry points):
     mark_paid(uow, tenant_id, order_id, amount=, method=)  the whole amount due arrived: status paid
         (both take `locked=` the row lock_order gave this transaction, and then skip locking again)
     payment_failed(uow, tenant_id, order_id, reason=)      a try failed; the order stays payable
+    await_transfer(uow, tenant_id, order_id, until, user_id=)  a bank transfer awaited: method eft,
+                                                           stock held until `until`; 409 order_not_payable
     request_refund(uow, order, amount, reason=, ...)       → payment_refunds ids, RefundRequested
     refund_succeeded(uow, tenant_id, refund_id, provider_refund_id=)
     get_refund(session, tenant_id, refund_id)   {id, status, amount, currency, order_id, user_id, provider}
@@ -68,7 +70,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CANCELLED", "DELIVERED", "PAID", "PENDING_PAYMENT", "PREPARING", "REFUNDED", "RETURNED", "RETURN_REQUESTED",
     "SHIPPED", "STATUSES", "SYSTEM", "WALLET_BONUS_EVENT", "WALLET_BONUS_QUEUE", "WALLET_REFUNDS_QUEUE", "WALLET_REFUND_REQUESTED", "Actor", "OrderOut",
-    "ReturnedQuantityExceeded", "Status", "allowed", "amount_due", "book_returned", "cancel_locked", "check",
+    "ReturnedQuantityExceeded", "Status", "allowed", "amount_due", "await_transfer", "book_returned", "cancel_locked", "check",
     "get_order", "get_refund", "lock_order", "mark_paid", "payment_failed", "record_manual_payment", "record_payment",
     "refund_succeeded", "register_messages", "request_refund", "transition",
 ]
@@ -139,6 +141,13 @@ def mark_paid(uow: UnitOfWork, tenant_id: int, order_id: int, *, amount: Decimal
 
     return payments.mark_paid(uow, tenant_id, order_id, amount=amount, method=method, actor=actor, note=note,
                               locked=locked)
+
+
+def await_transfer(uow: UnitOfWork, tenant_id: int, order_id: int, until: Any, *,
+                   user_id: int | None = None) -> dict[str, Any]:
+    from . import payments
+
+    return payments.await_transfer(uow, tenant_id, order_id, until, user_id=user_id)
 
 
 def payment_failed(uow: UnitOfWork, tenant_id: int, order_id: int, *, reason: str) -> None:

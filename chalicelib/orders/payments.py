@@ -75,6 +75,21 @@ def mark_paid(uow: UnitOfWork, tenant_id: int, order_id: int, *, amount: Decimal
     return updated
 
 
+def await_transfer(uow: UnitOfWork, tenant_id: int, order_id: int, until: Any, *,
+                   user_id: int | None = None) -> dict[str, Any]:
+    """The customer chose to pay by bank transfer (EFT / havale): payment method eft, and the
+    stock held until `until` (never shortened: a later hold stays).  Under the order lock; 404
+    for another user's order (with `user_id`), 409 order_not_payable unless pending payment.
+    Returns the updated order row."""
+    order = states.lock_order(uow, tenant_id, order_id, user_id=user_id)
+    if order["status"] != states.PENDING_PAYMENT:
+        raise Conflict("order_not_payable", params={"status": order["status"]}, details={"status": order["status"]})
+    held = order["reserved_until"] if order["reserved_until"] is not None and order["reserved_until"] > until else until
+    uow.execute(f"UPDATE orders {BY_ID} SET reserved_until = %s, payment_method = 'eft', version = version + 1 "
+                "WHERE tenant_id = %s AND id = %s", (held, tenant_id, order_id))
+    return {**order, "reserved_until": held, "payment_method": "eft", "version": order["version"] + 1}
+
+
 def payment_failed(uow: UnitOfWork, tenant_id: int, order_id: int, *, reason: str) -> None:
     """A payment attempt failed; the customer may try again until the reservation runs out."""
     order = states.lock_order(uow, tenant_id, order_id)

@@ -15,6 +15,11 @@ DEV_API_KEY_PEPPER = "dev-only-api-key-pepper"
 # 32 zero-ish bytes, base64: development and tests only (production refuses them).
 DEV_DATA_KEYS = "dev1:ZGV2LW9ubHktZGF0YS1rZXktMzItYnl0ZXMtbG9uZyE="
 DEV_DATA_HASH_KEY = "ZGV2LW9ubHktbG9va3VwLWhhc2gta2V5LTMyLWJ5dGVzIQ=="
+DEV_IYZICO_API_KEY = "sandbox-dev-api-key"
+DEV_IYZICO_SECRET_KEY = "sandbox-dev-secret-key"
+# Stages that talk to the local iyzico sandbox by default (make dev, the tests).
+_LOCAL_STAGES = {"local", "test"}
+_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,15 @@ class Settings:
     maps_api_key: str
     mail_from: str
     sms_sender_id: str
+    # iyzico (adapters/iyzico.py).  Local/test stages default to the local sandbox
+    # (infra/local/fakes/iyzico.py) and its CA; elsewhere to iyzico's sandbox and the system trust store.
+    # Production refuses the development key and secret when the adapter first reads them
+    # (adapters/iyzico.credentials()), so a deployment without payments still starts.
+    iyzico_api_key: str = DEV_IYZICO_API_KEY
+    iyzico_secret_key: str = DEV_IYZICO_SECRET_KEY
+    iyzico_base_url: str = "https://sandbox-api.iyzipay.com"
+    iyzico_ca_file: str | None = None
+    iyzico_timeout_seconds: float = 10.0
 
     @property
     def is_production(self) -> bool:
@@ -116,6 +130,13 @@ def _load() -> Settings:
         maps_api_key=env("MAPS_API_KEY", "dev-key"),
         mail_from=env("MAIL_FROM", "no-reply@huglu.local"),
         sms_sender_id=env("SMS_SENDER_ID", "HUGLU"),
+        iyzico_api_key=env("IYZICO_API_KEY", DEV_IYZICO_API_KEY),
+        iyzico_secret_key=env("IYZICO_SECRET_KEY", DEV_IYZICO_SECRET_KEY),
+        iyzico_base_url=env("IYZICO_BASE_URL")
+        or ("https://127.0.0.1:8767" if stage in _LOCAL_STAGES else "https://sandbox-api.iyzipay.com"),
+        iyzico_ca_file=env("IYZICO_CA_FILE")
+        or (os.path.join(_REPO_ROOT, ".local", "tls", "ca.pem") if stage in _LOCAL_STAGES else None),
+        iyzico_timeout_seconds=float(env("IYZICO_TIMEOUT_SECONDS") or 10),
     )
     if settings.is_production and settings.bcrypt_rounds < 12:
         raise RuntimeError("BCRYPT_ROUNDS below 12 is for tests only")

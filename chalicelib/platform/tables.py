@@ -100,6 +100,12 @@ OWNERS: dict[str, str] = {
     "wallet_transfers": "wallet",
     "wallet_bonus_grants": "wallet",
     "gift_cards": "wallet",
+    # -- the payments area (issue 12): the provider side; the money taken stays in payments above
+    "payment_attempts": "payments",
+    "payment_attempt_items": "payments",
+    "payment_cards": "payments",
+    "payment_webhook_events": "payments",
+    "payment_tasks": "payments",
     # -- areas to come
     "referrals": "referrals",
     "referral_earnings": "referrals",
@@ -191,6 +197,8 @@ READ_MODELS: dict[str, dict[str, str]] = {
         "invoices": "the order printed on the invoice",
         "returns": "the order a return belongs to, its totals and status",
         "shipping": "the order a shipment belongs to and its address",
+        "payments": "the order number and status shown with an attempt; the sweep finds awaiting transfers "
+                    "whose order is no longer payable",
     },
     "order_items": {
         "engagement": "'verified purchase': a delivered order of the reviewer with the product",
@@ -200,6 +208,7 @@ READ_MODELS: dict[str, dict[str, str]] = {
     },
     "payments": {
         "returns": "how much of the order is left to refund",
+        "payments": "the customer's payment history lists the payments no attempt of its own made (the wallet's)",
     },
     "payment_refunds": {
         "returns": "the refunds asked for a return and their status",

@@ -32,6 +32,9 @@ An order paid with wallet + card (the payments issue; wallet-only is POST /api/p
 
 Turkish IBANs (the system area's settings check the shop's bank accounts with them):
     IBAN_PATTERN (what a client may send), is_valid_iban(text), normalise_iban(text)
+The shop's bank accounts (settings.wallet.bank_accounts), as shown for a transfer: the payments
+area shows them for an order paid by bank transfer:
+    bank_accounts(tenant_settings)  → [{bank, iban, account_holder, branch}] (invalid entries left out)
 
 Errors (the one error shape): InsufficientFunds 409, TransferIdReused 409, HoldNotPending 409,
 HoldExpired 409, HoldNotFound 404, SelfTransfer 400.  A malformed call (amount not positive
@@ -70,9 +73,9 @@ if TYPE_CHECKING:
 __all__ = [
     "BONUS", "CASH", "CREDIT_PURPOSES", "DEBIT_PURPOSES", "IBAN_PATTERN", "AccountBalance", "Balance", "Hold",
     "HoldExpired", "HoldNotFound", "HoldNotPending", "InsufficientFunds", "LedgerError", "Posted", "Reconciliation",
-    "SelfTransfer", "TransferIdReused", "balance", "capture_for_order", "credit", "debit", "hold", "hold_for_order",
-    "grant_bonus", "is_valid_iban", "normalise_iban", "post_hold", "reconcile", "release_for_order", "transfer",
-    "void_hold",
+    "SelfTransfer", "TransferIdReused", "balance", "bank_accounts", "capture_for_order", "credit", "debit",
+    "grant_bonus", "hold", "hold_for_order", "is_valid_iban", "normalise_iban", "post_hold", "reconcile",
+    "release_for_order", "transfer", "void_hold",
 ]
 
 # purpose → the system account on the other side of the customer's line
@@ -189,6 +192,12 @@ def release_for_order(uow: UnitOfWork, tenant_id: int, order_id: int) -> Decimal
     from . import payments
 
     return payments.release_for_order(uow, tenant_id, order_id)
+
+
+def bank_accounts(tenant_settings: dict[str, Any] | None) -> list[dict[str, Any]]:
+    from . import rules  # lazy: a caller that only shows accounts needs nothing else of the wallet
+
+    return rules.bank_accounts(tenant_settings)
 
 
 def reconcile(session: Session, tenant_id: int) -> Reconciliation:

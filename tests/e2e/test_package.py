@@ -264,12 +264,18 @@ AREA_DEPENDENCIES: dict[str, set[str]] = {
     # POST /api/payment/wallet (FUNCTION_AREAS): orders.api's payment entry points, whose mark_paid
     # sells the reserved stock through inventory.api (cache invalidation: catalog), on first use
     "wallet_payments": {"orders", "inventory", "catalog"},
+    # bank transfers and history: orders.api (the order lock, await_transfer; the order's payments on
+    # the admin detail), wallet.api.bank_accounts (the shop's accounts, a wallet setting); confirm's
+    # record_payment / mark_paid sell the reserved stock through inventory.api (cache: catalog)
+    "payments": {"orders", "wallet", "inventory", "catalog"},
+    "payments_admin": {"orders", "wallet", "inventory", "catalog"},
 }
 
 
 # A function deploys part of an area under another name (the admin routes of orders get their own
 # function); every other function is named after its area.
-FUNCTION_AREAS: dict[str, str] = {"orders_admin": "orders", "wallet_payments": "wallet"}
+FUNCTION_AREAS: dict[str, str] = {"orders_admin": "orders", "wallet_payments": "wallet",
+                                  "payments_admin": "payments", "payments_sweep": "payments"}
 
 
 def test_every_api_function_imports_only_the_platform_and_its_own_area(api_calls):

@@ -56,6 +56,8 @@ EXPECTED_TABLES = {
     "wallet_withdrawal_requests", "wallet_transfers", "gift_cards", "referrals",
     "wallet_accounts", "wallet_holds",  # the ledger's balance rows and holds (0010)
     "wallet_bonus_grants",  # HPay bonus grants (0011)
+    # the payments area (0012)
+    "payment_attempts", "payment_attempt_items", "payment_cards", "payment_webhook_events", "payment_tasks",
     "referral_earnings",
     # custom production, dealership, support, notifications
     "custom_production_requests", "custom_production_messages", "dealership_applications",
@@ -78,6 +80,7 @@ GLOBAL_INDEXES = {
     ("orders", "ix_expiry"),  # reservation sweeper over all tenants (0006)
     ("wallet_holds", "ix_expiry"),  # hold sweeper over all tenants (0010)
     ("wallet_bonus_grants", "ix_expiry"),  # bonus expiry sweep over all tenants (0011)
+    ("payment_attempts", "ix_sweep"),  # awaiting bank transfers swept over all tenants (0012)
 }
 
 MONEY_NAME = re.compile(
