@@ -16,7 +16,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 services:
 	@bash infra/local/services.sh
 
-## make dev: the whole local stack (MariaDB/Redis, migrations, demo data, moto, API on :8000, worker)
+## make dev: the whole local stack (MariaDB/Redis, migrations, demo data, moto, iyzico sandbox on :8767, API on :8000, worker)
 dev: $(STAMP) services
 	$(PY) -m infra.local.dev
 

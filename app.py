@@ -24,7 +24,14 @@ from chalicelib.orders.events import bp as order_events
 from chalicelib.orders.handlers import bp as reservation_jobs
 from chalicelib.orders.routes import router as orders
 from chalicelib.payments.admin_routes import router as payments_admin
+from chalicelib.payments.callback_routes import router as payment_callbacks
+from chalicelib.payments.card_routes import admin_router as payment_card_review
+from chalicelib.payments.card_routes import router as payment_card_routes
+from chalicelib.payments.cards_routes import router as payment_cards
 from chalicelib.payments.handlers import bp as payment_jobs
+from chalicelib.payments.reconcile_handlers import bp as payment_reconcile_jobs
+from chalicelib.payments.refund_handlers import bp as payment_refunds
+from chalicelib.payments.refund_routes import router as payment_refund_routes
 from chalicelib.payments.routes import router as payments
 from chalicelib.platform.app_factory import create_app
 from chalicelib.returns.routes import router as returns
@@ -49,9 +56,10 @@ app = create_app(
         system, accounts, accounts_profile, accounts_security, addresses, admin_access,
         catalog, catalog_lookup, catalog_admin, engagement, media,
         cart, orders, orders_admin, returns, shipping, invoices, wallet, wallet_transfers, wallet_payments, wallet_admin,
-        wallet_gift_cards, payments, payments_admin,
+        wallet_gift_cards, payments, payments_admin, payment_cards, payment_card_routes, payment_callbacks,
+        payment_card_review, payment_refund_routes,
         system_jobs, notification_jobs, media_jobs, order_events, reservation_jobs, outbox_relay, wallet_jobs,
         shipping_jobs, invoice_jobs, stock_events, wallet_refunds, wallet_bonus, wallet_bonus_jobs,
-        payment_jobs,
+        payment_jobs, payment_reconcile_jobs, payment_refunds,
     ],
 )

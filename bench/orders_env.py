@@ -212,6 +212,14 @@ def clean_orders(tenant_id: int, *, purge_queue: bool = False) -> dict[str, int]
     # The background orders (bench/orders_seed.py) have no stock movements, outbox rows or holds.
     session.execute("DELETE FROM stock_movements WHERE tenant_id = %s AND reference_type = 'order'", (tenant_id,))
     session.execute("DELETE FROM outbox_events WHERE tenant_id = %s", (tenant_id,))
+    # What paying them left (bench/payments_cases.py, wallet_cases.py): it holds the orders (no cascade).
+    for table in ("payment_attempt_items", "payment_attempts"):
+        session.execute(f"DELETE FROM {table} WHERE tenant_id = %s", (tenant_id,))
+    session.execute(f"""DELETE r FROM payment_refunds r JOIN payments p ON p.tenant_id = r.tenant_id AND p.id = r.payment_id
+                         WHERE p.tenant_id = %s AND p.order_id IN (SELECT id FROM orders WHERE {mine})""",
+                    (tenant_id, tenant_id, tenant_id))
+    session.execute(f"DELETE FROM payments WHERE tenant_id = %s AND order_id IN (SELECT id FROM orders WHERE {mine})",
+                    (tenant_id, tenant_id, tenant_id))
     session.execute(f"DELETE FROM orders WHERE {mine}", (tenant_id, tenant_id))
     session.execute("UPDATE product_variations SET reserved = 0 WHERE tenant_id = %s AND reserved <> 0", (tenant_id,))
     if purge_queue:

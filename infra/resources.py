@@ -44,6 +44,7 @@ QUEUES: dict[str, dict[str, int]] = {
     "invoices": {},  # order paid (outbox): issue, render and e-mail the invoice
     "stock-events": {},  # StockReturned (inventory's outbox): back-in-stock e-mails
     "wallet-refunds": {},  # WalletRefundRequested (orders' outbox): refunds credited to the wallet
+    "payment-refunds": {},  # PaymentRefundRequested (orders' outbox): refunds back to an iyzico card
     "wallet-bonus": {},  # OrderBonusStatus (orders' outbox): HPay bonus earned on delivery, taken back on return
 }
 MAX_RECEIVE_COUNT = 5  # deliveries before a message goes to the DLQ
@@ -84,12 +85,14 @@ ACCESS: dict[str, dict[str, list[str]]] = {
     "media_thumbnails": {"s3": ["images"]},
     # Checkout and cancel publish their outbox events after commit (order-events; invoices when
     # paid; stock-events when a cancel brings stock back).
-    "orders": {"sqs": ["order-events", "invoices", "stock-events", "wallet-refunds", "wallet-bonus"]},
+    "orders": {"sqs": ["order-events", "invoices", "stock-events", "wallet-refunds", "wallet-bonus",
+                       "payment-refunds"]},
     "order_events": {"sqs": ["notifications"]},
     # The stock-events consumer queues the back-in-stock e-mails.
     "stock_events": {"sqs": ["notifications"]},
     # Status moves, cancel and mark-paid: as "orders" (outbox after commit, stock back).
-    "orders_admin": {"sqs": ["order-events", "invoices", "stock-events", "wallet-refunds", "wallet-bonus"]},
+    "orders_admin": {"sqs": ["order-events", "invoices", "stock-events", "wallet-refunds", "wallet-bonus",
+                             "payment-refunds"]},
     "release_reservations": {"sqs": ["order-events", "stock-events"]},
     # Invoices: the PDFs (presigned downloads, render-on-download) and the "invoice issued" e-mail.
     "invoices": {"s3": ["invoices"], "sqs": ["notifications"]},
@@ -100,7 +103,7 @@ ACCESS: dict[str, dict[str, list[str]]] = {
     # Returns: customers' photos (presigned POST / GET, HEAD + magic bytes), decision e-mails, and
     # the outbox events of the order and of a restock (stock-events).
     "returns": {"s3": ["uploads"], "sqs": ["order-events", "notifications", "stock-events", "wallet-refunds",
-                                         "wallet-bonus"]},
+                                         "wallet-bonus", "payment-refunds"]},
     # The wallet (functions/wallet.py, functions/wallet_holds.py) needs nothing beyond the baseline:
     # its ledger, requests and holds are MySQL rows, and it sends no messages yet.
     # An order paid from the wallet: the orders' outbox events of mark_paid (status, invoice).
@@ -109,9 +112,15 @@ ACCESS: dict[str, dict[str, list[str]]] = {
     "wallet_refunds": {"sqs": ["order-events", "wallet-bonus"]},
     # A bank transfer confirmed by staff (payments_admin): mark_paid's outbox events (status, invoice).
     # functions/payments.py and payments_sweep.py only write MySQL rows: the baseline.
-    "payments_admin": {"sqs": ["order-events", "invoices"]},
+    # Admin refunds and cancels: request_refund's events (order-events, payment-refunds,
+    # wallet-refunds for a cancelled order's wallet part, stock-events from the cancel).
+    "payments_admin": {"sqs": ["order-events", "invoices", "payment-refunds", "wallet-refunds", "stock-events",
+                               "wallet-bonus"]},
+    # A card refund confirmed: the order may become refunded (order-events, wallet-bonus).
+    "payments_refunds": {"sqs": ["order-events", "wallet-bonus"]},
     # The relay publishes to every queue an outbox event may name.
-    "outbox_relay": {"sqs": ["order-events", "invoices", "stock-events", "wallet-refunds", "wallet-bonus"]},
+    "outbox_relay": {"sqs": ["order-events", "invoices", "stock-events", "wallet-refunds", "wallet-bonus",
+                             "payment-refunds"]},
 }
 
 # SES actions an "ses" entry may grant; SES scopes them by identity ARN.

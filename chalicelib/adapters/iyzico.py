@@ -49,6 +49,7 @@ import iyzipay
 from iyzipay.iyzipay_resource import IyzipayResource
 
 from chalicelib.platform.config import DEV_IYZICO_API_KEY, DEV_IYZICO_SECRET_KEY, settings
+from chalicelib.platform.fields import luhn_valid
 from chalicelib.platform.logging import get_logger
 
 log = get_logger("adapters.iyzico")
@@ -631,16 +632,6 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     return data
 
 
-def _luhn(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
 def scrub(value: Any) -> Any:
     """A copy without card-number-like data: card keys dropped, PAN-shaped strings removed."""
     if isinstance(value, dict):
@@ -655,7 +646,7 @@ def _looks_like_pan(value: Any) -> bool:
     if not isinstance(value, str) or not _DIGITS.fullmatch(value.strip()):
         return False
     digits = re.sub(r"\D", "", value)
-    return 13 <= len(digits) <= 19 and _luhn(digits)
+    return 13 <= len(digits) <= 19 and luhn_valid(digits)
 
 
 def _dec(value: Any) -> Decimal | None:

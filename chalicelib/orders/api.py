@@ -18,12 +18,16 @@ Orders and their money (the payment side's entry points):
     payment_failed(uow, tenant_id, order_id, reason=)      a try failed; the order stays payable
     await_transfer(uow, tenant_id, order_id, until, user_id=)  a bank transfer awaited: method eft,
                                                            stock held until `until`; 409 order_not_payable
-    request_refund(uow, order, amount, reason=, ...)       → payment_refunds ids, RefundRequested
+    request_refund(uow, order, amount, reason=, ..., payment_id=)  → payment_refunds ids, RefundRequested
     refund_succeeded(uow, tenant_id, refund_id, provider_refund_id=)
-    get_refund(session, tenant_id, refund_id)   {id, status, amount, currency, order_id, user_id, provider}
+    get_refund(session, tenant_id, refund_id)   {id, status, amount, currency, order_id, user_id, provider,
+                                                 payment_id, return_id, reason, requested_by}
     WALLET_REFUNDS_QUEUE, WALLET_REFUND_REQUESTED   the refunds the wallet pays back: event payload
         {order_id, user_id, refunds: [{id, amount}], reason} (the rows of method "wallet" or of a
         wallet payment; RefundRequested on order-events still names every row)
+    PAYMENT_REFUNDS_QUEUE, PAYMENT_REFUND_REQUESTED   the refunds going back to an iyzico card:
+        payload {order_id, user_id, refunds: [{id, amount, payment_id}], reason} (the other rows of
+        provider "iyzico"; the payments area's consumer carries them out)
     WALLET_BONUS_QUEUE, WALLET_BONUS_EVENT   an order delivered, returned or refunded, for the
         wallet's HPay bonus: payload {order_id, user_id, to, paid_total, currency}
 A received return (its own bookkeeping, in the caller's transaction):
@@ -69,7 +73,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CANCELLED", "DELIVERED", "PAID", "PENDING_PAYMENT", "PREPARING", "REFUNDED", "RETURNED", "RETURN_REQUESTED",
-    "SHIPPED", "STATUSES", "SYSTEM", "WALLET_BONUS_EVENT", "WALLET_BONUS_QUEUE", "WALLET_REFUNDS_QUEUE", "WALLET_REFUND_REQUESTED", "Actor", "OrderOut",
+    "SHIPPED", "STATUSES", "SYSTEM", "WALLET_BONUS_EVENT", "WALLET_BONUS_QUEUE", "WALLET_REFUNDS_QUEUE", "WALLET_REFUND_REQUESTED",
+    "PAYMENT_REFUNDS_QUEUE", "PAYMENT_REFUND_REQUESTED", "Actor", "OrderOut",
     "ReturnedQuantityExceeded", "Status", "allowed", "amount_due", "await_transfer", "book_returned", "cancel_locked", "check",
     "get_order", "get_refund", "lock_order", "mark_paid", "payment_failed", "record_manual_payment", "record_payment",
     "refund_succeeded", "register_messages", "request_refund", "transition",
@@ -79,6 +84,8 @@ __all__ = [
 # inventory's stock moves with it); tests/wallet/test_payments.py checks they agree.
 WALLET_REFUNDS_QUEUE = "wallet-refunds"
 WALLET_REFUND_REQUESTED = "WalletRefundRequested"
+PAYMENT_REFUNDS_QUEUE = "payment-refunds"
+PAYMENT_REFUND_REQUESTED = "PaymentRefundRequested"
 
 # The API contract's models, loaded on first access (PEP 562): building them costs ~10 ms of a
 # cold start that the functions using only the state machine do not need.
@@ -158,11 +165,11 @@ def payment_failed(uow: UnitOfWork, tenant_id: int, order_id: int, *, reason: st
 
 def request_refund(uow: UnitOfWork, order: dict[str, Any], amount: Decimal, *, reason: str,
                    return_id: int | None = None, requested_by: int | None = None,
-                   method: str = "original") -> list[int]:
+                   method: str = "original", payment_id: int | None = None) -> list[int]:
     from . import payments
 
     return payments.request_refund(uow, order, amount, reason=reason, return_id=return_id,
-                                requested_by=requested_by, method=method)
+                                requested_by=requested_by, method=method, payment_id=payment_id)
 
 
 def get_refund(session: Session, tenant_id: int, refund_id: int) -> dict[str, Any] | None:

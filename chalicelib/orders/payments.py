@@ -8,7 +8,9 @@ status (its stock moves through inventory.api); a payment provider integration o
     request_refund(...)    money must go back (cancel after payment, approved return):
                            payment_refunds rows 'requested', RefundRequested event; the rows the
                            wallet pays back (method "wallet", or a wallet payment's) also in a
-                           WalletRefundRequested event on the wallet-refunds queue
+                           WalletRefundRequested event on the wallet-refunds queue, those of an
+                           iyzico payment going back to the card in a PaymentRefundRequested
+                           event on the payment-refunds queue
     refund_succeeded(...)  the provider confirmed a refund: refunded_total, payment_status
 
 Each takes the caller's unit of work, so the payment row and the order change commit together.
@@ -36,6 +38,9 @@ INVOICES_QUEUE = "invoices"
 # e-mails) and an SQS queue hands each message to one consumer.
 WALLET_REFUNDS_QUEUE = "wallet-refunds"
 WALLET_REFUND_REQUESTED = "WalletRefundRequested"
+# Refunds of card payments (iyzico) that go back to the card: the payments area's consumer.
+PAYMENT_REFUNDS_QUEUE = "payment-refunds"
+PAYMENT_REFUND_REQUESTED = "PaymentRefundRequested"
 
 
 def amount_due(session: Session, tenant_id: int, order_id: int) -> dict[str, Any]:
@@ -103,9 +108,10 @@ def payment_failed(uow: UnitOfWork, tenant_id: int, order_id: int, *, reason: st
 
 def request_refund(uow: UnitOfWork, order: dict[str, Any], amount: Decimal, *, reason: str,
                    return_id: int | None = None, requested_by: int | None = None,
-                   method: str = "original") -> list[int]:
+                   method: str = "original", payment_id: int | None = None) -> list[int]:
     """Ask for `amount` back on a locked order: one payment_refunds row per successful payment,
-    newest payment first, never more than a payment has left.  Payments recorded without a
+    newest payment first, never more than a payment has left (`payment_id`: from that payment
+    only).  Payments recorded without a
     provider (marked paid by an admin) get a row too: staff pays those back by hand and confirms
     with refund_succeeded.  Returns the refund row ids."""
     tenant_id = order["tenant_id"]
@@ -116,6 +122,8 @@ def request_refund(uow: UnitOfWork, order: dict[str, Any], amount: Decimal, *, r
     payments = uow.all("""SELECT id, provider, amount, refunded_amount, currency FROM payments FORCE INDEX (ix_order)
                            WHERE tenant_id = %s AND order_id = %s AND status IN ('succeeded', 'partially_refunded')
                            ORDER BY id DESC FOR UPDATE""", (tenant_id, order["id"]))
+    if payment_id is not None:
+        payments = [p for p in payments if p["id"] == payment_id]
     pending = uow.all("""SELECT r.payment_id, COALESCE(SUM(r.amount), 0) AS amount FROM payment_refunds r
                           JOIN payments p ON p.tenant_id = r.tenant_id AND p.id = r.payment_id
                          WHERE r.tenant_id = %s AND p.order_id = %s AND r.status = 'requested'
@@ -123,6 +131,7 @@ def request_refund(uow: UnitOfWork, order: dict[str, Any], amount: Decimal, *, r
     held = {row["payment_id"]: row["amount"] for row in pending}
     ids: list[int] = []
     to_wallet: list[dict[str, Any]] = []
+    to_card: list[dict[str, Any]] = []
     left = amount
     for payment in payments:
         room = payment["amount"] - payment["refunded_amount"] - held.get(payment["id"], Decimal("0"))
@@ -135,6 +144,8 @@ def request_refund(uow: UnitOfWork, order: dict[str, Any], amount: Decimal, *, r
             (tenant_id, payment["id"], return_id, part, payment["currency"], reason[:255], requested_by)))
         if method == "wallet" or payment["provider"] == "wallet":
             to_wallet.append({"id": ids[-1], "amount": part})
+        elif payment["provider"] == "iyzico":
+            to_card.append({"id": ids[-1], "amount": part, "payment_id": payment["id"]})
         left -= part
         if left <= 0:
             break
@@ -148,12 +159,18 @@ def request_refund(uow: UnitOfWork, order: dict[str, Any], amount: Decimal, *, r
         outbox.add(uow, tenant_id, WALLET_REFUND_REQUESTED, {
             "order_id": order["id"], "user_id": order["user_id"], "refunds": to_wallet, "reason": reason,
         }, queue=WALLET_REFUNDS_QUEUE, aggregate_type="order", aggregate_id=order["id"])
+    if to_card:
+        outbox.add(uow, tenant_id, PAYMENT_REFUND_REQUESTED, {
+            "order_id": order["id"], "user_id": order["user_id"], "refunds": to_card, "reason": reason,
+        }, queue=PAYMENT_REFUNDS_QUEUE, aggregate_type="order", aggregate_id=order["id"])
     return ids
 
 
 def get_refund(session: Session, tenant_id: int, refund_id: int) -> dict[str, Any] | None:
-    """A refund row with what paying it back needs: its amount and status, the order and its buyer."""
-    return session.one("""SELECT r.id, r.status, r.amount, r.currency, p.order_id, p.user_id, p.provider
+    """A refund row with what paying it back needs: its amount and status, the order and its buyer,
+    the payment it comes from and the return it is for."""
+    return session.one("""SELECT r.id, r.status, r.amount, r.currency, p.order_id, p.user_id, p.provider,
+                                 r.payment_id, r.return_id, r.reason, r.requested_by
                             FROM payment_refunds r JOIN payments p ON p.tenant_id = r.tenant_id AND p.id = r.payment_id
                            WHERE r.tenant_id = %s AND r.id = %s""", (tenant_id, refund_id))
 

@@ -15,10 +15,10 @@ from chalicelib.platform.schemas import Page
 from .history_repository import HISTORY
 
 AttemptStatus = Literal["initiated", "pending_3ds", "pending_form", "awaiting_transfer", "succeeded", "failed",
-                        "unknown", "cancelled", "expired", "rejected"]
+                        "unknown", "cancelled", "expired", "rejected", "review"]
 # A history row is an attempt or one of the orders' payments rows (which may also be refunded).
 HistoryStatus = Literal["initiated", "pending_3ds", "pending_form", "awaiting_transfer", "succeeded", "failed",
-                        "unknown", "cancelled", "expired", "rejected", "refunded", "partially_refunded"]
+                        "unknown", "cancelled", "expired", "rejected", "review", "refunded", "partially_refunded"]
 HistoryMethod = Literal["card", "eft", "wallet", "gift_card"]
 
 

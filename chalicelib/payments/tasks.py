@@ -12,7 +12,9 @@ from .errors import TaskNotFound
 
 
 def mark_done(db: Database, tenant_id: int, staff_id: int, task_id: int, note: str) -> None:
-    """Close an open task (audited).  A task done already keeps its first note: the same answer."""
+    """Close an open task (audited).  A task done already keeps its first note: the same answer.
+    A card_refund_failed task closed means staff paid the refund back by hand: the refund is
+    confirmed to orders (provider_refund_id "manual") in the same transaction."""
 
     def work(uow: UnitOfWork) -> None:
         task = repo.lock_task(uow, tenant_id, task_id)
@@ -21,6 +23,9 @@ def mark_done(db: Database, tenant_id: int, staff_id: int, task_id: int, note: s
         if task["status"] == states.TASK_DONE:
             return
         repo.resolve_task(uow, tenant_id, task_id, staff_id, note)
+        from . import refunds  # lazy: the iyzico SDK only where a task needs it
+
+        refunds.task_done(uow, tenant_id, task)  # a card refund paid back by hand: confirmed to orders
         audit.record(uow, tenant_id, "payment.task_done", entity_type="payment_task", entity_id=task_id,
                      before={"status": task["status"]}, after={"status": states.TASK_DONE, "note": note})
         uow.commit()

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
 from .idempotency import KEY_MAX as IDEMPOTENCY_KEY_MAX
-from .routing import ADMIN, OPEN, PUBLIC, REGISTRY, RouteSpec
+from .routing import ADMIN, FORM, OPEN, PUBLIC, REGISTRY, RouteSpec
 
 _PATH_PARAM = re.compile(r"{([^}+]+)\+?}")
 
@@ -81,6 +81,9 @@ def _operation(spec: RouteSpec, schemas: dict[Any, Any]) -> dict[str, Any]:
             "required": True,
             "content": {"application/json": {"schema": schemas[(spec.body, "validation")]}},
         }
+    elif spec.content_type == FORM:  # a browser's form post (its fields are read by the route)
+        op["requestBody"] = {"required": False, "content": {FORM: {"schema": {
+            "type": "object", "additionalProperties": {"type": "string"}}}}}
     responses: dict[str, Any] = {}
     if spec.response is not None:
         media_types = (spec.content_type, *spec.also_content_types)
@@ -92,6 +95,8 @@ def _operation(spec: RouteSpec, schemas: dict[Any, Any]) -> dict[str, Any]:
             }
     else:
         responses["204" if spec.status == 200 else str(spec.status)] = {"description": "No content"}
+    for status, media_type, description in spec.pages:
+        responses[str(status)] = {"description": description, "content": {media_type: {"schema": {"type": "string"}}}}
     codes = {400, 401, 429, 500, *spec.errors}
     if spec.auth == ADMIN:
         codes.add(403)

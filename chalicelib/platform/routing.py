@@ -28,6 +28,8 @@ from .http import error_response, json_response
 # OPEN: no API key needed (health checks from load balancers); PUBLIC: tenant key, no sign-in;
 # USER: signed in; ADMIN: staff token holding the route's permission.
 OPEN, PUBLIC, USER, ADMIN = "open", "public", "user", "admin"
+# What a browser's form post is (a bank's or a payment page's return): content_type=FORM.
+FORM = "application/x-www-form-urlencoded"
 
 # The deepest JSON body any route accepts; free-form fields set tighter limits (fields.JsonObject).
 MAX_JSON_DEPTH = 32
@@ -55,6 +57,9 @@ class RouteSpec:
     # status (201 created / 200 already done, same body) declares them, so the document says so.
     also_content_types: tuple[str, ...] = ()
     also_statuses: tuple[int, ...] = ()
+    # A route with no response model answering a page (an HTML result page for a browser sent
+    # back from a bank): (status, media type, description), documented with a string body.
+    pages: tuple[tuple[int, str, str], ...] = ()
 
     @property
     def key_required(self) -> bool:
@@ -232,6 +237,7 @@ class Router:
         content_type: str = "application/json",
         also_content_types: tuple[str, ...] = (),
         also_statuses: tuple[int, ...] = (),
+        pages: tuple[tuple[int, str, str], ...] = (),
     ) -> Callable[[Callable[[Call], Any]], Callable[..., Response]]:
         if idempotent not in (False, True, "required"):
             raise ValueError(f"idempotent must be False, True or 'required', not {idempotent!r}")
@@ -261,6 +267,7 @@ class Router:
                 content_type=content_type,
                 also_content_types=also_content_types,
                 also_statuses=also_statuses,
+                pages=pages,
             )
             REGISTRY[(method, path)] = spec
             PATH_METHODS.setdefault(path, set()).add(method)

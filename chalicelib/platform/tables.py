@@ -147,6 +147,7 @@ READ_MODELS: dict[str, dict[str, str]] = {
         "invoices": "the seller block printed on an invoice",
         "shipping": "the carrier poll walks the active tenants",
         "wallet": "the HPay bonus consumer reads settings.wallet (earn percent, expiry days) of an order's tenant",
+        "payments": "iyzico's callbacks and webhooks are open routes naming the tenant by slug (id, domain, status)",
     },
     "tenant_cors_origins": {
         "platform": "CORS answers only the tenant's allowed origins",
@@ -157,6 +158,8 @@ READ_MODELS: dict[str, dict[str, str]] = {
     "users": {
         "addresses": "locks the owner's users row so two writers of default addresses run in turn",
         "admin_access": "lists and shows staff users with their roles",
+        "payments": "the customer's e-mail sent to iyzico's card storage when a card is saved; the buyer's name, "
+                    "e-mail and registration date sent with a card payment",
         "engagement": "the reviewer's shown name; the alert recipient's e-mail, language and status",
         "invoices": "the buyer's e-mail and language when the order has no contact e-mail",
         "orders": "the buyer's contact details for order e-mails; the customer shown on an admin order and "
@@ -212,6 +215,11 @@ READ_MODELS: dict[str, dict[str, str]] = {
     },
     "payment_refunds": {
         "returns": "the refunds asked for a return and their status",
+        "payments": "the refunds of a payment still requested (what is left to refund), for the admin refund and "
+                    "the reconciliation report",
+    },
+    "return_items": {
+        "payments": "the lines of a return, so its card refund goes back on those basket items",
     },
     "returns": {"orders": "an order becomes refunded only when none of its returns is still open"},
     "shipments": {"orders": "the shipments summary on the customer's order page"},

@@ -196,6 +196,21 @@ def check_wallet_ranges(section: dict[str, Any]) -> None:
                                       {"low": low, "high": high})
 
 
+# -- payment settings (issue 12): read by chalicelib/payments/rules.py, which falls back to its defaults
+class PaymentSettings(BaseModel):
+    """`settings.payments` of a tenant; a key left out keeps its value, a null one means the default."""
+
+    model_config = ConfigDict(extra="forbid")
+    card_flow: Literal["checkout_form", "direct"] | None = Field(
+        default=None, description="checkout_form (default: card numbers typed at iyzico, never on our servers) or "
+                                  "direct (the app sends the card; 3-D Secure unless require_3ds is false)")
+    require_3ds: bool | None = Field(default=None, description="a direct card payment always goes through 3-D "
+                                                               "Secure (default true)")
+    max_installments: int | None = Field(default=None, ge=1, le=12, description="default 1 (no installments)")
+    bank_transfer_hours: int | None = Field(default=None, ge=1, le=168,
+                                            description="how long an order awaits a bank transfer (default 48)")
+
+
 class TenantSettingsOut(BaseModel):
     id: int
     slug: str
@@ -211,11 +226,12 @@ class TenantSettingsOut(BaseModel):
     returns: ReturnSettings | None = None
     invoice: InvoiceSettings | None = None
     wallet: WalletSettings | None = None
+    payments: PaymentSettings | None = None
 
 
 class TenantSettingsIn(Patch):
     """Partial update: only the fields sent change.  A section (rate_limit, security, shipping,
-    orders, returns, invoice, wallet) is merged key by key: `{"security": {}}` changes nothing, and
+    orders, returns, invoice, wallet, payments) is merged key by key: `{"security": {}}` changes nothing, and
     `{"rate_limit": {"routes": {...}}}` keeps the default limit.  Within a section a key's value
     is replaced whole (the routes map, the shipping methods list, the wallet's bank accounts).  Null clears only `domain`;
     `cors_origins: []` removes every origin (null is refused: it used to, silently)."""
@@ -232,6 +248,7 @@ class TenantSettingsIn(Patch):
     returns: ReturnSettings | None = None
     invoice: InvoiceSettings | None = None
     wallet: WalletSettings | None = None
+    payments: PaymentSettings | None = None
 
     @field_validator("cors_origins")
     @classmethod

@@ -23,12 +23,14 @@ movement names a transfer id, chosen by the caller and stable across its retries
         operation of bonus rules (delivered orders now; referral and level rewards later)
 
 An order paid with wallet + card (the payments issue; wallet-only is POST /api/payment/wallet):
-    hold_for_order(uow, tenant_id, user_id, order_id, amount, tenant_settings=)  → OrderHold
-        the wallet part held (bonus first, within settings.wallet.bonus_max_per_order) until the
-        order's reservation runs out
-    capture_for_order(uow, tenant_id, order_id)   → Decimal  the card succeeded: holds posted and the
-        wallet's payment row recorded; then the caller's card row and orders.api.mark_paid
-    release_for_order(uow, tenant_id, order_id)   → Decimal  the card failed: holds voided
+    hold_for_order(uow, tenant_id, user_id, order_id, amount, attempt=, tenant_settings=)  → OrderHold
+        the wallet part of payment attempt `attempt` held (bonus first, within
+        settings.wallet.bonus_max_per_order) until the order's reservation runs out; another
+        attempt's pending holds on the order are voided (one wallet part per order at a time)
+    capture_for_order(uow, tenant_id, order_id, attempt=)   → Decimal  the card succeeded: the
+        attempt's holds posted and the wallet's payment row recorded; then the caller's card row and
+        orders.api.mark_paid - unless less than it held came back (holds voided / expired meanwhile)
+    release_for_order(uow, tenant_id, order_id, attempt=)   → Decimal  the card failed: holds voided
 
 Turkish IBANs (the system area's settings check the shop's bank accounts with them):
     IBAN_PATTERN (what a client may send), is_valid_iban(text), normalise_iban(text)
@@ -174,24 +176,24 @@ def balance(session: Session, tenant_id: int, user_id: int) -> Balance:
     return Balance(shown["currency"], parts[CASH], parts[BONUS])
 
 
-def hold_for_order(uow: UnitOfWork, tenant_id: int, user_id: int, order_id: int, amount: Decimal, *,
+def hold_for_order(uow: UnitOfWork, tenant_id: int, user_id: int, order_id: int, amount: Decimal, *, attempt: str,
                    tenant_settings: dict[str, Any] | None = None, use_bonus: bool = True) -> OrderHold:
     from . import payments  # lazy: it loads orders.api, which the wallet's own function does not need
 
-    return payments.hold_for_order(uow, tenant_id, user_id, order_id, amount, tenant_settings=tenant_settings,
-                                   use_bonus=use_bonus)
+    return payments.hold_for_order(uow, tenant_id, user_id, order_id, amount, attempt=attempt,
+                                   tenant_settings=tenant_settings, use_bonus=use_bonus)
 
 
-def capture_for_order(uow: UnitOfWork, tenant_id: int, order_id: int) -> Decimal:
+def capture_for_order(uow: UnitOfWork, tenant_id: int, order_id: int, *, attempt: str) -> Decimal:
     from . import payments
 
-    return payments.capture_for_order(uow, tenant_id, order_id)
+    return payments.capture_for_order(uow, tenant_id, order_id, attempt=attempt)
 
 
-def release_for_order(uow: UnitOfWork, tenant_id: int, order_id: int) -> Decimal:
+def release_for_order(uow: UnitOfWork, tenant_id: int, order_id: int, *, attempt: str) -> Decimal:
     from . import payments
 
-    return payments.release_for_order(uow, tenant_id, order_id)
+    return payments.release_for_order(uow, tenant_id, order_id, attempt=attempt)
 
 
 def bank_accounts(tenant_settings: dict[str, Any] | None) -> list[dict[str, Any]]:

@@ -4,11 +4,14 @@
                     HPay bonus (bonus first, up to the tenant's `bonus_max_per_order`), in one
                     transaction: one entry "order-<order_id>" (customer cash / bonus → shop_revenue),
                     the orders' payment row (provider and method "wallet") and mark_paid.
-    hold_for_order  wallet + card (the payments issue): the wallet part held - holds
-                    "order-<id>-bonus" / "order-<id>-cash" - until the order's reservation runs out
-    capture_for_order   the card succeeded: the holds posted, the wallet's payment row recorded;
-                    the caller then records its card payment and calls orders.api.mark_paid
-    release_for_order   the card failed (or the order was cancelled): the holds voided
+    hold_for_order  wallet + card (the payments issue): the wallet part of one payment attempt
+                    held - holds "order-<id>-<attempt>-bonus" / "-cash" - until the order's
+                    reservation runs out.  A new attempt voids an earlier attempt's pending holds
+                    (the customer gave up on that bank page): one wallet part per order at a time.
+    capture_for_order   the attempt's card succeeded: its holds posted, the wallet's payment row
+                    recorded; returns what was captured - less than asked when its holds were
+                    voided or expired meanwhile, and then the caller must not mark the order paid
+    release_for_order   the attempt's card failed (or the order was cancelled): its holds voided
     refund          a WalletRefundRequested refund: credited (entry "refund-<refund_id>",
                     shop_revenue → cash) and confirmed with orders.api.refund_succeeded together
 
@@ -170,16 +173,19 @@ class OrderHold:
         return sum((h.amount for h in (self.cash, self.bonus) if h is not None), Decimal("0.00"))
 
 
-def _hold_id(order_id: int, code: str) -> str:
-    return f"order-{order_id}-{code}"
+def _hold_id(order_id: int, attempt: str, code: str) -> str:
+    return f"order-{order_id}-{attempt}-{code}"
 
 
-def hold_for_order(uow: UnitOfWork, tenant_id: int, user_id: int, order_id: int, amount: Decimal, *,
+def hold_for_order(uow: UnitOfWork, tenant_id: int, user_id: int, order_id: int, amount: Decimal, *, attempt: str,
                    tenant_settings: dict[str, Any] | None = None, use_bonus: bool = True) -> OrderHold:
     """Hold `amount` of the user's wallet (bonus first, within the tenant's limit) for their
-    order pending payment, until its reservation runs out (then the sweeper releases it).  The
-    same call again answers the same holds.  404 / 409 as pay_order; more than the amount due is
-    409 amount_mismatch."""
+    order pending payment, for payment attempt `attempt` (the caller's stable name for it, e.g.
+    "a812"), until the order's reservation runs out (then the sweeper releases it).  The same call
+    again answers the same holds; another attempt's pending holds on the order are voided first.
+    404 / 409 as pay_order; more than the amount due is 409 amount_mismatch."""
+    if not attempt or "-" in attempt or len(attempt) > 24:
+        raise LedgerError(f"an attempt name is 1-24 characters without '-', not {attempt!r}")
     order = orders.lock_order(uow, tenant_id, order_id, user_id=user_id)
     if order["status"] != orders.PENDING_PAYMENT:
         raise OrderNotPayable(order["status"])
@@ -187,10 +193,12 @@ def hold_for_order(uow: UnitOfWork, tenant_id: int, user_id: int, order_id: int,
     if not 0 < amount <= due or amount != amount.quantize(CENT):
         raise Conflict("amount_mismatch", details={"amount": amount, "amount_due": due})
     wallet = _wallet(uow, tenant_id, user_id, amount)
-    found = {code: repo.hold_by_transfer(uow, tenant_id, _hold_id(order_id, code)) for code in (BONUS, CASH)}
+    found = {code: repo.hold_by_transfer(uow, tenant_id, _hold_id(order_id, attempt, code)) for code in (BONUS, CASH)}
     if any(found.values()):  # a retry: the split was made the first time
         parts = {code: Decimal(0) if row is None else row["amount"] for code, row in found.items()}
     else:
+        for earlier in repo.pending_holds_like(uow, tenant_id, f"order-{order_id}-"):
+            ledger.void_hold(uow, tenant_id, int(earlier["id"]))
         limit = bonus_limit(tenant_settings) if use_bonus else Decimal("0.00")
         parts = dict(zip((BONUS, CASH), _split(uow, tenant_id, wallet, amount, limit), strict=True))
     revenue = accounts.system_account(uow, tenant_id, SHOP_REVENUE)
@@ -198,38 +206,42 @@ def hold_for_order(uow: UnitOfWork, tenant_id: int, user_id: int, order_id: int,
     held: dict[str, Hold | None] = {}
     for code in (BONUS, CASH):
         held[code] = None if not parts[code] else ledger.reserve(uow, tenant_id, HoldSpec(
-            _hold_id(order_id, code), KIND, wallet.account(code), revenue, parts[code], until, "order", str(order_id),
+            _hold_id(order_id, attempt, code), KIND, wallet.account(code), revenue, parts[code], until, "order",
+            str(order_id),
             f"order {order['order_number']} (wallet part)"))
     return OrderHold(order_id, held[CASH], held[BONUS])
 
 
-def capture_for_order(uow: UnitOfWork, tenant_id: int, order_id: int) -> Decimal:
-    """The card part succeeded: post the order's pending wallet holds and record the wallet's
-    payment row; returns the amount captured (0 when there was no hold).  The caller records its
-    own payment and calls orders.api.mark_paid for the whole amount due."""
+def capture_for_order(uow: UnitOfWork, tenant_id: int, order_id: int, *, attempt: str) -> Decimal:
+    """The attempt's card part succeeded: post its pending wallet holds and record the wallet's
+    payment row; returns the amount captured (0 when there was no hold, or its holds were voided
+    or expired meanwhile: the caller compares with what it held and, short, must not mark the
+    order paid).  The caller records its own payment and calls orders.api.mark_paid."""
     orders.lock_order(uow, tenant_id, order_id)
     captured, fresh = Decimal("0.00"), False
-    for code in (BONUS, CASH):
-        row = repo.hold_by_transfer(uow, tenant_id, _hold_id(order_id, code))
-        if row is not None:
-            posted = ledger.post_hold(uow, tenant_id, int(row["id"]))
-            captured += posted.posted_amount or Decimal(0)
-            fresh = fresh or not posted.replayed
-            if code == BONUS and posted.posted_amount and not posted.replayed:
-                spend_bonus(uow, tenant_id, int(row["debit_account_id"]), posted.posted_amount)
+    rows = [(code, row) for code in (BONUS, CASH)
+            if (row := repo.hold_by_transfer(uow, tenant_id, _hold_id(order_id, attempt, code))) is not None]
+    if any(row["status"] in (ledger.VOIDED, ledger.EXPIRED) for _, row in rows):
+        return captured  # all or nothing: a part is gone, so nothing is taken
+    for code, row in rows:
+        posted = ledger.post_hold(uow, tenant_id, int(row["id"]))
+        captured += posted.posted_amount or Decimal(0)
+        fresh = fresh or not posted.replayed
+        if code == BONUS and posted.posted_amount and not posted.replayed:
+            spend_bonus(uow, tenant_id, int(row["debit_account_id"]), posted.posted_amount)
     # A second capture (the card's callback delivered twice) posts nothing new: the payment row
     # was recorded by the first, and recording it again would break ux_provider_payment.
     if captured and fresh:
         orders.record_payment(uow, tenant_id, order_id, provider=PROVIDER, method=METHOD, amount=captured,
-                              provider_payment_id=f"order-{order_id}-hold")
+                              provider_payment_id=f"order-{order_id}-{attempt}-hold")
     return captured
 
 
-def release_for_order(uow: UnitOfWork, tenant_id: int, order_id: int) -> Decimal:
-    """The card part failed: void the order's pending wallet holds; returns the amount released."""
+def release_for_order(uow: UnitOfWork, tenant_id: int, order_id: int, *, attempt: str) -> Decimal:
+    """The attempt's card part failed: void its pending wallet holds; returns the amount released."""
     released = Decimal("0.00")
     for code in (BONUS, CASH):
-        row = repo.hold_by_transfer(uow, tenant_id, _hold_id(order_id, code))
+        row = repo.hold_by_transfer(uow, tenant_id, _hold_id(order_id, attempt, code))
         if row is not None and row["status"] == ledger.PENDING:
             released += ledger.void_hold(uow, tenant_id, int(row["id"])).amount
     return released

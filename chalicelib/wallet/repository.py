@@ -142,6 +142,13 @@ def hold_by_transfer(session: Session, tenant_id: int, transfer_id: str) -> dict
                        (tenant_id, transfer_id))
 
 
+def pending_holds_like(uow: UnitOfWork, tenant_id: int, prefix: str) -> list[dict[str, Any]]:
+    """Pending holds whose transfer id starts with `prefix` (a range of ux_transfer), locked."""
+    return uow.all(f"""SELECT {HOLD_COLUMNS} FROM wallet_holds WHERE tenant_id = %s AND transfer_id LIKE %s
+                         AND status = 'pending' ORDER BY id FOR UPDATE""",
+                   (tenant_id, prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"))
+
+
 def lock_hold(uow: UnitOfWork, tenant_id: int, hold_id: int) -> dict[str, Any] | None:
     return lock_row(uow, "wallet_holds", tenant_id, hold_id, columns=HOLD_COLUMNS)
 

@@ -23,6 +23,7 @@ from chalicelib.platform.config import DbTarget, reset_settings, settings
 ROOT = Path(__file__).resolve().parents[2]
 API_PORT = int(os.environ.get("API_PORT", "8000"))
 MOTO_PORT = int(os.environ.get("MOTO_PORT", "5000"))
+IYZICO_PORT = int(os.environ.get("IYZICO_PORT", "8767"))
 
 
 def _port_open(port: int) -> bool:
@@ -75,6 +76,43 @@ def ensure_aws_resources() -> None:
     print(f"dev: AWS resources ready: {', '.join(create_local_resources())}")
 
 
+def start_iyzico_sandbox(children: list[subprocess.Popen]) -> str | None:
+    """The local iyzico sandbox on :8767 (HTTPS, local CA), posting its webhooks to our API for
+    the demo tenant; skipped when IYZICO_BASE_URL points at a real iyzico.  Sets IYZICO_BASE_URL
+    and IYZICO_CA_FILE for the API and worker started after it."""
+    if os.environ.get("IYZICO_BASE_URL"):
+        print(f"dev: using iyzico at {os.environ['IYZICO_BASE_URL']}")
+        return None
+    from infra.local.fakes.local_ca import ensure_ca
+    from infra.local.seed_demo import SLUG
+
+    ca = ensure_ca()
+    children.append(subprocess.Popen([
+        sys.executable, "-m", "infra.local.fakes.iyzico", "--port", str(IYZICO_PORT),
+        "--webhook-url", f"http://127.0.0.1:{API_PORT}/api/payment/webhooks/iyzico/{SLUG}"], cwd=ROOT))
+    _wait_port(IYZICO_PORT, "iyzico sandbox")
+    base_url = f"https://127.0.0.1:{IYZICO_PORT}"
+    os.environ["IYZICO_BASE_URL"] = base_url
+    os.environ["IYZICO_CA_FILE"] = str(ca.ca_cert)
+    reset_settings()
+    print(f"dev: iyzico sandbox on {base_url} (CA {os.environ['IYZICO_CA_FILE']})")
+    return base_url
+
+
+def print_payments_help(base_url: str) -> None:
+    ca = os.environ["IYZICO_CA_FILE"]
+    print(f"iyzico sandbox      : {base_url}  (trust: --cacert {ca})")
+    print("  test cards        : 5528790000000008 / 5890040000000016 pay; 4111111111111129 no funds;")
+    print("                      4129111111111111 do not honour; 4124111111111116 bad CVC; 4121111111111119 fraud;")
+    print("                      4131111111111117 3DS mdStatus 0; 4151111111111112 3DS init fails;")
+    print("                      5406670000000009 pays but cannot be refunded (any future expiry, CVC 123)")
+    print("  installments      : GET /api/payment/installments?bin=552879&amount=1249.90 (signed in)")
+    print(f"  3-D Secure        : curl --cacert {ca} -X POST {base_url}/_fake/3ds/<paymentId>/complete")
+    print(f"  checkout form     : open the paymentPageUrl, or POST {base_url}/_fake/checkoutform/<token>/pay")
+    print(f"  inspect / faults  : GET {base_url}/_fake/requests · /_fake/webhooks · POST /_fake/fail "
+          "{\"path\",\"mode\":\"status_500\"}")
+
+
 def main() -> int:
     os.chdir(ROOT)
     os.environ.setdefault("STAGE", "local")
@@ -98,6 +136,7 @@ def main() -> int:
                 "--webhook-url", f"http://127.0.0.1:{API_PORT}/api/shipping/webhooks/{{carrier}}",
                 "--webhook-header", f"X-API-Key={credentials['api_key']}"], cwd=ROOT))
             _wait_port(8766, "fake carrier")
+        sandbox = start_iyzico_sandbox(children)
         chalice = str(Path(sys.executable).with_name("chalice"))  # the venv's console script
         children.append(subprocess.Popen([chalice, "local", "--no-autoreload", "--host", "127.0.0.1",
                                           "--port", str(API_PORT), "--stage", "dev"], cwd=ROOT))
@@ -113,6 +152,8 @@ def main() -> int:
         print(f"try: curl -H 'X-API-Key: {credentials['api_key']}' http://127.0.0.1:{API_PORT}/api/products")
         if not os.environ.get("CARRIER_BASE_URL"):
             print("fake carrier        : curl -X POST http://127.0.0.1:8766/_fake/shipments/<tracking>/advance")
+        if sandbox:
+            print_payments_help(sandbox)
         print("=" * 72 + "\n", flush=True)
         while all(child.poll() is None for child in children):
             time.sleep(1)

@@ -24,6 +24,11 @@ ADMIN_EMAIL = "admin@huglu.local"
 CUSTOMER_EMAIL = "musteri@huglu.local"
 ORIGINS = ["http://localhost:3000", "http://127.0.0.1:3000", "http://localhost:8081", "http://localhost:19006"]
 CREDENTIALS = Path(".dev/credentials.json")
+# Payments (issue 12): the hosted checkout form by default, up to 6 installments, and the
+# accounts a bank transfer goes to.  Added when missing; a setting changed by hand is kept.
+DEMO_PAYMENTS = {"card_flow": "checkout_form", "max_installments": 6}
+DEMO_BANK_ACCOUNTS = [{"bank": "Ziraat Bankası", "iban": "TR330006100519786457841326",
+                       "account_holder": "Huğlu Av Tüfekleri Kooperatifi", "branch": "Hüyük"}]
 
 
 def _key_works(raw: str | None, tenant_id: int) -> bool:
@@ -53,6 +58,27 @@ def _ensure_user(tenant_id: int, email: str, roles: list[str] | None, first: str
     return {"email": email, "password": password}
 
 
+def _ensure_payment_settings(tenant_id: int) -> None:
+    from chalicelib.platform.db import UnitOfWork
+    from chalicelib.tenants.api import update_tenant
+
+    def work(uow: UnitOfWork) -> None:
+        raw = uow.scalar("SELECT settings FROM tenants WHERE id = %s FOR UPDATE", (tenant_id,))
+        settings = json.loads(raw) if isinstance(raw, (str, bytes)) else dict(raw or {})
+        payments = settings.get("payments")
+        payments = payments if isinstance(payments, dict) else {}
+        wallet = settings.get("wallet")
+        wallet = wallet if isinstance(wallet, dict) else {}
+        changed = {**settings, "payments": {**DEMO_PAYMENTS, **payments},
+                   "wallet": {**wallet, "bank_accounts": wallet.get("bank_accounts") or DEMO_BANK_ACCOUNTS}}
+        if changed != settings:
+            update_tenant(uow, tenant_id, {"settings": changed})
+            uow.commit()
+
+    get_db().transaction(work)
+    tenancy.forget_tenant(get_db().session(), tenant_id)  # the API reads settings through the tenant cache
+
+
 def seed(products: int = 240) -> dict[str, Any]:
     db = get_db()
     previous: dict[str, Any] = json.loads(CREDENTIALS.read_text()) if CREDENTIALS.exists() else {}
@@ -66,6 +92,7 @@ def seed(products: int = 240) -> dict[str, Any]:
         api_key = previous.get("api_key")
         if not _key_works(api_key, tenant_id):
             _, api_key = create_api_key(db, tenant_id, name="dev")
+    _ensure_payment_settings(tenant_id)
     admin = _ensure_user(tenant_id, ADMIN_EMAIL, ["super_admin"], "Mağaza", "Yöneticisi", previous.get("admin"))
     customer = _ensure_user(tenant_id, CUSTOMER_EMAIL, None, "Ayşe", "Yıldız", previous.get("customer"))
     count = db.session().scalar("SELECT COUNT(*) FROM products WHERE tenant_id = %s", (tenant_id,))

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = frozenset({"platform", "adapters"})  # anyone may import them; they import no area
 COMPOSITION_ROOT = "composition root"  # app.py and functions/*.py: they assemble the areas
-ENTRY_MODULES = frozenset({"routes", "handlers", "events", "relay"})  # plus any *_routes
+ENTRY_MODULES = frozenset({"routes", "handlers", "events", "relay"})  # plus any *_routes, *_handlers
 
 
 # -- imports ---------------------------------------------------------------------------------------
@@ -82,7 +82,7 @@ def _allowed(own: str | None, parts: list[str]) -> bool:
         return False  # the platform and the adapters import no area, not even its api
     if own == COMPOSITION_ROOT:
         entry = parts[2] if len(parts) > 2 else ""
-        return len(parts) <= 4 and (entry in ENTRY_MODULES or entry.endswith("_routes"))
+        return len(parts) <= 4 and (entry in ENTRY_MODULES or entry.endswith(("_routes", "_handlers")))
     return len(parts) in (3, 4) and parts[2] == "api"  # the module, or a name from it
 
 

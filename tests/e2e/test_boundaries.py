@@ -5,7 +5,7 @@ platform and adapters (chalicelib/platform, chalicelib/adapters), and of another
 published interface, `chalicelib.<area>.api` - at module level and inside functions alike.  The
 platform and the adapters import no area at all.  The composition root (app.py and
 functions/*.py, the deployed entry modules) assembles the areas, so it may import their entry
-modules - routes.py, *_routes.py, handlers.py, events.py (a queue consumer), relay.py - and
+modules - routes.py, *_routes.py, handlers.py, *_handlers.py, events.py (a queue consumer), relay.py - and
 nothing else of an area.  Tests and infra/ (build and local tooling) are outside the rule.
 
 Table ownership.  chalicelib/platform/tables.py declares every table's owning area and the other

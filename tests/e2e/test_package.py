@@ -269,13 +269,16 @@ AREA_DEPENDENCIES: dict[str, set[str]] = {
     # record_payment / mark_paid sell the reserved stock through inventory.api (cache: catalog)
     "payments": {"orders", "wallet", "inventory", "catalog"},
     "payments_admin": {"orders", "wallet", "inventory", "catalog"},
+    # card payments: settle.py's reconciliation job uses orders.api / wallet.api as the routes do
+    "payments_reconcile": {"orders", "wallet", "inventory", "catalog"},
 }
 
 
 # A function deploys part of an area under another name (the admin routes of orders get their own
 # function); every other function is named after its area.
 FUNCTION_AREAS: dict[str, str] = {"orders_admin": "orders", "wallet_payments": "wallet",
-                                  "payments_admin": "payments", "payments_sweep": "payments"}
+                                  "payments_admin": "payments", "payments_sweep": "payments",
+                                  "payments_reconcile": "payments"}
 
 
 def test_every_api_function_imports_only_the_platform_and_its_own_area(api_calls):

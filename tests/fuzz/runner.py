@@ -51,7 +51,7 @@ class Finding:
 
     def key(self) -> tuple[str, str, str]:
         """Findings with one key are one bug seen many times."""
-        return (self.operation, self.check, self.cause or self.message.splitlines()[0][:160])
+        return (self.operation, self.check, self.cause or (self.message.splitlines() or [""])[0][:160])
 
 
 @dataclass

@@ -182,11 +182,11 @@ def test_a_held_bonus_comes_off_the_grants_when_the_card_succeeds(client, shop):
     who, order = placed(client, shop)
     give(shop.id, who.user_id, "30.00", days=10)
     credit(shop.id, who.user_id, "20.00")
-    held = run(lambda uow: wallet.hold_for_order(uow, shop.id, who.user_id, order["id"], D("50.00"),
+    held = run(lambda uow: wallet.hold_for_order(uow, shop.id, who.user_id, order["id"], D("50.00"), attempt="a1",
                                                  tenant_settings=SETTINGS))
     assert held.bonus is not None and held.bonus.amount == D("30.00")
     assert grants(shop.id)[0]["remaining"] == D("30.00")  # held, not spent yet
-    run(lambda uow: wallet.capture_for_order(uow, shop.id, order["id"]))
+    run(lambda uow: wallet.capture_for_order(uow, shop.id, order["id"], attempt="a1"))
     assert grants(shop.id)[0]["remaining"] == D("0.00")
     assert_reconciled(shop.id)
 
@@ -231,7 +231,7 @@ def test_the_sweep_leaves_held_bonus_alone(client, shop):
     who, order = placed(client, shop)
     give(shop.id, who.user_id, "30.00", days=1)
     credit(shop.id, who.user_id, "20.00")
-    run(lambda uow: wallet.hold_for_order(uow, shop.id, who.user_id, order["id"], D("50.00"),
+    run(lambda uow: wallet.hold_for_order(uow, shop.id, who.user_id, order["id"], D("50.00"), attempt="a1",
                                           tenant_settings=SETTINGS))
     expire_now(shop.id, grants(shop.id)[0]["id"])
     assert bonus.expire_grants(get_db()) >= 1

@@ -184,24 +184,24 @@ def test_a_wallet_part_is_held_then_posted_when_the_card_succeeds(client, shop):
     who, order, _ = placed(client, shop)
     total = D(order["grand_total"])
     credit(shop.id, who.user_id, "300.00")
-    held = _in(lambda uow: wallet.hold_for_order(uow, shop.id, who.user_id, order["id"], D("300.00"),
+    held = _in(lambda uow: wallet.hold_for_order(uow, shop.id, who.user_id, order["id"], D("300.00"), attempt="a1",
                                                  tenant_settings=shop_settings()))
     assert held.amount == D("300.00") and held.bonus is None
-    again = _in(lambda uow: wallet.hold_for_order(uow, shop.id, who.user_id, order["id"], D("300.00")))
+    again = _in(lambda uow: wallet.hold_for_order(uow, shop.id, who.user_id, order["id"], D("300.00"), attempt="a1"))
     assert again.cash is not None and again.cash.id == held.cash.id and again.cash.replayed
     assert cash(shop.id, who.user_id).available == D("0.00")
 
     def card_succeeded(uow):
-        captured = wallet.capture_for_order(uow, shop.id, order["id"])
+        captured = wallet.capture_for_order(uow, shop.id, order["id"], attempt="a1")
         orders.record_payment(uow, shop.id, order["id"], provider="iyzico", method="card", amount=total - captured)
         return orders.mark_paid(uow, shop.id, order["id"], amount=total, method="card")
 
     assert _in(card_succeeded)["status"] == "paid"
     assert cash(shop.id, who.user_id).balance == D("0.00")
-    assert journals(shop.id) == [{"transfer_id": f"order-{order['id']}-cash"}]
+    assert journals(shop.id) == [{"transfer_id": f"order-{order['id']}-a1-cash"}]
     assert [p["amount"] for p in wallet_payments(shop.id)] == [D("300.00")]
     # The card's callback delivered twice: the second capture answers the same amount and records nothing.
-    assert _in(lambda uow: wallet.capture_for_order(uow, shop.id, order["id"])) == D("300.00")
+    assert _in(lambda uow: wallet.capture_for_order(uow, shop.id, order["id"], attempt="a1")) == D("300.00")
     assert [p["amount"] for p in wallet_payments(shop.id)] == [D("300.00")]
     assert cash(shop.id, who.user_id).balance == D("0.00")
     assert_reconciled(shop.id)
@@ -210,9 +210,9 @@ def test_a_wallet_part_is_held_then_posted_when_the_card_succeeds(client, shop):
 def test_a_wallet_part_is_released_when_the_card_fails_or_the_reservation_runs_out(client, shop):
     who, order, _ = placed(client, shop)
     credit(shop.id, who.user_id, "300.00")
-    _in(lambda uow: wallet.hold_for_order(uow, shop.id, who.user_id, order["id"], D("200.00")))
-    assert _in(lambda uow: wallet.release_for_order(uow, shop.id, order["id"])) == D("200.00")
-    assert _in(lambda uow: wallet.release_for_order(uow, shop.id, order["id"])) == D("0.00")
+    _in(lambda uow: wallet.hold_for_order(uow, shop.id, who.user_id, order["id"], D("200.00"), attempt="a1"))
+    assert _in(lambda uow: wallet.release_for_order(uow, shop.id, order["id"], attempt="a1")) == D("200.00")
+    assert _in(lambda uow: wallet.release_for_order(uow, shop.id, order["id"], attempt="a1")) == D("0.00")
     assert cash(shop.id, who.user_id).available == D("300.00")
     assert order_row(shop.id, order["id"])["status"] == "pending_payment"
 
@@ -220,7 +220,7 @@ def test_a_wallet_part_is_released_when_the_card_fails_or_the_reservation_runs_o
     get_db().session().execute("UPDATE orders SET reserved_until = %s WHERE tenant_id = %s AND id = %s",
                                (dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1), shop.id,
                                 late["id"]))
-    _in(lambda uow: wallet.hold_for_order(uow, shop.id, who.user_id, late["id"], D("250.00")))
+    _in(lambda uow: wallet.hold_for_order(uow, shop.id, who.user_id, late["id"], D("250.00"), attempt="a1"))
     assert cash(shop.id, who.user_id).available == D("50.00")
     assert ledger.expire_holds(get_db()) >= 1
     assert cash(shop.id, who.user_id).available == D("300.00")
@@ -228,14 +228,36 @@ def test_a_wallet_part_is_released_when_the_card_fails_or_the_reservation_runs_o
     assert_reconciled(shop.id)
 
 
+def test_each_attempt_holds_its_own_wallet_part_and_a_newer_one_replaces_an_older(client, shop):
+    """A card declined, then paid again with a wallet part: the second attempt holds anew (a fixed
+    hold id per order would answer the voided hold).  An attempt abandoned on the bank's page is
+    replaced by the next: its capture then takes nothing, all or nothing."""
+    who, order, _ = placed(client, shop)
+    credit(shop.id, who.user_id, "300.00")
+    _in(lambda uow: wallet.hold_for_order(uow, shop.id, who.user_id, order["id"], D("200.00"), attempt="a1"))
+    assert _in(lambda uow: wallet.release_for_order(uow, shop.id, order["id"], attempt="a1")) == D("200.00")
+    again = _in(lambda uow: wallet.hold_for_order(uow, shop.id, who.user_id, order["id"], D("200.00"), attempt="a2"))
+    assert again.cash is not None and not again.cash.replayed and again.amount == D("200.00")
+    third = _in(lambda uow: wallet.hold_for_order(uow, shop.id, who.user_id, order["id"], D("250.00"), attempt="a3"))
+    assert third.amount == D("250.00") and cash(shop.id, who.user_id).available == D("50.00")  # a2's hold voided
+    assert _in(lambda uow: wallet.capture_for_order(uow, shop.id, order["id"], attempt="a2")) == D("0.00")
+    assert journals(shop.id) == [] and wallet_payments(shop.id) == []
+    assert _in(lambda uow: wallet.capture_for_order(uow, shop.id, order["id"], attempt="a3")) == D("250.00")
+    assert journals(shop.id) == [{"transfer_id": f"order-{order['id']}-a3-cash"}]
+    with pytest.raises(wallet.LedgerError):
+        _in(lambda uow: wallet.hold_for_order(uow, shop.id, who.user_id, order["id"], D("1.00"), attempt="a-4"))
+    assert_reconciled(shop.id)
+
+
 def test_a_hold_over_the_amount_due_or_the_balance_is_refused(client, shop):
     who, order, _ = placed(client, shop)
     credit(shop.id, who.user_id, "100.00")
     with pytest.raises(Exception) as too_much:
-        _in(lambda uow: wallet.hold_for_order(uow, shop.id, who.user_id, order["id"], D(order["grand_total"]) + 1))
+        _in(lambda uow: wallet.hold_for_order(uow, shop.id, who.user_id, order["id"], D(order["grand_total"]) + 1,
+                                              attempt="a1"))
     assert getattr(too_much.value, "code", None) == "amount_mismatch"
     with pytest.raises(wallet.InsufficientFunds):
-        _in(lambda uow: wallet.hold_for_order(uow, shop.id, who.user_id, order["id"], D("100.01")))
+        _in(lambda uow: wallet.hold_for_order(uow, shop.id, who.user_id, order["id"], D("100.01"), attempt="a1"))
     assert cash(shop.id, who.user_id).available == D("100.00")
 
 
