@@ -26,6 +26,7 @@ from chalice import Response
 from chalicelib.orders import api as orders
 from chalicelib.platform import idempotency
 from chalicelib.platform import permissions as perm
+from chalicelib.platform.config import settings
 from chalicelib.platform.db import get_db
 from chalicelib.platform.http import json_response
 from chalicelib.platform.routing import ADMIN, USER, Call, Router
@@ -42,11 +43,16 @@ DEFAULT_API_HOST = "api.huglu.app"
 
 
 def _caller(call: Call) -> card.Caller:
-    host = call.header("host") or DEFAULT_API_HOST
-    if not all(ch.isalnum() or ch in ".-:" for ch in host) or len(host) > 255:
-        host = DEFAULT_API_HOST
+    """Who pays, and where the bank sends the browser back: PUBLIC_API_URL when configured (as in
+    production and `make dev`), else the request's own Host over https."""
+    base = settings().public_api_url
+    if base is None:
+        host = call.header("host") or DEFAULT_API_HOST
+        if not all(ch.isalnum() or ch in ".-:" for ch in host) or len(host) > 255:
+            host = DEFAULT_API_HOST
+        base = f"https://{host}"
     return card.Caller(tenant=call.tenant, user_id=call.principal.user_id, ip=call.ctx.client_ip or "127.0.0.1",
-                       callback_base=f"https://{host}")
+                       callback_base=base)
 
 
 def _answer(attempt: dict[str, Any], replayed: bool) -> Response:

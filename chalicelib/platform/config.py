@@ -92,6 +92,9 @@ class Settings:
     iyzico_base_url: str = "https://sandbox-api.iyzipay.com"
     iyzico_ca_file: str | None = None
     iyzico_timeout_seconds: float = 10.0
+    # Our API's public address (https://api.example.com), where a bank sends the customer's browser
+    # back after 3-D Secure; unset, the request's Host is used with https (payments/card_routes.py).
+    public_api_url: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -137,6 +140,7 @@ def _load() -> Settings:
         iyzico_ca_file=env("IYZICO_CA_FILE")
         or (os.path.join(_REPO_ROOT, ".local", "tls", "ca.pem") if stage in _LOCAL_STAGES else None),
         iyzico_timeout_seconds=float(env("IYZICO_TIMEOUT_SECONDS") or 10),
+        public_api_url=(env("PUBLIC_API_URL") or "").rstrip("/") or None,
     )
     if settings.is_production and settings.bcrypt_rounds < 12:
         raise RuntimeError("BCRYPT_ROUNDS below 12 is for tests only")

@@ -93,6 +93,8 @@ def start_iyzico_sandbox(children: list[subprocess.Popen]) -> str | None:
     _wait_port(IYZICO_PORT, "iyzico sandbox")
     base_url = f"https://127.0.0.1:{IYZICO_PORT}"
     os.environ["IYZICO_BASE_URL"] = base_url
+    # The bank page sends the browser back to the local API, which speaks plain HTTP.
+    os.environ.setdefault("PUBLIC_API_URL", f"http://127.0.0.1:{API_PORT}")
     os.environ["IYZICO_CA_FILE"] = str(ca.ca_cert)
     reset_settings()
     print(f"dev: iyzico sandbox on {base_url} (CA {os.environ['IYZICO_CA_FILE']})")

@@ -78,6 +78,25 @@ def test_3ds_success_through_the_bank_page_and_our_callback(sandbox: Any, client
     assert len(calls(sandbox, "/payment/3dsecure/auth")) >= 1
 
 
+def test_the_bank_sends_the_browser_to_the_configured_public_api_url(sandbox: Any, client: Any,
+                                                                     monkeypatch: Any) -> None:
+    """PUBLIC_API_URL (production, `make dev`'s plain-HTTP local API) wins over the request's Host."""
+    from chalicelib.platform.config import reset_settings
+
+    monkeypatch.setenv("PUBLIC_API_URL", "https://api.huglu.example/")
+    reset_settings()
+    try:
+        tenant = shop(require_3ds=True)
+        who, order, _ = placed(client, tenant)
+        started = start_3ds(who, order["id"])
+        done = control(sandbox, f"/_fake/3ds/{provider_payment_id(tenant.id, started.json['attempt_id'])}/complete",
+                       {})
+        assert done["callback_url"] == f"https://api.huglu.example/api/payment/3ds/callback/{tenant.slug}"
+    finally:
+        monkeypatch.delenv("PUBLIC_API_URL")
+        reset_settings()
+
+
 def test_3ds_callback_redirects_to_the_shops_result_page(sandbox: Any, client: Any) -> None:
     from tests.conftest import make_tenant
 
