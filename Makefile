@@ -5,7 +5,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: dev test fuzz bench lint openapi package layer migrate seed tenant reconcile worker services clean
+.PHONY: dev test test-localstack redrive fuzz bench lint openapi package layer migrate seed tenant reconcile worker services clean \
+	backup restore verify-backup tenant-export tenant-restore
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -23,6 +24,19 @@ dev: $(STAMP) services
 ## make test: the whole suite against the real MariaDB and Redis on this machine
 test: $(STAMP) services
 	$(PY) -m pytest
+
+## make test-localstack: the AWS-facing tests (S3, SQS, SNS, SES through boto3 and AWS_ENDPOINT_URL
+## alone) against LocalStack's community runtime, started here without Docker and stopped after
+## (make test runs them against the moto server)
+LOCALSTACK_TESTS ?= tests/integration/test_queues_dead_letters.py tests/integration/test_queue_consumers.py \
+	tests/integration/test_notifications.py tests/payments/test_card_data_never_kept.py \
+	tests/e2e/test_media.py tests/e2e/test_invoices.py tests/e2e/test_returns.py tests/e2e/test_worker.py
+test-localstack: $(STAMP) services
+	bash infra/local/localstack.sh run -- $(PY) -m pytest -p no:randomly $(LOCALSTACK_TESTS)
+
+## make redrive QUEUE=notifications [MAX=100] [DRY=1]: move dead-lettered messages back to their queue
+redrive: $(STAMP)
+	$(PY) -m infra.local.redrive "$(QUEUE)" $(if $(MAX),--max $(MAX)) $(if $(DRY),--dry-run)
 
 ## make fuzz: schemathesis over every operation as anonymous, customer and admin, 100 positive and
 ## 100 negative examples per operation (make test runs the same with 6)
@@ -58,6 +72,26 @@ tenant: $(STAMP) services
 ## make reconcile TENANT=kamp-dunyasi: prove the tenant's wallet ledger (exit 1 when an invariant is broken)
 reconcile: $(STAMP) services
 	$(PY) -m infra.local.reconcile --tenant "$(TENANT)"
+
+## make backup: a full backup of DATABASE_URL's database (and the media buckets) to the backup bucket
+backup: $(STAMP) services
+	$(PY) -m chalicelib.backups.cli backup
+
+## make restore BACKUP=<id> [TARGET_DB=name]: restore a backup (over the live database only after typing its name)
+restore: $(STAMP) services
+	$(PY) -m chalicelib.backups.cli restore "$(BACKUP)" $(if $(TARGET_DB),--target-db "$(TARGET_DB)")
+
+## make verify-backup BACKUP=<id>: restore into a scratch database and compare counts and checksums (exit 1 on a mismatch)
+verify-backup: $(STAMP) services
+	$(PY) -m chalicelib.backups.cli verify "$(BACKUP)"
+
+## make tenant-export TENANT=slug: one shop's rows alone (KVKK data portability)
+tenant-export: $(STAMP) services
+	$(PY) -m chalicelib.backups.cli tenant-export "$(TENANT)"
+
+## make tenant-restore TENANT=slug|id TARGET_DB=name [BACKUP=<id>]: a shop's export into a database without it
+tenant-restore: $(STAMP) services
+	$(PY) -m chalicelib.backups.cli tenant-restore "$(TENANT)" --target-db "$(TARGET_DB)" $(if $(BACKUP),--backup "$(BACKUP)")
 
 worker: $(STAMP)
 	$(PY) -m infra.local.worker

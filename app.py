@@ -8,17 +8,29 @@ from chalicelib.accounts.routes import router as accounts
 from chalicelib.accounts.security_routes import router as accounts_security
 from chalicelib.addresses.routes import router as addresses
 from chalicelib.admin_access.routes import router as admin_access
+from chalicelib.backups.handlers import daily_bp as backup_daily
+from chalicelib.backups.handlers import jobs_bp as backup_jobs
+from chalicelib.backups.routes import router as backups
 from chalicelib.cart.routes import router as cart
 from chalicelib.catalog.lookup_routes import router as catalog_lookup
 from chalicelib.catalog.routes import router as catalog
 from chalicelib.catalog_admin.routes import router as catalog_admin
 from chalicelib.engagement.events import bp as stock_events
 from chalicelib.engagement.routes import router as engagement
+from chalicelib.feeds.handlers import dispatch_bp as feed_dispatch
+from chalicelib.feeds.handlers import fetch_bp as feed_fetch
+from chalicelib.feeds.handlers import rows_bp as feed_rows
+from chalicelib.feeds.routes import router as feeds
 from chalicelib.invoices.handlers import bp as invoice_jobs
 from chalicelib.invoices.routes import router as invoices
+from chalicelib.live.handlers import bp as live_jobs
+from chalicelib.live.routes import router as live
 from chalicelib.media.handlers import bp as media_jobs
 from chalicelib.media.routes import router as media
+from chalicelib.notifications.admin_routes import router as notifications_admin
 from chalicelib.notifications.handlers import bp as notification_jobs
+from chalicelib.notifications.routes import router as notifications
+from chalicelib.notifications.sweep_handlers import bp as notification_sweep
 from chalicelib.orders.admin_routes import router as orders_admin
 from chalicelib.orders.events import bp as order_events
 from chalicelib.orders.handlers import bp as reservation_jobs
@@ -38,6 +50,7 @@ from chalicelib.returns.routes import router as returns
 from chalicelib.shipping.handlers import bp as shipping_jobs
 from chalicelib.shipping.routes import router as shipping
 from chalicelib.system.handlers import bp as system_jobs
+from chalicelib.system.queue_routes import router as system_queues
 from chalicelib.system.relay import bp as outbox_relay
 from chalicelib.system.routes import router as system
 from chalicelib.wallet.admin_routes import router as wallet_admin
@@ -53,13 +66,16 @@ from chalicelib.wallet.transfer_routes import router as wallet_transfers
 app = create_app(
     "huglu",
     [
-        system, accounts, accounts_profile, accounts_security, addresses, admin_access,
+        system, system_queues, accounts, accounts_profile, accounts_security, addresses, admin_access,
         catalog, catalog_lookup, catalog_admin, engagement, media,
         cart, orders, orders_admin, returns, shipping, invoices, wallet, wallet_transfers, wallet_payments, wallet_admin,
         wallet_gift_cards, payments, payments_admin, payment_cards, payment_card_routes, payment_callbacks,
         payment_card_review, payment_refund_routes,
+        notifications, notifications_admin, notification_sweep,
         system_jobs, notification_jobs, media_jobs, order_events, reservation_jobs, outbox_relay, wallet_jobs,
         shipping_jobs, invoice_jobs, stock_events, wallet_refunds, wallet_bonus, wallet_bonus_jobs,
-        payment_jobs, payment_reconcile_jobs, payment_refunds,
+        payment_jobs, payment_reconcile_jobs, payment_refunds, backups, backup_daily, backup_jobs,
+        live, live_jobs,
+        feeds, feed_dispatch, feed_fetch, feed_rows,
     ],
 )

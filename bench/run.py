@@ -247,7 +247,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="1,000 products and fewer iterations")
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
                         help=f"run only this case (repeatable); one of {', '.join(CASES)}, {', '.join(THROUGHPUT)}, "
-                        f"wallet_transfers_hot, wallet_transfers_many, card_payments_per_second, {COLDSTART}")
+                        f"wallet_transfers_hot, wallet_transfers_many, card_payments_per_second, feed_sync_100k, {COLDSTART}")
     parser.add_argument("--no-coldstart", action="store_true", help="skip the cold-start measurements")
     parser.add_argument("--throughput-seconds", type=float, default=None, metavar="S",
                         help=f"length of each checkouts-per-second run (default {DEFAULT_SECONDS:g}, --quick 3)")
@@ -258,11 +258,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--coldstart-runs", type=int, default=7, metavar="N", help="fresh interpreters per function")
     parser.add_argument("--output", type=Path, default=RESULTS_PATH)
     args = parser.parse_args(argv)
+    from .feeds_cases import NAMES as FEED_RUNS
     from .payments_cases import NAMES as PAYMENT_RUNS
     from .wallet_cases import NAMES as WALLET_RUNS
 
     unknown = [n for n in args.only if n not in CASES and n not in THROUGHPUT and n not in WALLET_RUNS
-               and n not in PAYMENT_RUNS and n != COLDSTART]
+               and n not in PAYMENT_RUNS and n not in FEED_RUNS and n != COLDSTART]
     if unknown:
         parser.error(f"unknown case(s): {', '.join(unknown)}")
     return args
@@ -337,6 +338,15 @@ def main(argv: list[str] | None = None) -> int:
                 runs = run_payments(env, payment_runs, seconds=args.throughput_seconds or (3.0 if args.quick else 10.0),
                                     emulator_pid=aws.process.pid if aws.process is not None else None)
             results.setdefault("throughput", {}).update(runs)
+            failed = failed or any("error" in r for r in runs.values())
+        from .feeds_cases import NAMES as FEED_RUNS
+        from .feeds_cases import run_all as run_feeds
+
+        feed_runs = [n for n in FEED_RUNS if not args.only or n in args.only]
+        if feed_runs:  # a 100,000-product feed synced (issue 13), products per second and peak memory
+            with quiet_stdout():
+                runs = run_feeds(env, feed_runs)
+            results.setdefault("feeds", {}).update(runs)  # its own shape: not a throughput table row
             failed = failed or any("error" in r for r in runs.values())
         derived: dict[str, Any] = {}
         for fn in DERIVED:

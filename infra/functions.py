@@ -61,11 +61,15 @@ class Function:
     schedules: tuple[Schedule, ...]
     queues: tuple[QueueSource, ...]
     buckets: tuple[BucketSource, ...] = ()
+    # WebSocket route keys ($connect, $default, $disconnect) its `handler` serves: the template
+    # puts an API Gateway WebSocket API in front of it.
+    websocket_routes: tuple[str, ...] = ()
 
     @property
     def is_async(self) -> bool:
-        """Invoked asynchronously by S3: failed events need a dead-letter queue of their own."""
-        return bool(self.buckets)
+        """Invoked asynchronously (by S3, or by EventBridge on a schedule): Lambda retries a failed
+        event twice and then drops it, so failed events need a dead-letter queue of their own."""
+        return bool(self.buckets or self.schedules)
 
     @property
     def is_api(self) -> bool:
@@ -121,6 +125,9 @@ def _to_function(name: str, report: dict[str, Any]) -> Function:
     sources = report["sources"]
     if routes and (report["has_handler"] or sources):
         raise DiscoveryError(f"{where} serves routes and also has event handlers: one Lambda, one entry point")
+    websocket_routes = tuple(report.get("websocket_routes", ()))
+    if websocket_routes and (routes or sources or not report["has_handler"]):
+        raise DiscoveryError(f"{where}: a WebSocket function serves only its routes, through `handler`")
     if not routes and not report["has_handler"]:
         raise DiscoveryError(f"{where} has neither routes on `app` nor a `handler`")
     for source in sources:
@@ -145,6 +152,7 @@ def _to_function(name: str, report: dict[str, Any]) -> Function:
             for s in sources
             if s["type"] == "s3"
         ),
+        websocket_routes=websocket_routes,
     )
 
 
@@ -202,8 +210,7 @@ def probe(module_name: str) -> dict[str, Any]:
         report["sources"].append(described)
     if app.pure_lambda_functions:
         report["unsupported"].append("@app.lambda_function")
-    if app.websocket_handlers:
-        report["unsupported"].append("websocket handlers")
+    report["websocket_routes"] = sorted(app.websocket_handlers)
     if app.builtin_auth_handlers:
         report["unsupported"].append("Chalice authorizers")
     return report

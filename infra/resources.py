@@ -32,6 +32,15 @@ FUNCTION_OVERRIDES: dict[str, dict[str, int]] = {
     "invoice_jobs": {"memory": 1024, "timeout": 60},
     # Stops claiming shipments 10 s before its deadline; 15 s would leave it almost none.
     "shipping_poll": {"timeout": 120},
+    # Streams and parses a whole feed (100,000 products in well under a minute here); the catalogue
+    # writes are spread over feeds_rows' batches, so this is parse time plus the queue sends.
+    "feeds_fetch": {"memory": 1024, "timeout": 900},
+    # One batch of up to 500 rows through the catalogue's rules in a transaction.
+    "feeds_rows": {"timeout": 120},
+    # A full logical backup (and, as its own message, a restore into a scratch database for the
+    # verification): streamed, so memory stays small, but as long as the database is big.
+    "backups_daily": {"memory": 1024, "timeout": 900},
+    "backups_jobs": {"memory": 1024, "timeout": 900},
 }
 
 # SQS queues, each with a dead-letter queue.  Visibility timeout is derived: at least six times
@@ -39,12 +48,14 @@ FUNCTION_OVERRIDES: dict[str, dict[str, int]] = {
 QUEUES: dict[str, dict[str, int]] = {
     "notifications": {},  # e-mail / SMS / push deliveries
     "events": {},  # analytics and ML events (the ML service consumes them)
-    "feed-sync": {},  # XML product-feed batches
+    "feed-sync": {},  # XML product-feed batches of valid rows (feeds_rows applies them to the catalogue)
+    "feed-runs": {},  # XML product-feed runs to fetch and parse (feeds_fetch; the dispatcher and staff queue them)
     "order-events": {},  # order placed / status changed (outbox): customer notifications
     "invoices": {},  # order paid (outbox): issue, render and e-mail the invoice
     "stock-events": {},  # StockReturned (inventory's outbox): back-in-stock e-mails
     "wallet-refunds": {},  # WalletRefundRequested (orders' outbox): refunds credited to the wallet
     "payment-refunds": {},  # PaymentRefundRequested (orders' outbox): refunds back to an iyzico card
+    "backups": {},  # staff-requested backups and tenant exports, backup verifications (backups_jobs)
     "wallet-bonus": {},  # OrderBonusStatus (orders' outbox): HPay bonus earned on delivery, taken back on return
 }
 MAX_RECEIVE_COUNT = 5  # deliveries before a message goes to the DLQ
@@ -57,6 +68,7 @@ BUCKETS: dict[str, dict[str, bool]] = {
     "invoices": {"versioned": True},
     "backups": {"versioned": True},
     "uploads": {"versioned": False},  # customers' private uploads (return photos)
+    "feeds": {"versioned": False},  # product-feed runs' CSV error reports (and feeds staff upload for s3 sources)
 }
 
 # Per function, beyond the baseline every function gets (its own log group, VPC networking,
@@ -67,13 +79,25 @@ BUCKETS: dict[str, dict[str, bool]] = {
 #   "ses":     SES sending actions (SES_SEND_ACTIONS), granted on the stack's sender identity only:
 #              the MailFromAddress parameter's address and its domain (also its MAIL_FROM)
 #   "actions": IAM actions that have no resource-level permissions (must be in WILDCARD_ACTIONS)
+#   "websocket": ["push"]: post to the WebSocket API's connections (execute-api:ManageConnections on
+#              the stack's WebSocket API) and get its WS_ENDPOINT_URL
 # e.g. "catalog": {"s3": ["images"]}, "orders": {"sqs": ["notifications", "events"]}
 ACCESS: dict[str, dict[str, list[str]]] = {
+    # Live users (issue 13): the HTTP routes, the expiry sweep and the WebSocket function itself
+    # push appeared / left / snapshot events to staff's connections.
+    "live": {"websocket": ["push"]},
+    "live_sweep": {"websocket": ["push"]},
+    "live_ws": {"websocket": ["push"]},
     # The health check's AWS probe.  (STS answers GetCallerIdentity even without this
     # permission; it is listed so the probe keeps working under an SCP that denies by default.)
-    "system": {"actions": ["sts:GetCallerIdentity"]},
+    # Staff's dead-letter view (GET /api/admin/queues...): counts, peek and redrive of every queue.
+    "system": {"actions": ["sts:GetCallerIdentity"], "dead_letters": ["*"]},
     # The notifications consumer: e-mail from the sender identity, SMS straight to phone numbers.
-    "notifications": {"ses": ["ses:SendEmail"], "actions": ["sns:Publish"]},
+    # It re-queues a send()'s delivery on its own queue (rate limit, retry backoff); Expo and the
+    # SMS gateway (Netgsm) are HTTPS calls, no IAM.
+    "notifications": {"ses": ["ses:SendEmail"], "actions": ["sns:Publish"], "sqs": ["notifications"]},
+    # The sweep re-queues deferred deliveries (quiet hours over) and reads push receipts.
+    "notifications_sweep": {"sqs": ["notifications"]},
     # Verification codes, reset links and security alerts are queued for the consumer above.
     "accounts": {"sqs": ["notifications"]},
     # Stock counts publish StockReturned through the outbox after commit (inventory.api).
@@ -118,9 +142,22 @@ ACCESS: dict[str, dict[str, list[str]]] = {
                                "wallet-bonus"]},
     # A card refund confirmed: the order may become refunded (order-events, wallet-bonus).
     "payments_refunds": {"sqs": ["order-events", "wallet-bonus"]},
+    # Backups: the backup bucket (dumps, manifests, the media mirror) and the media buckets read;
+    # the API queues manual backups, the daily job queues the verification; restoring media writes back.
+    "backups": {"s3": ["backups"], "sqs": ["backups"]},
+    "backups_daily": {"s3": ["backups", "images", "uploads"], "sqs": ["backups"]},
+    "backups_jobs": {"s3": ["backups", "images", "uploads"]},
+    # Product feeds: staff queue runs (feed-runs) and read reports (feeds bucket); the dispatcher
+    # queues runs; the fetch function sends batches (feed-sync) and, like the batch consumer that
+    # ends a run, writes the report and queues its e-mail; the batch consumer's stock counts
+    # publish StockReturned (stock-events).  s3 sources may name other buckets: granted per deployment.
+    "feeds": {"s3": ["feeds"], "sqs": ["feed-runs"]},
+    "feeds_dispatch": {"sqs": ["feed-runs"]},
+    "feeds_fetch": {"s3": ["feeds"], "sqs": ["feed-sync", "notifications"]},
+    "feeds_rows": {"s3": ["feeds"], "sqs": ["notifications", "stock-events"]},
     # The relay publishes to every queue an outbox event may name.
     "outbox_relay": {"sqs": ["order-events", "invoices", "stock-events", "wallet-refunds", "wallet-bonus",
-                             "payment-refunds"]},
+                             "payment-refunds", "notifications"]},
 }
 
 # SES actions an "ses" entry may grant; SES scopes them by identity ARN.

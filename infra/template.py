@@ -19,6 +19,10 @@ from .functions import Function
 
 API = "RestApi"
 API_STAGE = "v1"  # routes already start with /api; a custom domain maps its root here
+# The WebSocket API (API Gateway v2) of a function with websocket routes (functions/live_ws.py);
+# functions with a "websocket" entry in resources.ACCESS push to its connections.
+WS_API = "WebSocketApi"
+WS_ENDPOINT = f"https://${{{WS_API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{API_STAGE}"
 SECRET_NAME = R.APP + "/${Stage}/app"
 IAM_VERSION = "2012-10-17"
 
@@ -156,10 +160,25 @@ def _policy_statements(fn: Function, access: dict[str, list[str]], log_group: st
         ))
     if fn.is_async:
         statements.append(_statement("FailedEvents", ["sqs:SendMessage"], _arn(failed_events_queue_id(fn))))
+    if access.get("dead_letters"):
+        # The staff view of dead letters (chalicelib/system/dead_letters.py): counts of every queue,
+        # peek (receive + visibility back to 0, never delete) and redrive (send to the queue, then
+        # delete from its DLQ).
+        queues = list(R.QUEUES) if access["dead_letters"] == ["*"] else access["dead_letters"]
+        statements.append(_statement("QueueCounts", ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
+                                     [_arn(queue_id(q)) for q in queues] + [_arn(dlq_id(q)) for q in queues]))
+        statements.append(_statement("DeadLetterRedrive", ["sqs:SendMessage"], [_arn(queue_id(q)) for q in queues]))
+        statements.append(_statement(
+            "DeadLetterPeek", ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"],
+            [_arn(dlq_id(q)) for q in queues]))
     if access.get("ses"):
         statements.append(_statement("MailSend", access["ses"], _mail_identity_arns()))
     if access.get("actions"):
         statements.append(_statement("Unscoped", access["actions"], "*"))
+    if access.get("websocket"):
+        # post_to_connection / delete_connection on this stack's WebSocket API only.
+        statements.append(_statement("WebSocketPush", ["execute-api:ManageConnections"], _sub(
+            f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{WS_API}}}/{API_STAGE}/*/@connections/*")))
     return statements
 
 
@@ -200,6 +219,11 @@ def _environment(access: dict[str, list[str]]) -> Json:
     }
     if access.get("ses"):
         variables["MAIL_FROM"] = _ref(MAIL_FROM)  # the identity its MailSend permission names
+    if access.get("dead_letters"):
+        # The queues it may inspect: the deployed package has no infra/resources.py to read them from.
+        variables["DEAD_LETTER_QUEUES"] = ",".join(R.QUEUES if access["dead_letters"] == ["*"] else access["dead_letters"])
+    if access.get("websocket"):
+        variables["WS_ENDPOINT_URL"] = _sub(WS_ENDPOINT)  # the management API of its connections
     for key in R.SECRET_ENV:
         variables[key] = _sub(f"{{{{resolve:secretsmanager:{SECRET_NAME}:SecretString:{key}}}}}")
     return {"Variables": variables}
@@ -281,7 +305,8 @@ def _function_resources(fn: Function, access: dict[str, list[str]], code_uri: st
         function["Properties"]["Events"] = events
     extra: Json = {}
     if fn.is_async:
-        # S3 invokes asynchronously: Lambda retries a failed event twice, then sends it here.
+        # S3 and EventBridge schedules invoke asynchronously: Lambda retries a failed event twice,
+        # then sends it here (without one, a failed scheduled run would vanish unseen).
         dlq = failed_events_queue_id(fn)
         function["Properties"]["DeadLetterQueue"] = {"Type": "SQS", "TargetArn": _arn(dlq)}
         extra[dlq] = {
@@ -431,7 +456,7 @@ def _outputs() -> Json:
 
 
 # -- the template -----------------------------------------------------------------------------
-ACCESS_KEYS = {"s3", "sqs", "ses", "actions"}
+ACCESS_KEYS = {"s3", "sqs", "ses", "actions", "dead_letters", "websocket"}
 
 
 def check_access_map(functions: list[Function]) -> None:
@@ -443,8 +468,10 @@ def check_access_map(functions: list[Function]) -> None:
         unknown = (
             [f"bucket {b!r}" for b in access.get("s3", []) if b not in R.BUCKETS]
             + [f"queue {q!r}" for q in access.get("sqs", []) if q not in R.QUEUES]
+            + [f"dead-letter queue {q!r}" for q in access.get("dead_letters", []) if q != "*" and q not in R.QUEUES]
             + [f"wildcard action {a!r}" for a in access.get("actions", []) if a not in R.WILDCARD_ACTIONS]
             + [f"SES action {a!r}" for a in access.get("ses", []) if a not in R.SES_SEND_ACTIONS]
+            + [f"websocket access {a!r}" for a in access.get("websocket", []) if a != "push"]
         )
         if set(access) - ACCESS_KEYS:
             unknown.append(f"keys {sorted(set(access) - ACCESS_KEYS)}")
@@ -460,9 +487,44 @@ def check_access_map(functions: list[Function]) -> None:
                                  "declare it in BUCKETS")
 
 
+def _websocket_resources(fn: Function) -> Json:
+    """An API Gateway WebSocket API whose routes all invoke `fn` (its handler dispatches on the
+    route key), deployed to the same stage name as the REST API."""
+    routes = {f"WebSocketRoute{pascal(key.lstrip('$'))}": {
+        "Type": "AWS::ApiGatewayV2::Route",
+        "Properties": {"ApiId": _ref(WS_API), "RouteKey": key, "Target": _sub("integrations/${WebSocketIntegration}"),
+                       "OperationName": key.lstrip("$")},
+    } for key in fn.websocket_routes}
+    return {
+        WS_API: {"Type": "AWS::ApiGatewayV2::Api", "Properties": {
+            "Name": _sub(f"{R.APP}-${{Stage}}-ws"), "ProtocolType": "WEBSOCKET",
+            "RouteSelectionExpression": "$request.body.action"}},
+        "WebSocketIntegration": {"Type": "AWS::ApiGatewayV2::Integration", "Properties": {
+            "ApiId": _ref(WS_API), "IntegrationType": "AWS_PROXY",
+            "IntegrationUri": _sub("arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+                                   f"${{{function_id(fn)}.Arn}}/invocations")}},
+        **routes,
+        "WebSocketDeployment": {"Type": "AWS::ApiGatewayV2::Deployment", "DependsOn": sorted(routes),
+                                "Properties": {"ApiId": _ref(WS_API)}},
+        "WebSocketStage": {"Type": "AWS::ApiGatewayV2::Stage", "Properties": {
+            "ApiId": _ref(WS_API), "StageName": API_STAGE, "DeploymentId": _ref("WebSocketDeployment")}},
+        "WebSocketInvokePermission": {"Type": "AWS::Lambda::Permission", "Properties": {
+            "Action": "lambda:InvokeFunction", "FunctionName": _ref(function_id(fn)),
+            "Principal": "apigateway.amazonaws.com",
+            "SourceArn": _sub(f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{WS_API}}}/*")}},
+    }
+
+
 def build_template(functions: list[Function], code_uri: str = "package.zip") -> Json:
     check_access_map(functions)
+    websocket = [fn for fn in functions if fn.websocket_routes]
+    if len(websocket) > 1:
+        raise ValueError(f"one WebSocket function per stack, found {[fn.name for fn in websocket]}")
+    if not websocket and any(R.ACCESS.get(fn.name, {}).get("websocket") for fn in functions):
+        raise ValueError("infra/resources.py grants websocket access, but no function serves WebSocket routes")
     resources: Json = {API: _api()}
+    if websocket:
+        resources.update(_websocket_resources(websocket[0]))
     for fn in functions:
         resources.update(_function_resources(fn, R.ACCESS.get(fn.name, {}), code_uri))
     resources.update(_queue_resources(functions))
@@ -479,5 +541,7 @@ def build_template(functions: list[Function], code_uri: str = "package.zip") -> 
         ),
         "Parameters": parameters,
         "Resources": resources,
-        "Outputs": _outputs(),
+        "Outputs": {**_outputs(), **({"WebSocketUrl": {
+            "Description": "The admin panel's WebSocket endpoint (wss://…/v1?key=…&token=…)",
+            "Value": _sub(WS_ENDPOINT.replace("https://", "wss://"))}} if websocket else {})},
     }

@@ -21,8 +21,8 @@ SES and SNS backends the server writes to are the module-level `moto.ses.models.
 `moto.sns.models.sns_backends` of this very process.  The account and region are found, not
 assumed: the account whose in-process SQS backend holds this session's notifications queue, in
 settings().aws_region.  When AWS_ENDPOINT_URL points at an emulator in another process
-(LocalStack), there is nothing in-process to read and the helpers say so instead of returning
-an empty outbox.
+(LocalStack, `make test-localstack`), they read LocalStack's retrospection endpoints instead
+(/_aws/ses, /_aws/sns/sms-messages).
 
 Isolation: the emulator lives for the whole test session, so the outbox holds every test's
 messages.  Filter by recipient (`to=`), and give each test its own addresses (make_user()
@@ -30,6 +30,7 @@ does): then no cleanup is needed, and nothing here deletes emulator state other 
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
@@ -90,14 +91,55 @@ def _recipients(destinations: Any) -> list[str]:
     return list(destinations or ())
 
 
+def _localstack() -> str | None:
+    """The endpoint when the emulator is LocalStack (`make test-localstack`), which keeps what SES
+    and SNS accepted behind its own retrospection endpoints (/_aws/ses, /_aws/sns/sms-messages)."""
+    endpoint = settings().aws_endpoint_url
+    return endpoint if endpoint and _is_localstack(endpoint) else None
+
+
+@functools.lru_cache(maxsize=4)
+def _is_localstack(endpoint: str) -> bool:
+    try:
+        _get_json(f"{endpoint}/_localstack/health")
+    except (OSError, ValueError):
+        return False  # the moto server answers 404 there
+    return True
+
+
+def _get_json(url: str) -> Any:
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        return json.load(answer)
+
+
+def _localstack_emails(endpoint: str) -> list[SentEmail]:
+    emails: list[SentEmail] = []
+    for m in _get_json(f"{endpoint}/_aws/ses")["messages"]:
+        if m.get("Region") not in (None, settings().aws_region) or not m.get("Subject"):
+            continue
+        recipients = _recipients(m.get("Destination"))
+        body = m.get("Body") or {}
+        emails.append({"channel": "email", "message_id": m["Id"], "from": m["Source"],
+                       "to": recipients[0] if recipients else "", "recipients": recipients,
+                       "subject": m["Subject"], "text": body.get("text_part") or body.get("html_part") or ""})
+    return emails
+
+
 def sent_emails(to: str | None = None) -> list[SentEmail]:
     """E-mails SES accepted this session, oldest first; only those to `to` when given
     (compared case-insensitively)."""
+    endpoint = _localstack()
+    if endpoint is not None:
+        emails = _localstack_emails(endpoint)
+        return emails if to is None else [e for e in emails if to.lower() in (a.lower() for a in e["recipients"])]
     from moto.ses.models import ses_backends
 
     account_id, region = _account_and_region()
     messages = list(ses_backends[account_id][region].sent_messages)  # copy: the server thread appends
-    emails: list[SentEmail] = []
+    emails = []
     for m in messages:
         if not (hasattr(m, "subject") and hasattr(m, "body")):
             continue  # templated / raw sends: not something notify() does
@@ -112,6 +154,11 @@ def sent_emails(to: str | None = None) -> list[SentEmail]:
 def sent_sms(to: str | None = None) -> list[SentSms]:
     """SMS SNS accepted this session (direct publish to a number), oldest first; only those to
     the E.164 number `to` when given."""
+    endpoint = _localstack()
+    if endpoint is not None:
+        answer = _get_json(f"{endpoint}/_aws/sns/sms-messages?accountId=000000000000&region={settings().aws_region}")
+        return [{"channel": "sms", "message_id": m["MessageId"], "to": phone, "text": m["Message"]}
+                for phone, messages in answer["sms_messages"].items() for m in messages if to is None or phone == to]
     from moto.sns.models import sns_backends
 
     account_id, region = _account_and_region()

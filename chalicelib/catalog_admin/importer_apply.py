@@ -147,6 +147,7 @@ def _create(uow: UnitOfWork, tenant_id: int, actor: Actor, group: Group, currenc
     fields = {
         "name": values["name"], "category_id": values["category_id"], "brand_id": values.get("brand_id"),
         "status": values.get("status") or DRAFT, "base_price": base_price, "currency": currency,
+        "vat_rate": values.get("vat_rate", 20),  # a feed's VAT rate (feed_upsert.py); else the column's default
         "slug": product_slug(uow, tenant_id, values.get("slug"), values["name"]),
         "search_text": naming.search_text(values["name"], names.brands.get(values.get("brand_id") or 0),
                                           values["category_id"], names.categories),

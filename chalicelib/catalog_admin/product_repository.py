@@ -104,7 +104,7 @@ def lock_products(session: Session, tenant_id: int, product_ids: list[int], *, l
                   ) -> list[dict[str, Any]]:
     """Lock products in primary-key order; returns the rows found (id, status, base_price, ...)."""
     return lock_rows(session, "products", tenant_id, product_ids, lock=lock, columns=(
-        "id, name, slug, status, category_id, brand_id, base_price, compare_at_price, currency, total_stock"))
+        "id, name, slug, status, category_id, brand_id, base_price, compare_at_price, currency, total_stock, vat_rate"))
 
 
 def product_ids_of_brand(session: Session, tenant_id: int, brand_id: int) -> list[int]:
@@ -143,6 +143,15 @@ def insert_product(session: Session, tenant_id: int, fields: dict[str, Any]) -> 
          fields.get("compare_at_price"), fields.get("currency", "TRY"), fields.get("vat_rate", 20),
          fields.get("weight_grams"), _encode("attributes", fields.get("attributes"))),
     )
+
+
+def insert_products(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    """Many new products in one multi-row INSERT (total_stock 0, as insert_product): rows are
+    (tenant_id, category_id, brand_id, name, slug, search_text, status, base_price, currency, vat_rate)."""
+    if rows:
+        session.executemany(
+            """INSERT INTO products (tenant_id, category_id, brand_id, name, slug, search_text, status, base_price,
+                                     currency, vat_rate) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""", rows)
 
 
 def update_product(session: Session, tenant_id: int, product_id: int, fields: dict[str, Any]) -> None:
@@ -214,6 +223,15 @@ def insert_variation(session: Session, tenant_id: int, product_id: int, v: dict[
         (tenant_id, product_id, v["sku"], v.get("barcode"), v.get("name"), _encode("options", v.get("options")),
          v["price"], v.get("low_stock_threshold", 5), v.get("nfc_tag"), v.get("is_active", True)),
     )
+
+
+def insert_variations(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    """Many new variations in one multi-row INSERT, with stock 0 (their opening stock goes through
+    inventory.api): rows are (tenant_id, product_id, sku, barcode, name, price)."""
+    if rows:
+        session.executemany(
+            """INSERT INTO product_variations (tenant_id, product_id, sku, barcode, name, price)
+               VALUES (%s, %s, %s, %s, %s, %s)""", rows)
 
 
 def update_variation(session: Session, tenant_id: int, variation_id: int, fields: dict[str, Any]) -> None:

@@ -14,6 +14,9 @@ The catalogue admin's counts:
                                                            409 stock_below_reserved, 400 beyond the INT columns
     set_counts(uow, tenant_id, [(locked variation row, new stock)], reason=, reference_type=, actor_id=, note=)
     open_stock(uow, tenant_id, product_id, [(variation_id, stock, active)], reason=, actor_id=)
+    open_new_products(uow, tenant_id, [(product_id, variation_id, stock)], reason=, actor_id=)
+                                                           new one-variation products (a feed's): opening stock,
+                                                           totals and movements in a few statements
     switched(uow, tenant_id, locked variation row, active)  on / off sale: the product's total follows
                                                            (the last three return the products whose total
                                                            would leave its INT column: the caller refuses)
@@ -41,7 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_STOCK", "MAX_TOTAL_STOCK", "OutOfRange", "StockBelowReserved", "StockReturned", "adjust", "available", "history",
-    "open_stock", "release", "reserve", "restock", "sell", "set_counts", "switched",
+    "open_new_products", "open_stock", "release", "reserve", "restock", "sell", "set_counts", "switched",
 ]
 
 MAX_STOCK = 2_000_000_000  # one variation's stock (product_variations.stock INT)
@@ -147,6 +150,13 @@ def open_stock(uow: UnitOfWork, tenant_id: int, product_id: int, stocks: list[tu
     from . import counts
 
     return counts.open_stock(uow, tenant_id, product_id, stocks, reason=reason, actor_id=actor_id)
+
+
+def open_new_products(uow: UnitOfWork, tenant_id: int, stocks: list[tuple[int, int, int]], *, reason: str,
+                      actor_id: int | None) -> None:
+    from . import counts
+
+    counts.open_new_products(uow, tenant_id, stocks, reason=reason, actor_id=actor_id)
 
 
 def switched(uow: UnitOfWork, tenant_id: int, variation: dict[str, Any], active: bool) -> list[int]:

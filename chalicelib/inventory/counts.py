@@ -121,6 +121,16 @@ def open_stock(uow: UnitOfWork, tenant_id: int, product_id: int, stocks: list[tu
     return refused
 
 
+def open_new_products(uow: UnitOfWork, tenant_id: int, stocks: list[tuple[int, int, int]], *, reason: str,
+                      actor_id: int | None) -> None:
+    """(product id, variation id, stock) of products just inserted with one active variation each
+    (a feed's new items): opening stock, the product's total and the movements, set-wise.  Never
+    refused: one variation's stock is at most MAX_STOCK, under the total's limit."""
+    repo.open_new_products(uow, tenant_id, stocks)
+    Moves(uow, tenant_id).effects.products_of(p for p, _, _ in stocks)
+    repo.insert_movements(uow, [(tenant_id, p, v, n, n, reason, None, actor_id, None) for p, v, n in stocks if n])
+
+
 def switched(uow: UnitOfWork, tenant_id: int, row: dict[str, Any], active: bool) -> list[int]:
     """The (locked) variation `row` went on sale (`active`) or off it: its stock joins or leaves
     the product's total; on sale with stock free, it is back in stock."""

@@ -121,6 +121,21 @@ def set_opening_stock(session: Session, tenant_id: int, stocks: list[tuple[int, 
                             [(stock, tenant_id, variation_id) for variation_id, stock in stocks])
 
 
+def open_new_products(session: Session, tenant_id: int, stocks: list[tuple[int, int, int]]) -> None:
+    """stocks: (product id, variation id, stock) of products inserted in this transaction with one
+    variation each (stock and total 0): both set in two statements, whatever the count."""
+    stocked = [s for s in stocks if s[2]]
+    if not stocked:
+        return
+    variation_case = " ".join("WHEN %s THEN %s" for _ in stocked)
+    session.execute(f"UPDATE product_variations SET stock = CASE id {variation_case} END "
+                    f"WHERE tenant_id = %s AND id IN ({marks(stocked)})",
+                    (*[x for _, v, n in stocked for x in (v, n)], tenant_id, *[v for _, v, _ in stocked]))
+    session.execute(f"UPDATE products SET total_stock = CASE id {variation_case} END "
+                    f"WHERE tenant_id = %s AND id IN ({marks(stocked)})",
+                    (*[x for p, _, n in stocked for x in (p, n)], tenant_id, *[p for p, _, _ in stocked]))
+
+
 def add_total_stock(session: Session, tenant_id: int, deltas: dict[int, int]) -> list[int]:
     """products.total_stock += delta, in primary-key order (an increment re-reads the locked row,
     so concurrent changes to sibling variations add up).  Returns the products left unchanged

@@ -1,5 +1,9 @@
 """The `notifications` queue consumer: hand each queued message to the e-mail or SMS adapter.
 
+Two kinds of message share the queue: notify()'s rendered e-mail / SMS (MESSAGE_VERSION 1,
+below) and send()'s NotificationRequested outbox events (one delivery row each; delivery.py
+decides, renders and sends, by e-mail, SMS or push).
+
 `queue.consume` makes it idempotent (a redelivered message id is skipped), reports only the
 failed records (`batchItemFailures`), and SQS dead-letters a message after maxReceiveCount
 failed deliveries.
@@ -41,6 +45,13 @@ def mask_recipient(to: str) -> str:
 
 def deliver(message: dict[str, Any]) -> None:
     """Send one queued notification; raises to have SQS retry it (then dead-letter it)."""
+    if message.get("type") == "NotificationRequested":
+        from chalicelib.platform.db import get_db
+
+        from . import delivery  # lazy: notify()'s path needs none of it
+
+        delivery.deliver(get_db(), message)
+        return
     if message.get("v") != MESSAGE_VERSION:
         raise NotDelivered(f"unsupported notification message version {message.get('v')!r}")
     channel, to = message["channel"], message["to"]

@@ -17,7 +17,9 @@ from datetime import datetime, timedelta, timezone
 from .errors import NotificationError
 
 LANGUAGES = ("tr", "en")
-CHANNELS = ("email", "sms")
+CHANNELS = ("email", "sms")  # what notify() sends to an address it is given
+# What send() reaches through the user's own addresses and devices (push: Expo, issue 13).
+ALL_CHANNELS = ("email", "sms", "push")
 MAX_PARAM_LENGTH = 500  # longer than any link or name we send; catches a whole object passed by mistake
 # Turkey has kept UTC+3 all year since 2016 (no DST), so a fixed offset needs no tz database.
 TURKEY = timezone(timedelta(hours=3))
@@ -30,17 +32,26 @@ class Template:
     params: frozenset[str]
     email: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # lang → (subject, body)
     sms: Mapping[str, str] = field(default_factory=dict)  # lang → body
+    push: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # lang → (title, body)
     # Parameters whose value is a code from a fixed set, shown as a localised label.
     choices: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)
+    # A commercial message (İYS): send() takes it only as category "campaign", so it can never
+    # slip past the consent check under a transactional category.
+    marketing: bool = False
 
     @property
     def channels(self) -> tuple[str, ...]:
         return tuple(c for c in CHANNELS if getattr(self, c))
 
+    @property
+    def all_channels(self) -> tuple[str, ...]:
+        """With push: what send() may use (channel_templates adds the push texts)."""
+        return tuple(c for c in ALL_CHANNELS if getattr(self, c))
+
 
 @dataclass(frozen=True)
 class Rendered:
-    subject: str | None  # None for SMS
+    subject: str | None  # None for SMS; the title of a push notification
     text: str
 
 
@@ -318,6 +329,29 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
                    "{name} sent {amount} to your wallet. It has been added to your wallet balance."),
         },
     ),
+    # A product-feed run ended (feeds area, issue 13): to the address its source names.
+    Template(
+        "feed_sync_report",
+        frozenset({"feed", "run", "outcome", "mode", "seen", "valid", "invalid", "created", "updated", "unchanged",
+                   "report"}),
+        email={
+            "tr": ("Ürün beslemesi {feed}: {outcome}",
+                   "Besleme: {feed} (çalıştırma {run}, {mode})\nDurum: {outcome}\n\nOkunan ürün: {seen}\n"
+                   "Geçerli: {valid}\nHatalı: {invalid}\nYeni: {created}\nGüncellenen: {updated}\n"
+                   "Değişmeyen: {unchanged}\n\nHatalı satırların raporu (satır ve neden): {report}\n"
+                   "Yönetim panelinde de görebilirsiniz."),
+            "en": ("Product feed {feed}: {outcome}",
+                   "Feed: {feed} (run {run}, {mode})\nStatus: {outcome}\n\nItems read: {seen}\nValid: {valid}\n"
+                   "Invalid: {invalid}\nCreated: {created}\nUpdated: {updated}\nUnchanged: {unchanged}\n\n"
+                   "Report of the bad rows (line and reason): {report}\nThe admin panel shows it too."),
+        },
+        choices={
+            "outcome": {"succeeded": {"tr": "tamamlandı", "en": "succeeded"},
+                       "failed": {"tr": "başarısız", "en": "failed"}},
+            "mode": {"sync": {"tr": "senkronizasyon", "en": "sync"},
+                     "dry_run": {"tr": "deneme, hiçbir şey yazılmadı", "en": "dry run, nothing written"}},
+        },
+    ),
 )}
 
 
@@ -386,7 +420,12 @@ def _value(template: Template, key: str, value: object, lang: str) -> str:
 
 def render(name: str, channel: str, lang: str, params: Mapping[str, object]) -> Rendered:
     """Render template `name` for `channel` in `lang`; NotificationError on any mismatch."""
-    template = get(name, channel, lang)
+    return render_template(get(name, channel, lang), channel, lang, params)
+
+
+def render_template(template: Template, channel: str, lang: str, params: Mapping[str, object]) -> Rendered:
+    """Render `template` (checked to have `channel` and `lang`) with exactly its parameters."""
+    name = template.name
     missing, unexpected = template.params - set(params), set(params) - template.params
     if missing or unexpected:
         raise NotificationError(
@@ -396,5 +435,8 @@ def render(name: str, channel: str, lang: str, params: Mapping[str, object]) -> 
     values = {key: _value(template, key, value, lang) for key, value in params.items()}
     if channel == "sms":
         return Rendered(None, template.sms[lang].format(**values))
+    if channel == "push":
+        title, body = template.push[lang]
+        return Rendered(title.format(**values), body.format(**values))
     subject, body = template.email[lang]
     return Rendered(subject.format(**values), body.format(**values))

@@ -95,6 +95,13 @@ class Settings:
     # Our API's public address (https://api.example.com), where a bank sends the customer's browser
     # back after 3-D Secure; unset, the request's Host is used with https (payments/card_routes.py).
     public_api_url: str | None = None
+    # Live users (chalicelib/live): how long a presence lives without a heartbeat (the app beats
+    # every 30 s), and where pushes to the admin panel's WebSockets go: the API Gateway
+    # WebSocket API's management endpoint (https://{api-id}.execute-api.{region}.amazonaws.com/{stage})
+    # in AWS; unset, the local WebSocket server of `make dev` (infra/local/ws_server.py).
+    live_presence_ttl_seconds: int = 90
+    ws_endpoint_url: str | None = None
+    ws_local_url: str = "http://127.0.0.1:8002"
 
     @property
     def is_production(self) -> bool:
@@ -141,6 +148,9 @@ def _load() -> Settings:
         or (os.path.join(_REPO_ROOT, ".local", "tls", "ca.pem") if stage in _LOCAL_STAGES else None),
         iyzico_timeout_seconds=float(env("IYZICO_TIMEOUT_SECONDS") or 10),
         public_api_url=(env("PUBLIC_API_URL") or "").rstrip("/") or None,
+        live_presence_ttl_seconds=_int("LIVE_PRESENCE_TTL_SECONDS", 90),
+        ws_endpoint_url=(env("WS_ENDPOINT_URL") or "").rstrip("/") or None,
+        ws_local_url=(env("WS_LOCAL_URL") or "http://127.0.0.1:8002").rstrip("/"),
     )
     if settings.is_production and settings.bcrypt_rounds < 12:
         raise RuntimeError("BCRYPT_ROUNDS below 12 is for tests only")

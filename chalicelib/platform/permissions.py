@@ -26,6 +26,10 @@ FINANCE_READ = "finance.read"
 FINANCE_WRITE = "finance.write"
 CAMPAIGNS_WRITE = "campaigns.write"
 SUPPORT_WRITE = "support.write"
+# Platform operations (queues and their dead letters): deliberately not in CATALOGUE, so no
+# tenant-defined role can be given it - only '*' (super_admin) holds it.  The queues are shared by
+# every tenant, so the routes behind it still show a tenant only its own messages.
+PLATFORM_QUEUES = "platform.queues"
 
 CATALOGUE = sorted(
     {

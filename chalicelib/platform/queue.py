@@ -9,6 +9,7 @@ that keeps failing to the queue's dead-letter queue after maxReceiveCount delive
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,7 @@ log = get_logger("queue")
 _urls: dict[str, str] = {}
 DONE_TTL_SECONDS = 2 * 24 * 3600
 CLAIM_SECONDS = 5 * 60  # longer than any consumer's timeout
+FAILURE_TTL_SECONDS = 14 * 24 * 3600  # as long as a DLQ keeps a message (infra/resources.DLQ_RETENTION_S)
 
 
 def queue_name(short: str) -> str:
@@ -71,12 +73,58 @@ def consume(queue: str, event: Any, handle: Callable[[dict[str, Any]], None]) ->
                 raise RuntimeError("message is being handled by another consumer")
             handle(message)
             redis.set(claim, b"done", ex=DONE_TTL_SECONDS)
-        except Exception:  # noqa: BLE001 - reported per record; SQS retries, then dead-letters
+        except Exception as exc:  # noqa: BLE001 - reported per record; SQS retries, then dead-letters
             if claim is not None:
                 redis.delete(claim)  # free the claim so the retry can run
-            log.exception("message failed", extra={"queue": queue, "message_id": record.get("messageId")})
+            code = error_code(exc)
+            log.exception("message failed", extra={"queue": queue, "message_id": record.get("messageId"),
+                                                   "error_code": code})
+            record_failure(queue, str(record.get("messageId")), code, exc)
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}
+
+
+def error_code(exc: BaseException) -> str:
+    """An ApiError's code ("not_found"), else the exception's class name ("KeyError")."""
+    return str(getattr(exc, "code", None) or type(exc).__name__)
+
+
+def failure_key(queue: str, message_id: str) -> str:
+    return f"q:{queue}:fail:{message_id}"
+
+
+def record_failure(queue: str, message_id: str, code: str, exc: BaseException) -> None:
+    """Keep why a message failed, for the staff view of dead letters: SQS moves a message to the
+    DLQ with the same MessageId but no reason.  The first failure is kept (later ones often only
+    repeat it, or fail differently because the first left something half done); the last code and
+    the count ride along.  Kept as long as a DLQ keeps messages.  Never raises: a Redis hiccup must
+    not turn one failed record into a failed batch."""
+    try:
+        key = failure_key(queue, message_id)
+        reason = f"{code}: {exc}"[:300]
+        now = str(int(time.time()))
+        pipe = cache.redis_client().pipeline()
+        pipe.hsetnx(key, "first_code", code)
+        pipe.hsetnx(key, "first_reason", reason)
+        pipe.hsetnx(key, "first_at", now)
+        pipe.hset(key, mapping={"last_code": code, "last_at": now})
+        pipe.hincrby(key, "failures", 1)
+        pipe.expire(key, FAILURE_TTL_SECONDS)
+        pipe.execute()
+    except Exception:  # noqa: BLE001 - best effort, see above
+        log.warning("could not record the failure reason", extra={"queue": queue, "message_id": message_id})
+
+
+def failure_of(queue: str, message_id: str) -> dict[str, str]:
+    """What record_failure kept for a message ({} when nothing, or Redis is out of reach: the
+    redrive command may run where only SQS is)."""
+    try:
+        raw = cache.redis_client().hgetall(failure_key(queue, message_id))
+    except Exception:  # noqa: BLE001 - the reason is a help, not a requirement
+        log.warning("could not read the failure reason", extra={"queue": queue, "message_id": message_id})
+        return {}
+    return {k.decode() if isinstance(k, bytes) else str(k): v.decode() if isinstance(v, bytes) else str(v)
+            for k, v in raw.items()}
 
 
 def reset_urls() -> None:

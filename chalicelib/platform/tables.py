@@ -89,6 +89,12 @@ OWNERS: dict[str, str] = {
     "shipments": "shipping",
     "shipment_events": "shipping",
     "notifications": "notifications",
+    # -- notification channels (issue 13): push devices, preferences, İYS consent, the delivery log
+    "push_devices": "notifications",
+    "notification_preferences": "notifications",
+    "marketing_consents": "notifications",
+    "notification_deliveries": "notifications",
+    "push_tickets": "notifications",
     # -- the wallet ledger (issue 11)
     "wallets": "wallet",
     "wallet_accounts": "wallet",
@@ -106,6 +112,11 @@ OWNERS: dict[str, str] = {
     "payment_cards": "payments",
     "payment_webhook_events": "payments",
     "payment_tasks": "payments",
+    # -- XML product-feed sync (issue 13)
+    "feed_sources": "feeds",
+    "feed_runs": "feeds",
+    "feed_run_batches": "feeds",
+    "feed_run_errors": "feeds",
     # -- areas to come
     "referrals": "referrals",
     "referral_earnings": "referrals",
@@ -135,6 +146,14 @@ COLUMN_OWNERS: dict[tuple[str, str], str] = {
     ("products", "sold_count"): "inventory",
 }
 
+# Areas that read every table and write them back by names learnt from the server, outside the
+# ownership rule: a backup copies the whole database (or one tenant's rows of every table), and a
+# restore writes them into a restore target - a scratch database, an empty one, or the live one only
+# from the command line after a typed confirmation.  Their SQL is exempt from the table check.
+WHOLE_DATABASE: dict[str, str] = {
+    "backups": "logical backups, their verification by restore, one tenant's export and restore (issue 13)",
+}
+
 _ORDER_ROWS = "the order's lines and totals, read with the reader's own rows in one statement"
 _SHOP_ROWS = "live product name, price, status and stock joined into the reader's own listing"
 
@@ -148,6 +167,7 @@ READ_MODELS: dict[str, dict[str, str]] = {
         "shipping": "the carrier poll walks the active tenants",
         "wallet": "the HPay bonus consumer reads settings.wallet (earn percent, expiry days) of an order's tenant",
         "payments": "iyzico's callbacks and webhooks are open routes naming the tenant by slug (id, domain, status)",
+        "notifications": "quiet hours and time zone of marketing messages (settings.notifications)",
     },
     "tenant_cors_origins": {
         "platform": "CORS answers only the tenant's allowed origins",
@@ -165,6 +185,7 @@ READ_MODELS: dict[str, dict[str, str]] = {
         "orders": "the buyer's contact details for order e-mails; the customer shown on an admin order and "
                   "searched by name",
         "returns": "the customer's language for the return e-mails",
+        "notifications": "a channel-aware send's recipient at delivery: e-mail, phone (sealed), language, status",
         "wallet": "finds a transfer's recipient by e-mail, phone hash or user code; both sides' names, "
                   "e-mails and languages; admin finance lists wallets with their owners, searched by e-mail "
                   "or name",

@@ -28,6 +28,8 @@ def create_local_resources() -> list[str]:
             s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": cfg.aws_region})
         except s3.exceptions.BucketAlreadyOwnedByYou:
             pass
+        if resources.BUCKETS[name].get("versioned"):  # as deployed: the backups' media mirror keeps versions
+            s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
         created.append(f"bucket:{name}")
     created += verify_mail_sender()
     return created

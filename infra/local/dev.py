@@ -24,6 +24,10 @@ ROOT = Path(__file__).resolve().parents[2]
 API_PORT = int(os.environ.get("API_PORT", "8000"))
 MOTO_PORT = int(os.environ.get("MOTO_PORT", "5000"))
 IYZICO_PORT = int(os.environ.get("IYZICO_PORT", "8767"))
+# The local WebSocket endpoint (infra/local/ws_server.py) and its management API, where the
+# live area's LocalSender posts (WS_LOCAL_URL).
+WS_PORT = int(os.environ.get("WS_PORT", "8001"))
+WS_API_PORT = int(os.environ.get("WS_API_PORT", "8002"))
 
 
 def _port_open(port: int) -> bool:
@@ -118,6 +122,7 @@ def print_payments_help(base_url: str) -> None:
 def main() -> int:
     os.chdir(ROOT)
     os.environ.setdefault("STAGE", "local")
+    os.environ.setdefault("WS_LOCAL_URL", f"http://127.0.0.1:{WS_API_PORT}")  # for chalice local and the worker
     children: list[subprocess.Popen] = []
     try:
         ensure_database()
@@ -138,11 +143,23 @@ def main() -> int:
                 "--webhook-url", f"http://127.0.0.1:{API_PORT}/api/shipping/webhooks/{{carrier}}",
                 "--webhook-header", f"X-API-Key={credentials['api_key']}"], cwd=ROOT))
             _wait_port(8766, "fake carrier")
+        if not os.environ.get("EXPO_PUSH_URL"):  # Expo's push API when set; the local fake otherwise (issue 13)
+            children.append(subprocess.Popen([sys.executable, "-m", "infra.local.fakes.expo_push", "--port", "8768"],
+                                             cwd=ROOT))
+            _wait_port(8768, "fake Expo push service")
+        if not os.environ.get("NETGSM_URL"):  # the Netgsm fake answers when SMS_PROVIDER=netgsm
+            children.append(subprocess.Popen([sys.executable, "-m", "infra.local.fakes.sms_gateway", "--port", "8769"],
+                                             cwd=ROOT))
+            _wait_port(8769, "fake Netgsm SMS gateway")
         sandbox = start_iyzico_sandbox(children)
         chalice = str(Path(sys.executable).with_name("chalice"))  # the venv's console script
         children.append(subprocess.Popen([chalice, "local", "--no-autoreload", "--host", "127.0.0.1",
                                           "--port", str(API_PORT), "--stage", "dev"], cwd=ROOT))
         children.append(subprocess.Popen([sys.executable, "-m", "infra.local.worker"], cwd=ROOT))
+        if not os.environ.get("WS_ENDPOINT_URL"):  # the admin panel's WebSocket API, played locally
+            children.append(subprocess.Popen([sys.executable, "-m", "infra.local.ws_server", "--port", str(WS_PORT),
+                                              "--api-port", str(WS_API_PORT)], cwd=ROOT))
+            _wait_port(WS_PORT, "the local WebSocket server")
         _wait_port(API_PORT, "the API")
         print("\n" + "=" * 72)
         print(f"Huğlu Commerce API on http://127.0.0.1:{API_PORT}   (OpenAPI: /api/openapi.json)")
@@ -154,6 +171,8 @@ def main() -> int:
         print(f"try: curl -H 'X-API-Key: {credentials['api_key']}' http://127.0.0.1:{API_PORT}/api/products")
         if not os.environ.get("CARRIER_BASE_URL"):
             print("fake carrier        : curl -X POST http://127.0.0.1:8766/_fake/shipments/<tracking>/advance")
+        if not os.environ.get("WS_ENDPOINT_URL"):
+            print(f"live users (staff)  : ws://127.0.0.1:{WS_PORT}/?key=<api key>&token=<staff access token>")
         if sandbox:
             print_payments_help(sandbox)
         print("=" * 72 + "\n", flush=True)

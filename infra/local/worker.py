@@ -42,6 +42,11 @@ def _handler(handler_string: str) -> Any:
     return getattr(importlib.import_module(module), attr)
 
 
+def _expression(expression: Any) -> str:
+    """A schedule as written: "rate(5 minutes)", or chalice's Rate / Cron object spelled out."""
+    return expression if isinstance(expression, str) else str(expression.to_string())
+
+
 def interval_seconds(expression: str) -> int | None:
     match = _RATE.match(expression)
     if not match:
@@ -99,7 +104,7 @@ def discover(app: Any) -> tuple[list[Schedule], list[Consumer]]:
         kind = type(source).__name__
         if kind == "ScheduledEventConfig":
             schedules.append(Schedule(source.name, _handler(source.handler_string),
-                                      interval_seconds(source.schedule_expression)))
+                                      interval_seconds(_expression(source.schedule_expression))))
         elif kind == "SQSEventConfig":
             # Handlers name queues by their short name ("notifications"); the stage prefix is config.
             name = source.queue if source.queue.startswith(settings().queue_prefix) else queue_name(source.queue)

@@ -276,9 +276,10 @@ AREA_DEPENDENCIES: dict[str, set[str]] = {
 
 # A function deploys part of an area under another name (the admin routes of orders get their own
 # function); every other function is named after its area.
-FUNCTION_AREAS: dict[str, str] = {"orders_admin": "orders", "wallet_payments": "wallet",
+FUNCTION_AREAS: dict[str, str] = {"notifications_api": "notifications", "orders_admin": "orders", "wallet_payments": "wallet",
                                   "payments_admin": "payments", "payments_sweep": "payments",
-                                  "payments_reconcile": "payments"}
+                                  "payments_reconcile": "payments", "backups_daily": "backups",
+                                  "backups_jobs": "backups", "live_sweep": "live", "live_ws": "live"}
 
 
 def test_every_api_function_imports_only_the_platform_and_its_own_area(api_calls):

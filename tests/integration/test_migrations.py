@@ -58,6 +58,9 @@ EXPECTED_TABLES = {
     "wallet_bonus_grants",  # HPay bonus grants (0011)
     # the payments area (0012)
     "payment_attempts", "payment_attempt_items", "payment_cards", "payment_webhook_events", "payment_tasks",
+    "feed_sources", "feed_runs", "feed_run_batches", "feed_run_errors",  # XML feed sync (0013)
+    # notification channels (0015)
+    "push_devices", "notification_preferences", "marketing_consents", "notification_deliveries", "push_tickets",
     "referral_earnings",
     # custom production, dealership, support, notifications
     "custom_production_requests", "custom_production_messages", "dealership_applications",
@@ -81,6 +84,9 @@ GLOBAL_INDEXES = {
     ("wallet_holds", "ix_expiry"),  # hold sweeper over all tenants (0010)
     ("wallet_bonus_grants", "ix_expiry"),  # bonus expiry sweep over all tenants (0011)
     ("payment_attempts", "ix_sweep"),  # awaiting bank transfers swept over all tenants (0012)
+    ("notification_deliveries", "ix_due"),  # deferred deliveries re-queued over all tenants (0015)
+    ("push_tickets", "ix_pending"),  # push receipts read over all tenants (0015)
+    ("feed_sources", "ix_due"),  # the feed dispatcher reads due sources of all tenants (0013)
 }
 
 MONEY_NAME = re.compile(

@@ -29,6 +29,10 @@ SAMPLE = {
     "reason": "Ürün kullanılmış",
     "amount": "150.00 TRY",
     "name": "Ayşe Y.",
+    # feed_sync_report (issue 13, product feeds)
+    "feed": "Tedarikçi XML", "run": "42", "outcome": "succeeded", "mode": "dry_run", "seen": 100000, "valid": 99000,
+    "invalid": 1000, "created": 98000, "updated": 900, "unchanged": 100,
+    "report": "tenants/1/feed-runs/42/errors.csv",
 }
 
 
@@ -54,6 +58,7 @@ def test_the_catalogue_has_the_issue_3_templates_and_channels():
         "return_rejected": ("email",),
         "wallet_transfer_sent": ("email",),  # issue 11 (wallet transfers)
         "wallet_transfer_received": ("email",),
+        "feed_sync_report": ("email",),  # issue 13 (product feeds)
     }
     assert {name: set(t.params) for name, t in TEMPLATES.items()} == {
         "verification_code": {"code", "minutes"},
@@ -72,6 +77,8 @@ def test_the_catalogue_has_the_issue_3_templates_and_channels():
         "return_rejected": {"return_number", "order_number", "reason", "link"},
         "wallet_transfer_sent": {"amount", "name"},
         "wallet_transfer_received": {"amount", "name"},
+        "feed_sync_report": {"feed", "run", "outcome", "mode", "seen", "valid", "invalid", "created", "updated",
+                             "unchanged", "report"},
     }
 
 
@@ -83,7 +90,7 @@ def test_every_rendition_renders_with_every_parameter_in_it(name, channel, lang)
     assert "{" not in rendered.text and "}" not in rendered.text
     assert (rendered.subject is None) == (channel == "sms")
     for key in ("code", "link", "product", "order_number", "total", "invoice_number", "return_number",
-                "shipping_code", "reason"):
+                "shipping_code", "reason", "report"):
         if key in TEMPLATES[name].params:
             assert str(SAMPLE[key]) in rendered.text
 
