@@ -159,7 +159,9 @@ def main() -> int:
         if not os.environ.get("WS_ENDPOINT_URL"):  # the admin panel's WebSocket API, played locally
             children.append(subprocess.Popen([sys.executable, "-m", "infra.local.ws_server", "--port", str(WS_PORT),
                                               "--api-port", str(WS_API_PORT)], cwd=ROOT))
-            _wait_port(WS_PORT, "the local WebSocket server")
+            # Its plain-HTTP management port: a bare connect to the WebSocket port would log a
+            # failed handshake with a traceback.
+            _wait_port(WS_API_PORT, "the local WebSocket server")
         _wait_port(API_PORT, "the API")
         print("\n" + "=" * 72)
         print(f"Huğlu Commerce API on http://127.0.0.1:{API_PORT}   (OpenAPI: /api/openapi.json)")

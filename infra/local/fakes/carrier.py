@@ -44,6 +44,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from infra.local.fakes import serve_until_interrupted
+
 DEFAULT_KEY = "dev-carrier-key"
 DEFAULT_SECRET = "dev-carrier-webhook-secret"
 CARRIERS = {"yurtici": "YK", "aras": "AR", "mng": "MN", "ptt": "PT", "surat": "SR"}
@@ -445,14 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     headers = dict(h.split("=", 1) for h in args.webhook_header)
     for url in args.webhook_url:
         server.subscribe(url, headers)
-    print(f"fake carrier (protocol v1) on {server.base_url}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return serve_until_interrupted(server, f"fake carrier (protocol v1) on {server.base_url}")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from chalicelib.platform.text import fold, slugify
+from infra.local.fakes import serve_until_interrupted
 
 PATH = "/maps/api/geocode/json"
 DEFAULT_KEY = "dev-key"
@@ -239,14 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--key", default=os.environ.get("MAPS_API_KEY", DEFAULT_KEY), help="the API key to accept")
     args = parser.parse_args(argv)
     server = FakeGeocodingServer((args.host, args.port), args.key)
-    print(f"fake Google Geocoding API on http://{args.host}:{args.port}{PATH}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return serve_until_interrupted(server, f"fake Google Geocoding API on http://{args.host}:{args.port}{PATH}")
 
 
 if __name__ == "__main__":

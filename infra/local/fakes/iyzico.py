@@ -109,6 +109,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from infra.local.fakes import serve_until_interrupted
 from infra.local.fakes.local_ca import CaFiles, ensure_ca
 
 DEFAULT_API_KEY = "sandbox-dev-api-key"  # = platform.config.DEV_IYZICO_API_KEY (make dev, tests)
@@ -1354,15 +1355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     headers = dict(h.split("=", 1) for h in args.webhook_header)
     server = IyzicoSandbox((args.host, args.port), api_key=args.api_key, secret_key=args.secret_key,
                            webhook_url=args.webhook_url, webhook_headers=headers)
-    print(f"iyzico sandbox on https://{server.base_url} (SDK base_url {server.base_url})", flush=True)
-    print(f"trust this CA: {server.ca_file}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return serve_until_interrupted(server, f"iyzico sandbox on https://{server.base_url} (SDK base_url {server.base_url})",
+                                   f"trust this CA: {server.ca_file}")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from infra.local.fakes import serve_until_interrupted
+
 DEFAULT_USER = "dev-netgsm-user"
 DEFAULT_PASSWORD = "dev-netgsm-password"  # noqa: S105 - the local fake's development login
 DEFAULT_HEADER = "HUGLU"
@@ -168,14 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     server = FakeNetgsmServer((args.host, args.port), args.usercode, args.password, args.header or [DEFAULT_HEADER])
     server.base_url = f"http://{args.host}:{args.port}"
-    print(f"fake Netgsm SMS gateway on {server.base_url}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return serve_until_interrupted(server, f"fake Netgsm SMS gateway on {server.base_url}")
 
 
 if __name__ == "__main__":
