@@ -12,7 +12,6 @@ false): a 3-D Secure or checkout-form payment is the same work split over the ba
 from __future__ import annotations
 
 import atexit
-import multiprocessing as mp
 import os
 import socket
 import subprocess
@@ -196,61 +195,26 @@ def _worker(index: int, s: ShopEnv, who: Any, env_vars: dict[str, str], orders: 
 
 def run_payments(env: BenchEnv, *, seconds: float, emulator_pid: int | None, processes: int = PROCESSES
                  ) -> dict[str, Any]:
-    from .stats import percentile
-    from .throughput import CpuWatch
+    from . import workers
 
     box = sandbox()
     s = shop(env, PAYER + 1 + processes)
     _direct_cards(s)
     per_worker = int(seconds * 40) + 20  # more than a worker pays in the window (~25/s each here)
-    ctx = mp.get_context("spawn")
-    ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
-    start_at = ctx.Value("d", 0.0)
-    workers = [ctx.Process(target=_worker, args=(i, s, s.shoppers[PAYER + 1 + i], box["env"], per_worker, seconds,
-                                                 ready, go, start_at, results), name=f"bench-card-{i}")
-               for i in range(processes)]
-    for proc in workers:
-        proc.start()
-    collected: list[dict[str, Any]] = []
-    try:
-        for _ in workers:
-            ready.get(timeout=600)
-        watch = CpuWatch(emulator_pid)
-        watch.pids["iyzico_sandbox"] = [box["process"].pid]
-        start_at.value = time.time() + 0.2
-        before = watch.sample()
-        go.set()
-        for _ in workers:
-            collected.append(results.get(timeout=seconds + 300))
-        after = watch.sample()
-    finally:
-        for proc in workers:
-            proc.join(timeout=30)
-            if proc.is_alive():
-                proc.terminate()
-                proc.join(timeout=10)
-    errors = [r["error"] for r in collected if r["error"]]
-    if errors:
-        raise RuntimeError(f"{PAYMENTS_PER_SECOND}: worker failed: {errors[0]}")
-    wall = max(r["finished"] for r in collected) - start_at.value
-    cpu = CpuWatch.difference(before, after, wall)
-    ok = sum(r["ok"] for r in collected)
-    failures: dict[str, int] = {}
-    for r in collected:
-        for code, n in r["failures"].items():
-            failures[code] = failures.get(code, 0) + n
-    cpu["service_seconds"]["client_processes"] = round(sum(r["cpu_seconds"] for r in collected), 2)
-    per = {k: round(v / ok * 1000, 3) for k, v in cpu["service_seconds"].items()} if ok else {}
-    own_ms = sum(per.get(k, 0.0) for k in ("client_processes", "mariadb", "redis"))
-    latencies = [x for r in collected for x in r["latencies_ms"]]
+    done = workers.run(PAYMENTS_PER_SECOND, _worker,
+                       [(i, s, s.shoppers[PAYER + 1 + i], box["env"], per_worker, seconds) for i in range(processes)],
+                       seconds=seconds, emulator_pid=emulator_pid, extra_pids={"iyzico_sandbox": [box["process"].pid]},
+                       ready_timeout=600, result_timeout=300)
+    collected, wall, cpu, ok, failures, per = (done.collected, done.wall, done.cpu, done.ok, done.failures,
+                                               done.per_call_ms)
+    own_ms = done.own_ms
     result = {
         "description": f"{processes} processes pay orders (placed untimed beforehand) direct by card for {seconds:g} s "
                        "through functions.payments, the adapter and the sandbox over HTTPS",
         "processes": processes, "duration_seconds": round(wall, 2), "successes": ok, "failures_by_status": failures,
         "payments_per_second": round(ok / wall, 1) if wall > 0 else None,
         "ran_out_of_orders": any(r.get("ran_out") for r in collected),
-        "latency_ms": ({"p50": round(percentile(latencies, 50), 2), "p99": round(percentile(latencies, 99), 2),
-                        "max": round(max(latencies), 2)} if latencies else None),
+        "latency_ms": workers.latency(done.latencies_ms),
         "cpu": {**cpu, "ms_per_payment": per, "application_ms_per_payment": round(own_ms, 3),
                 "projected_payments_per_second_without_sandbox_and_emulator":
                     round((os.cpu_count() or 1) * 1000 / own_ms, 1) if own_ms else None,

@@ -11,7 +11,6 @@ and the e-mails on top.
 """
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import random
 import time
@@ -175,8 +174,7 @@ def run_transfers(env: BenchEnv, name: str, *, seconds: float, emulator_pid: int
                   processes: int = PROCESSES) -> dict[str, Any]:
     from chalicelib.platform.db import get_db
 
-    from .stats import percentile
-    from .throughput import CpuWatch
+    from . import workers
 
     s = shop(env)
     count = 2 if name == TRANSFERS_HOT else MANY_WALLETS
@@ -185,45 +183,10 @@ def run_transfers(env: BenchEnv, name: str, *, seconds: float, emulator_pid: int
     if len(wallets) < count:
         raise RuntimeError(f"{name} needs {count} users in the bench shop, it has {len(wallets)}")
     _fund(s.tenant_id, wallets)
-    ctx = mp.get_context("spawn")
-    ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
-    start_at = ctx.Value("d", 0.0)
     pairs = "hot" if name == TRANSFERS_HOT else "many"
-    workers = [ctx.Process(target=_worker, args=(i, s.tenant_id, wallets, pairs, seconds, ready, go, start_at,
-                                                 results), name=f"bench-{name}-{i}") for i in range(processes)]
-    for proc in workers:
-        proc.start()
-    collected: list[dict[str, Any]] = []
-    try:
-        for _ in workers:
-            ready.get(timeout=120)
-        watch = CpuWatch(emulator_pid)
-        start_at.value = time.time() + 0.2
-        before = watch.sample()
-        go.set()
-        for _ in workers:
-            collected.append(results.get(timeout=seconds + 120))
-        after = watch.sample()
-    finally:
-        for proc in workers:
-            proc.join(timeout=30)
-            if proc.is_alive():  # only our own children, by their handles
-                proc.terminate()
-                proc.join(timeout=10)
-    errors = [r["error"] for r in collected if r["error"]]
-    if errors:
-        raise RuntimeError(f"{name}: worker failed: {errors[0]}")
-    wall = max(r["finished"] for r in collected) - start_at.value
-    cpu = CpuWatch.difference(before, after, wall)
-    ok = sum(r["ok"] for r in collected)
-    failures: dict[str, int] = {}
-    for r in collected:
-        for code, n in r["failures"].items():
-            failures[code] = failures.get(code, 0) + n
-    cpu["service_seconds"]["client_processes"] = round(sum(r["cpu_seconds"] for r in collected), 2)
-    per = {k: round(v / ok * 1000, 3) for k, v in cpu["service_seconds"].items()} if ok else {}
-    own_ms = sum(per.get(k, 0.0) for k in ("client_processes", "mariadb", "redis"))
-    latencies = [x for r in collected for x in r["latencies_ms"]]
+    done = workers.run(name, _worker, [(i, s.tenant_id, wallets, pairs, seconds) for i in range(processes)],
+                       seconds=seconds, emulator_pid=emulator_pid)
+    wall, cpu, ok, failures, per, own_ms = done.wall, done.cpu, done.ok, done.failures, done.per_call_ms, done.own_ms
     result = {
         "description": (f"{processes} processes move 1.00 cash " + (
             "back and forth between the same two wallets" if pairs == "hot" else
@@ -231,8 +194,7 @@ def run_transfers(env: BenchEnv, name: str, *, seconds: float, emulator_pid: int
             "transaction each)"),
         "processes": processes, "wallets": count, "duration_seconds": round(wall, 2), "successes": ok,
         "failures_by_status": failures, "transfers_per_second": round(ok / wall, 1) if wall > 0 else None,
-        "latency_ms": ({"p50": round(percentile(latencies, 50), 2), "p99": round(percentile(latencies, 99), 2),
-                        "max": round(max(latencies), 2)} if latencies else None),
+        "latency_ms": workers.latency(done.latencies_ms),
         "cpu": {**cpu, "ms_per_transfer": per, "application_ms_per_transfer": round(own_ms, 3),
                 "projected_transfers_per_second_without_emulator":
                     round((os.cpu_count() or 1) * 1000 / own_ms, 1) if own_ms else None,

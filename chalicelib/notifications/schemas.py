@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from chalicelib.adapters.push import is_expo_token
+from chalicelib.platform.fields import NaiveUtc, Timestamp
 from chalicelib.platform.keyset import Position
 
 from .channels import CONSENT_SOURCES, STATUSES
@@ -42,8 +42,8 @@ class DeviceOut(BaseModel):
     id: int
     device_id: str
     platform: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class ChannelSwitches(BaseModel):
@@ -67,7 +67,7 @@ class PreferencesIn(BaseModel):
 class ConsentOut(BaseModel):
     status: Literal["ONAY", "RET"]
     source: str
-    consent_at: datetime
+    consent_at: Timestamp
     iys_type: str | None
     iys_status: str
 
@@ -89,11 +89,11 @@ class DeliveryQuery(BaseModel):
     status: list[DeliveryStatus] | None = None
     channel: list[Channel] | None = None
     category: list[Category] | None = None
-    template: list[str] | None = Field(default=None, max_length=20)
+    template: list[Annotated[str, Field(pattern=r"^[a-z0-9_]{1,64}$")]] | None = Field(default=None, max_length=20)
     user_id: int | None = Field(default=None, gt=0, lt=2**63)
     message_id: str | None = Field(default=None, max_length=64)
-    created_from: datetime | None = Field(default=None, description="at or after (UTC)")
-    created_before: datetime | None = Field(default=None, description="before (UTC)")
+    created_from: NaiveUtc | None = Field(default=None, description="at or after (UTC)")
+    created_before: NaiveUtc | None = Field(default=None, description="before (UTC)")
     cursor: str | None = Field(default=None, max_length=200, description="next_cursor of the previous page")
     limit: int = Field(default=50, ge=1, le=200)
 
@@ -101,13 +101,6 @@ class DeliveryQuery(BaseModel):
     @classmethod
     def _cursor(cls, value: str | None) -> str | None:
         NEWEST.parse(value)
-        return value
-
-    @field_validator("created_from", "created_before")
-    @classmethod
-    def _naive_utc(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
         return value
 
     @model_validator(mode="after")
@@ -135,11 +128,11 @@ class DeliveryOut(BaseModel):
     provider_ref: str | None
     recipient: str | None = Field(description="masked")
     attempts: int
-    next_attempt_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    sent_at: datetime | None
-    delivered_at: datetime | None
+    next_attempt_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    sent_at: Timestamp | None
+    delivered_at: Timestamp | None
 
 
 class DeliveryPage(BaseModel):
@@ -151,8 +144,8 @@ class PushTicketOut(BaseModel):
     ticket_id: str
     status: str
     error: str | None
-    created_at: datetime
-    checked_at: datetime | None
+    created_at: Timestamp
+    checked_at: Timestamp | None
 
 
 class DeliveryDetail(DeliveryOut):

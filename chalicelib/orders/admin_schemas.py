@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from chalicelib.platform.fields import Line, Money, Patch, Text, Timestamp, none_if_blank
+from chalicelib.platform.fields import Line, Money, Patch, Text, Timestamp, none_if_blank, to_naive_utc
 from chalicelib.platform.keyset import Position
 
 from .admin_repository import SORTS
@@ -34,14 +34,8 @@ TURKEY = dt.timezone(dt.timedelta(hours=3))
 MIN_YEAR, MAX_YEAR = 1000, 9998
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        return value  # naive datetimes are taken as UTC, like everything the API answers
-    return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-
-
 def _day_start_utc(day: dt.date) -> dt.datetime:
-    return _utc(dt.datetime(day.year, day.month, day.day, tzinfo=TURKEY))
+    return to_naive_utc(dt.datetime(day.year, day.month, day.day, tzinfo=TURKEY))
 
 
 def _cursor_for(value: str | None, sort: str | None) -> Position | None:
@@ -50,7 +44,7 @@ def _cursor_for(value: str | None, sort: str | None) -> Position | None:
 
 def _lower_bound(value: dt.datetime | dt.date | None) -> dt.datetime | None:
     if isinstance(value, dt.datetime):
-        return _utc(value)
+        return to_naive_utc(value)
     if isinstance(value, dt.date):
         return _day_start_utc(value)
     return None
@@ -58,7 +52,7 @@ def _lower_bound(value: dt.datetime | dt.date | None) -> dt.datetime | None:
 
 def _upper_bound(value: dt.datetime | dt.date | None) -> dt.datetime | None:
     if isinstance(value, dt.datetime):
-        return _utc(value)
+        return to_naive_utc(value)
     if isinstance(value, dt.date):
         return _day_start_utc(value + dt.timedelta(days=1))  # the whole day
     return None

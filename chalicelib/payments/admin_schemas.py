@@ -2,14 +2,13 @@
 transfer decisions, the staff tasks."""
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from chalicelib.platform.fields import Money, Text, Timestamp, none_if_blank
+from chalicelib.platform.fields import Money, NaiveUtc, Text, Timestamp, none_if_blank
 from chalicelib.platform.keyset import Position
 from chalicelib.platform.schemas import Page
 
@@ -27,8 +26,8 @@ class PaymentListQuery(BaseModel):
     method: list[Literal["card", "eft"]] | None = Field(default=None, description="card: every card flow; eft: "
                                                                                   "bank transfer")
     provider: list[Literal["iyzico", "bank_transfer"]] | None = None
-    created_from: datetime | None = Field(default=None, description="made at or after (UTC)")
-    created_before: datetime | None = Field(default=None, description="made before (UTC)")
+    created_from: NaiveUtc | None = Field(default=None, description="made at or after (UTC)")
+    created_before: NaiveUtc | None = Field(default=None, description="made before (UTC)")
     amount_min: Money | None = None
     amount_max: Money | None = None
     order_id: int | None = Field(default=None, gt=0, lt=2**63)
@@ -40,15 +39,6 @@ class PaymentListQuery(BaseModel):
     @classmethod
     def _cursor(cls, value: str | None) -> str | None:
         ADMIN.parse(value)
-        return value
-
-    @field_validator("created_from", "created_before")
-    @classmethod
-    def _naive_utc(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is not None:
-            from datetime import timezone
-
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
         return value
 
     @model_validator(mode="after")

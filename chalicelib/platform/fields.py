@@ -216,6 +216,16 @@ def as_utc(value: datetime) -> datetime:
 Timestamp = Annotated[datetime, AfterValidator(as_utc)]
 
 
+def to_naive_utc(value: datetime) -> datetime:
+    """A client's time as the database keeps it: naive UTC (an aware value converted; a naive one
+    is taken as UTC already, like everything the API answers)."""
+    return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+
+
+# A time a client filters by (created_from, created_before, ...), compared with stored columns.
+NaiveUtc = Annotated[datetime, AfterValidator(to_naive_utc)]
+
+
 # -- partial updates ----------------------------------------------------------------------------
 def _drop_null_branches(schema: dict[str, Any], model: type[BaseModel]) -> None:
     clearable: frozenset[str] = getattr(model, "CLEARABLE", frozenset())
