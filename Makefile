@@ -4,8 +4,12 @@ PYTHON ?= python3.11
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# The ML service's own virtualenv (TensorFlow, scikit-learn, pandas): never the API's.
+ML_VENV  := .venv-ml
+ML_PY    := $(ML_VENV)/bin/python
+ML_STAMP := $(ML_VENV)/.installed
 
-.PHONY: dev test test-localstack redrive fuzz bench lint openapi package layer migrate seed tenant reconcile worker services clean \
+.PHONY: ml-eval ml-test ml-service ml-train dev test test-localstack redrive fuzz bench lint openapi package layer migrate seed tenant reconcile worker services clean \
 	backup restore verify-backup tenant-export tenant-restore
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -14,16 +18,41 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	@touch $(STAMP)
 
+$(ML_STAMP): ml_container/requirements.txt ml_container/requirements-dev.txt
+	@test -x $(ML_PY) || $(PYTHON) -m venv $(ML_VENV) || python3 -m venv $(ML_VENV)
+	$(ML_PY) -m pip install -q -r ml_container/requirements-dev.txt
+	@touch $(ML_STAMP)
+
 services:
 	@bash infra/local/services.sh
 
 ## make dev: the whole local stack (MariaDB/Redis, migrations, demo data, moto, iyzico sandbox on :8767, API on :8000, worker)
-dev: $(STAMP) services
-	$(PY) -m infra.local.dev
+dev: $(STAMP) $(ML_STAMP) services
+	ML_PYTHON=$(abspath $(ML_PY)) $(PY) -m infra.local.dev
 
-## make test: the whole suite against the real MariaDB and Redis on this machine
-test: $(STAMP) services
-	$(PY) -m pytest
+## make test: the whole suite against the real MariaDB and Redis on this machine: the API's, then the
+## ML service's (ml_container/tests, in .venv-ml)
+test: $(STAMP) $(ML_STAMP) services
+	ML_PYTHON=$(abspath $(ML_PY)) $(PY) -m pytest
+	cd ml_container && ../$(ML_PY) -m pytest -q
+
+## make ml-test: the ML service's tests alone
+ml-test: $(ML_STAMP) services
+	cd ml_container && ../$(ML_PY) -m pytest -q
+
+## make ml-eval [SPLIT=2011-11-09] [END=2011-12-10] [ONLY=recommender]: every model beside its baselines
+## on the shipped UCI data (exit 1 when the recommender does not beat every baseline)
+ml-eval: $(ML_STAMP)
+	cd ml_container && ../$(ML_PY) -m huglu_ml.evaluate $(if $(SPLIT),--split $(SPLIT)) $(if $(END),--end $(END)) \
+		$(if $(ONLY),--only $(ONLY))
+
+## make ml-service: the ML service alone on :8010 (make dev starts it with the rest)
+ml-service: $(ML_STAMP) services
+	cd ml_container && ML_SERVICE_TOKEN=$${ML_SERVICE_TOKEN:-dev-ml-token} ../$(ML_PY) -m uvicorn huglu_ml.main:app --port 8010
+
+## make ml-train TENANT=<id>: the batch trainer for one tenant (scheduled daily in AWS)
+ml-train: $(ML_STAMP) services
+	cd ml_container && ../$(ML_PY) -m huglu_ml.trainer --tenant "$(TENANT)"
 
 ## make test-localstack: the AWS-facing tests (S3, SQS, SNS, SES through boto3 and AWS_ENDPOINT_URL
 ## alone) against LocalStack's community runtime, started here without Docker and stopped after
@@ -43,8 +72,8 @@ redrive: $(STAMP)
 fuzz: $(STAMP) services
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(PY) -m pytest tests/fuzz -p no:logging
 
-bench: $(STAMP) services
-	$(PY) -m bench.run
+bench: $(STAMP) $(ML_STAMP) services
+	ML_PYTHON=$(abspath $(ML_PY)) $(PY) -m bench.run
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -97,4 +126,4 @@ worker: $(STAMP)
 	$(PY) -m infra.local.worker
 
 clean:
-	rm -rf dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf dist .pytest_cache .mypy_cache .ruff_cache ml_container/.ruff_cache

@@ -27,6 +27,7 @@ from chalicelib.live.handlers import bp as live_jobs
 from chalicelib.live.routes import router as live
 from chalicelib.media.handlers import bp as media_jobs
 from chalicelib.media.routes import router as media
+from chalicelib.ml.routes import router as ml
 from chalicelib.notifications.admin_routes import router as notifications_admin
 from chalicelib.notifications.handlers import bp as notification_jobs
 from chalicelib.notifications.routes import router as notifications
@@ -75,7 +76,7 @@ app = create_app(
         system_jobs, notification_jobs, media_jobs, order_events, reservation_jobs, outbox_relay, wallet_jobs,
         shipping_jobs, invoice_jobs, stock_events, wallet_refunds, wallet_bonus, wallet_bonus_jobs,
         payment_jobs, payment_reconcile_jobs, payment_refunds, backups, backup_daily, backup_jobs,
-        live, live_jobs,
+        live, live_jobs, ml,
         feeds, feed_dispatch, feed_fetch, feed_rows,
     ],
 )

@@ -247,7 +247,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="1,000 products and fewer iterations")
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
                         help=f"run only this case (repeatable); one of {', '.join(CASES)}, {', '.join(THROUGHPUT)}, "
-                        f"wallet_transfers_hot, wallet_transfers_many, card_payments_per_second, feed_sync_100k, {COLDSTART}")
+                        f"wallet_transfers_hot, wallet_transfers_many, card_payments_per_second, feed_sync_100k, "
+                        f"ml_recommend, {COLDSTART}")
     parser.add_argument("--no-coldstart", action="store_true", help="skip the cold-start measurements")
     parser.add_argument("--throughput-seconds", type=float, default=None, metavar="S",
                         help=f"length of each checkouts-per-second run (default {DEFAULT_SECONDS:g}, --quick 3)")
@@ -259,11 +260,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--output", type=Path, default=RESULTS_PATH)
     args = parser.parse_args(argv)
     from .feeds_cases import NAMES as FEED_RUNS
+    from .ml_cases import NAMES as ML_RUNS
     from .payments_cases import NAMES as PAYMENT_RUNS
     from .wallet_cases import NAMES as WALLET_RUNS
 
     unknown = [n for n in args.only if n not in CASES and n not in THROUGHPUT and n not in WALLET_RUNS
-               and n not in PAYMENT_RUNS and n not in FEED_RUNS and n != COLDSTART]
+               and n not in PAYMENT_RUNS and n not in FEED_RUNS and n not in ML_RUNS and n != COLDSTART]
     if unknown:
         parser.error(f"unknown case(s): {', '.join(unknown)}")
     return args
@@ -347,6 +349,15 @@ def main(argv: list[str] | None = None) -> int:
             with quiet_stdout():
                 runs = run_feeds(env, feed_runs)
             results.setdefault("feeds", {}).update(runs)  # its own shape: not a throughput table row
+            failed = failed or any("error" in r for r in runs.values())
+        from .ml_cases import NAMES as ML_RUNS
+        from .ml_cases import run_all as run_ml
+
+        ml_runs = [n for n in ML_RUNS if not args.only or n in args.only]
+        if ml_runs:  # the ML service (issue 14): recommendation latency over HTTP, memory, training time
+            with quiet_stdout():
+                runs = run_ml(env, ml_runs)
+            results.setdefault("ml", {}).update(runs)
             failed = failed or any("error" in r for r in runs.values())
         derived: dict[str, Any] = {}
         for fn in DERIVED:

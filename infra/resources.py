@@ -69,6 +69,7 @@ BUCKETS: dict[str, dict[str, bool]] = {
     "backups": {"versioned": True},
     "uploads": {"versioned": False},  # customers' private uploads (return photos)
     "feeds": {"versioned": False},  # product-feed runs' CSV error reports (and feeds staff upload for s3 sources)
+    "ml-models": {"versioned": True},  # the ML service's model registry: tenants/<id>/<kind>/<version>/..., aliases.json
 }
 
 # Per function, beyond the baseline every function gets (its own log group, VPC networking,
@@ -83,9 +84,12 @@ BUCKETS: dict[str, dict[str, bool]] = {
 #              the stack's WebSocket API) and get its WS_ENDPOINT_URL
 # e.g. "catalog": {"s3": ["images"]}, "orders": {"sqs": ["notifications", "events"]}
 ACCESS: dict[str, dict[str, list[str]]] = {
+    # "events" below: functions that send the ML service its events (chalicelib/ml/api.py: the app's
+    # activity, order status moves, payment attempts, logins).  The ML service itself runs outside
+    # these functions (ml_container/); its task role reads "events" and the "ml-models" bucket.
     # Live users (issue 13): the HTTP routes, the expiry sweep and the WebSocket function itself
     # push appeared / left / snapshot events to staff's connections.
-    "live": {"websocket": ["push"]},
+    "live": {"sqs": ["events"], "websocket": ["push"]},
     "live_sweep": {"websocket": ["push"]},
     "live_ws": {"websocket": ["push"]},
     # The health check's AWS probe.  (STS answers GetCallerIdentity even without this
@@ -99,7 +103,7 @@ ACCESS: dict[str, dict[str, list[str]]] = {
     # The sweep re-queues deferred deliveries (quiet hours over) and reads push receipts.
     "notifications_sweep": {"sqs": ["notifications"]},
     # Verification codes, reset links and security alerts are queued for the consumer above.
-    "accounts": {"sqs": ["notifications"]},
+    "accounts": {"sqs": ["events", "notifications"]},
     # Stock counts publish StockReturned through the outbox after commit (inventory.api).
     "catalog_admin": {"sqs": ["stock-events"]},
     # Product images: the API signs the upload forms (with its own role's credentials, so it
@@ -109,39 +113,43 @@ ACCESS: dict[str, dict[str, list[str]]] = {
     "media_thumbnails": {"s3": ["images"]},
     # Checkout and cancel publish their outbox events after commit (order-events; invoices when
     # paid; stock-events when a cancel brings stock back).
-    "orders": {"sqs": ["order-events", "invoices", "stock-events", "wallet-refunds", "wallet-bonus",
+    "orders": {"sqs": ["events", "order-events", "invoices", "stock-events", "wallet-refunds", "wallet-bonus",
                        "payment-refunds"]},
     "order_events": {"sqs": ["notifications"]},
     # The stock-events consumer queues the back-in-stock e-mails.
     "stock_events": {"sqs": ["notifications"]},
     # Status moves, cancel and mark-paid: as "orders" (outbox after commit, stock back).
-    "orders_admin": {"sqs": ["order-events", "invoices", "stock-events", "wallet-refunds", "wallet-bonus",
+    "orders_admin": {"sqs": ["events", "order-events", "invoices", "stock-events", "wallet-refunds", "wallet-bonus",
                              "payment-refunds"]},
-    "release_reservations": {"sqs": ["order-events", "stock-events"]},
+    "release_reservations": {"sqs": ["events", "order-events", "stock-events"]},
     # Invoices: the PDFs (presigned downloads, render-on-download) and the "invoice issued" e-mail.
     "invoices": {"s3": ["invoices"], "sqs": ["notifications"]},
     "invoice_jobs": {"s3": ["invoices"], "sqs": ["notifications"]},
     # Shipments move orders (lifecycle's outbox events are published after commit by the caller).
-    "shipping": {"sqs": ["order-events", "wallet-bonus"]},
-    "shipping_poll": {"sqs": ["order-events", "wallet-bonus"]},
+    "shipping": {"sqs": ["events", "order-events", "wallet-bonus"]},
+    "shipping_poll": {"sqs": ["events", "order-events", "wallet-bonus"]},
     # Returns: customers' photos (presigned POST / GET, HEAD + magic bytes), decision e-mails, and
     # the outbox events of the order and of a restock (stock-events).
-    "returns": {"s3": ["uploads"], "sqs": ["order-events", "notifications", "stock-events", "wallet-refunds",
+    "returns": {"s3": ["uploads"], "sqs": ["events", "order-events", "notifications", "stock-events", "wallet-refunds",
                                          "wallet-bonus", "payment-refunds"]},
     # The wallet (functions/wallet.py, functions/wallet_holds.py) needs nothing beyond the baseline:
     # its ledger, requests and holds are MySQL rows, and it sends no messages yet.
     # An order paid from the wallet: the orders' outbox events of mark_paid (status, invoice).
-    "wallet_payments": {"sqs": ["order-events", "invoices"]},
+    "wallet_payments": {"sqs": ["events", "order-events", "invoices"]},
     # A wallet refund confirmed: the order may become refunded (order-events, wallet-bonus).
-    "wallet_refunds": {"sqs": ["order-events", "wallet-bonus"]},
+    "wallet_refunds": {"sqs": ["events", "order-events", "wallet-bonus"]},
     # A bank transfer confirmed by staff (payments_admin): mark_paid's outbox events (status, invoice).
-    # functions/payments.py and payments_sweep.py only write MySQL rows: the baseline.
+    # functions/payments.py, payments_sweep.py and payments_reconcile.py: each card attempt's outcome and
+    # the order's status moves go to the ML service ("events", chalicelib/ml/api.py).
+    "payments": {"sqs": ["events"]},
+    "payments_sweep": {"sqs": ["events"]},
+    "payments_reconcile": {"sqs": ["events"]},
     # Admin refunds and cancels: request_refund's events (order-events, payment-refunds,
     # wallet-refunds for a cancelled order's wallet part, stock-events from the cancel).
-    "payments_admin": {"sqs": ["order-events", "invoices", "payment-refunds", "wallet-refunds", "stock-events",
+    "payments_admin": {"sqs": ["events", "order-events", "invoices", "payment-refunds", "wallet-refunds", "stock-events",
                                "wallet-bonus"]},
     # A card refund confirmed: the order may become refunded (order-events, wallet-bonus).
-    "payments_refunds": {"sqs": ["order-events", "wallet-bonus"]},
+    "payments_refunds": {"sqs": ["events", "order-events", "wallet-bonus"]},
     # Backups: the backup bucket (dumps, manifests, the media mirror) and the media buckets read;
     # the API queues manual backups, the daily job queues the verification; restoring media writes back.
     "backups": {"s3": ["backups"], "sqs": ["backups"]},
@@ -186,5 +194,7 @@ WILDCARD_ACTIONS: dict[str, str] = {
 
 # Keys of the Secrets Manager secret huglu/<stage>/app that become environment variables
 # through CloudFormation dynamic references (resolved at deploy time, never in the template).
+# ML_SERVICE_TOKEN: the X-Service-Token the API sends the ML service, which reads the same key
+# (infra/ml_service.py SECRET_KEYS).
 SECRET_ENV = ("DATABASE_URL", "REDIS_URL", "JWT_SECRET", "API_KEY_PEPPER", "DATA_KEYS", "DATA_HASH_KEY",
-              "MAPS_API_KEY", "CARRIER_API_KEY", "CARRIER_WEBHOOK_SECRET")
+              "MAPS_API_KEY", "CARRIER_API_KEY", "CARRIER_WEBHOOK_SECRET", "ML_SERVICE_TOKEN")

@@ -94,6 +94,7 @@ def login(db: Database, tenant_id: int, *, email: str | None, phone: str | None,
     if not ok or user is None or user["status"] != "active":
         # One answer for "no such account", "wrong password" and "disabled".
         policy.record_failure(tenant_id, identifier, ip)
+        _login_to_ml(tenant_id, "failure", user["id"] if user else None, client)
         raise Unauthorized("invalid_credentials")
     policy.clear_failures(tenant_id, identifier)
     if user["totp_enabled_at"] is not None:
@@ -114,10 +115,21 @@ def complete_login(db: Database, tenant_id: int, user: dict[str, Any], client: C
         result = _issue(uow, tenant_id, user, family_id=secrets.token_hex(16), parent_id=None, client=client,
                         amr=amr)
         repo.touch_login(uow, tenant_id, user["id"])
+        _login_to_ml(tenant_id, "success", user["id"], client, uow)
         uow.commit()
         return result
 
     return db.transaction(work)
+
+
+def _login_to_ml(tenant_id: int, outcome: str, user_id: int | None, client: Client,
+                 uow: UnitOfWork | None = None) -> None:
+    """A sign-in's outcome for the ML service's anomaly detection (many accounts from one device,
+    password spraying from one IP); sent after the commit, never failing the sign-in (ml.api)."""
+    from chalicelib.ml import api as ml  # on first use
+    from chalicelib.platform.context import current
+
+    ml.login(tenant_id, outcome=outcome, user_id=user_id, ip=client.ip, device_id=current().device_id, uow=uow)
 
 
 def get_active_user(db: Database, tenant_id: int, user_id: int) -> dict[str, Any]:

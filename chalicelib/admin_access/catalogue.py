@@ -31,6 +31,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
     perm.FINANCE_WRITE: {"tr": "Finansal düzeltmeler ve mutabakat.", "en": "Financial adjustments and reconciliation."},
     perm.CAMPAIGNS_WRITE: {"tr": "Kampanya ve kupon yönetimi.", "en": "Manage campaigns and coupons."},
     perm.SUPPORT_WRITE: {"tr": "Müşteri destek taleplerini yanıtlama.", "en": "Answer customer support requests."},
+    perm.ML_READ: {"tr": "Makine öğrenmesi modellerini, segmentleri ve anomalileri görüntüleme.",
+                   "en": "View machine-learning models, segments and anomalies."},
+    perm.ML_WRITE: {"tr": "Model eğitme, etkinleştirme, geri alma ve anomali inceleme.",
+                    "en": "Train, activate and roll back models; review anomalies."},
 }
 
 GRANTABLE = frozenset([perm.ALL, *perm.CATALOGUE])

@@ -9,6 +9,8 @@ After a write to catalogue data commits, the shop's caches follow:
 How the catalogue shows things, for other areas' answers:
     stock_status(available) → "in_stock" | "low_stock" | "out_of_stock"
     rating_summary(average, count, stars) → {"average", "count", "distribution"}
+    product_cards(tenant_id, product_ids) → {id: card} of the ACTIVE products among the ids (the ML
+                                       area hydrates recommended ids with it; others are left out)
 
 Everything else under chalicelib/catalog/ is private.  `Effects` imports only the platform; the
 catalogue service (browse, search state, repository) is imported on the first call of the
@@ -22,7 +24,7 @@ from typing import Any
 
 from .effects import Effects
 
-__all__ = ["Effects", "catalog_changed", "forget_product", "rating_summary", "stock_status"]
+__all__ = ["Effects", "catalog_changed", "forget_product", "product_cards", "rating_summary", "stock_status"]
 
 
 def forget_product(tenant_id: int, product_id: int) -> None:
@@ -47,3 +49,18 @@ def rating_summary(average: Decimal, count: int, stars: dict[int, int]) -> dict[
     from . import service
 
     return service.rating_summary(average, count, stars)
+
+
+def product_cards(tenant_id: int, product_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Listing cards by id, from the reader: id, name, slug, category_id, price, compare_at_price,
+    currency, stock_status, image (S3 key or None).  Only this tenant's active products appear."""
+    from chalicelib.platform.db import get_db
+
+    from . import repository, service
+
+    rows = repository.cards(get_db().reader(), tenant_id, sorted(set(product_ids))[:200])
+    return {int(r["id"]): {
+        "id": int(r["id"]), "name": r["name"], "slug": r["slug"], "category_id": r["category_id"],
+        "price": r["base_price"], "compare_at_price": r["compare_at_price"], "currency": r["currency"],
+        "stock_status": service.stock_status(r["total_stock"]), "image": r["image"],
+    } for r in rows}

@@ -45,6 +45,24 @@ def images(session: Session, tenant_id: int, product_id: int) -> list[dict[str, 
     )
 
 
+def cards(session: Session, tenant_id: int, product_ids: list[int]) -> list[dict[str, Any]]:
+    """The listing card of each given product that is active in this tenant (others are left out:
+    a deleted, draft or another tenant's id finds no row), with its first image."""
+    if not product_ids:
+        return []
+    marks = ", ".join(["%s"] * len(product_ids))
+    return session.all(
+        f"""SELECT p.id, p.name, p.slug, p.category_id, p.base_price, p.compare_at_price, p.currency,
+                   p.total_stock,
+                   (SELECT i.s3_key FROM product_images i
+                     WHERE i.tenant_id = p.tenant_id AND i.product_id = p.id
+                     ORDER BY i.sort_order, i.id LIMIT 1) AS image
+              FROM products p
+             WHERE p.tenant_id = %s AND p.id IN ({marks}) AND p.status = 'active'""",
+        (tenant_id, *product_ids),
+    )
+
+
 # -- categories, brands and their counts ----------------------------------------------------------
 def categories(session: Session, tenant_id: int) -> list[dict[str, Any]]:
     return session.all(

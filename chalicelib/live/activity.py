@@ -28,6 +28,9 @@ class Activity:
     screen: str | None
     name: str | None
     user_id: int | None
+    # Forwarded to the ML service (chalicelib/ml/api.py), not kept in the stream.
+    product_id: int | None = None
+    query: str | None = None
 
 
 def _key(tenant_id: int, device_id: str) -> str:

@@ -79,7 +79,8 @@ def log_activity(call: Call) -> ActivityLogOut:
     """A batch of activity (screen changes, actions) with device timestamps, at most 50."""
     body: ActivityLogIn = call.body
     client = _client(call, body.device_id)
-    events = [Activity(type=e.type, at=e.at, screen=e.screen, name=e.name, user_id=client.user_id)
+    events = [Activity(type=e.type, at=e.at, screen=e.screen, name=e.name, user_id=client.user_id,
+                       product_id=e.product_id, query=e.query)
               for e in body.events]
     kept, dropped = service.log_activity(call.tenant.id, client, events, now())
     return ActivityLogOut(accepted=kept, dropped=dropped)

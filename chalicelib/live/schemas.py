@@ -41,7 +41,13 @@ class ActivityEventIn(_In):
     at: AwareDatetime = Field(description="When it happened on the device (RFC 3339 with offset).")
     screen: ScreenName | None = None
     name: Annotated[Line, Field(min_length=1, max_length=64)] | None = Field(
-        default=None, description="What was done, for type=action (add_to_cart, search, ...).")
+        default=None, description="What was done, for type=action (add_to_cart, search, ...).  product_view "
+                                  "and add_to_cart with product_id, search with query also reach the ML "
+                                  "service (recommendations, purchase prediction).")
+    product_id: Annotated[int, Field(ge=1, le=2**63 - 1)] | None = Field(
+        default=None, description="The product viewed or added (product_view, add_to_cart).")
+    query: Annotated[Line, Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="What was searched for (search).")
 
     @model_validator(mode="after")
     def _needs(self) -> ActivityEventIn:

@@ -81,7 +81,31 @@ def log_activity(tenant_id: int, client: Client, events: list[Activity], now: fl
         screens = [e for e in kept if e.type == "screen" and e.screen]
         if screens:
             _screen_changed(tenant_id, client.device_id, str(screens[-1].screen), now)
+        _to_ml(tenant_id, client, kept)
     return len(kept), len(events) - len(kept)
+
+
+def _to_ml(tenant_id: int, client: Client, events: list[Activity]) -> None:
+    """The events the ML service learns from (screens, product views, searches, adds to cart);
+    other actions stay in the device's stream only.  Sending never fails the call (ml.api)."""
+    from chalicelib.ml import api as ml  # on first use: the live function's cold start stays as it was
+
+    out = []
+    for e in events:
+        payload: dict[str, object] | None = None
+        if e.type == "screen" and e.screen:
+            kind, payload = "screen", {"screen": e.screen}
+        elif e.name in ("product_view", "add_to_cart") and e.product_id is not None:
+            kind, payload = str(e.name), {"product_id": e.product_id, "screen": e.screen}
+            if kind == "add_to_cart":
+                payload["quantity"] = 1
+        elif e.name == "search" and e.query:
+            kind, payload = "search", {"query": e.query, "screen": e.screen}
+        if payload is not None:
+            out.append(ml.Event(type=kind, at=e.at, user_id=client.user_id, device_id=client.device_id,
+                                payload=payload))
+    if out:
+        ml.record_events(tenant_id, out)
 
 
 def _screen_changed(tenant_id: int, device_id: str, screen: str, now: float) -> None:

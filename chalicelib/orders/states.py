@@ -143,6 +143,7 @@ def record(uow: UnitOfWork, order: dict[str, Any], from_status: str | None, to_s
         "order_id": order["id"], "order_number": order["order_number"], "user_id": order["user_id"],
         "from": from_status, "to": to_status, "actor": actor.type, "note": note, **(event or {}),
     }, queue=ORDER_EVENTS_QUEUE, aggregate_type="order", aggregate_id=order["id"])
+    _to_ml(uow, order, from_status, to_status, event)
     if to_status in BONUS_STATUSES and order.get("user_id") is not None:
         payload = {"order_id": order["id"], "user_id": order["user_id"], "to": to_status,
                    "paid_total": order.get("paid_total"), "currency": order.get("currency")}
@@ -150,6 +151,19 @@ def record(uow: UnitOfWork, order: dict[str, Any], from_status: str | None, to_s
             payload.update(_returned_share(uow, order["tenant_id"], order["id"]))
         outbox.add(uow, order["tenant_id"], WALLET_BONUS_EVENT, payload,
                    queue=WALLET_BONUS_QUEUE, aggregate_type="order", aggregate_id=order["id"])
+
+
+def _to_ml(uow: UnitOfWork, order: dict[str, Any], from_status: str | None, to_status: str,
+           event: dict[str, Any] | None) -> None:
+    """order_placed / order_status_changed for the ML service, sent after the commit (ml.api; losing
+    one is harmless, so a plain queue send rather than the outbox)."""
+    from chalicelib.ml import api as ml  # on first use: see tests/e2e/test_package.py
+
+    items = uow.all("SELECT product_id, quantity, unit_price FROM order_items WHERE tenant_id = %s AND order_id = %s",
+                    (order["tenant_id"], order["id"]))
+    total = order.get("grand_total", (event or {}).get("grand_total"))
+    ml.order_changed(uow, order["tenant_id"], order_id=order["id"], user_id=order.get("user_id"), status=to_status,
+                     total=total, items=items, placed=from_status is None)
 
 
 def _returned_share(uow: UnitOfWork, tenant_id: int, order_id: int) -> dict[str, Any]:

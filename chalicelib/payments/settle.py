@@ -96,6 +96,7 @@ def settle(db: Database, tenant_id: int, attempt_id: int, result: iyzico.Payment
                 except WalletPartGone:  # nothing of the wallet was taken (capture is all or nothing)
                     _cancel_money(uow, attempt, order, result, gateway, ip, reason="wallet_part_gone")
         row = repo.lock_attempt(uow, tenant_id, attempt_id)
+        _to_ml(uow, row, ip)
         uow.commit()
         return str(row["status"]) if row else ""
 
@@ -117,10 +118,32 @@ def fail(db: Database, tenant_id: int, attempt_id: int, code: str, provider_code
         if attempt["status"] in states.FINAL or attempt["status"] == states.REVIEW:
             return str(attempt["status"])
         _failed(uow, attempt, order, code, provider_code, message, status=status)
+        _to_ml(uow, repo.lock_attempt(uow, tenant_id, attempt_id), None)
         uow.commit()
         return status
 
     return str(db.transaction(work))
+
+
+def _to_ml(uow: UnitOfWork, attempt: dict[str, Any] | None, ip: str | None) -> None:
+    """The attempt's outcome for the ML service's anomaly detection (card testing: many declines
+    from one device or IP), after the commit.  The card's BIN only - never the number."""
+    if attempt is None:
+        return
+    from chalicelib.ml import api as ml  # on first use
+    from chalicelib.platform.context import current
+
+    status = str(attempt["status"])
+    if status in (states.SUCCEEDED, states.REVIEW):  # review: the bank said yes, iyzico's fraud check waits
+        outcome = "succeeded"
+    elif status == states.FAILED and attempt.get("failure_code"):
+        outcome = "declined"
+    else:
+        outcome = "error"
+    ctx = current()
+    ml.payment_attempt(uow, int(attempt["tenant_id"]), order_id=attempt["order_id"], user_id=attempt["user_id"],
+                       outcome=outcome, amount=attempt["amount"], card_bin=attempt.get("bin_number"),
+                       ip=ctx.client_ip or ip, device_id=ctx.device_id)
 
 
 def _matches(attempt: dict[str, Any], result: iyzico.PaymentResult) -> bool:

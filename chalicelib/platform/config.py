@@ -17,6 +17,9 @@ DEV_DATA_KEYS = "dev1:ZGV2LW9ubHktZGF0YS1rZXktMzItYnl0ZXMtbG9uZyE="
 DEV_DATA_HASH_KEY = "ZGV2LW9ubHktbG9va3VwLWhhc2gta2V5LTMyLWJ5dGVzIQ=="
 DEV_IYZICO_API_KEY = "sandbox-dev-api-key"
 DEV_IYZICO_SECRET_KEY = "sandbox-dev-secret-key"
+# The same default as ml_container/huglu_ml/config.py; production refuses it on first use
+# (chalicelib/ml/client.py), as the iyzico keys.
+DEV_ML_SERVICE_TOKEN = "dev-ml-token"
 # Stages that talk to the local iyzico sandbox by default (make dev, the tests).
 _LOCAL_STAGES = {"local", "test"}
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -102,6 +105,11 @@ class Settings:
     live_presence_ttl_seconds: int = 90
     ws_endpoint_url: str | None = None
     ws_local_url: str = "http://127.0.0.1:8002"
+    # The ML service (ml_container/, chalicelib/ml): its base URL, the shared token it requires
+    # (X-Service-Token) and how long the API waits for an answer before falling back to popularity.
+    ml_service_url: str = "http://127.0.0.1:8010"
+    ml_service_token: str = DEV_ML_SERVICE_TOKEN
+    ml_timeout_ms: int = 300
 
     @property
     def is_production(self) -> bool:
@@ -151,6 +159,9 @@ def _load() -> Settings:
         live_presence_ttl_seconds=_int("LIVE_PRESENCE_TTL_SECONDS", 90),
         ws_endpoint_url=(env("WS_ENDPOINT_URL") or "").rstrip("/") or None,
         ws_local_url=(env("WS_LOCAL_URL") or "http://127.0.0.1:8002").rstrip("/"),
+        ml_service_url=(env("ML_SERVICE_URL") or "http://127.0.0.1:8010").rstrip("/"),
+        ml_service_token=env("ML_SERVICE_TOKEN") or DEV_ML_SERVICE_TOKEN,
+        ml_timeout_ms=_int("ML_TIMEOUT_MS", 300),
     )
     if settings.is_production and settings.bcrypt_rounds < 12:
         raise RuntimeError("BCRYPT_ROUNDS below 12 is for tests only")

@@ -26,6 +26,10 @@ FINANCE_READ = "finance.read"
 FINANCE_WRITE = "finance.write"
 CAMPAIGNS_WRITE = "campaigns.write"
 SUPPORT_WRITE = "support.write"
+# The ML service's staff views (models, stats, segments, anomalies) and its actions (train,
+# activate, roll back, review an anomaly).
+ML_READ = "ml.read"
+ML_WRITE = "ml.write"
 # Platform operations (queues and their dead letters): deliberately not in CATALOGUE, so no
 # tenant-defined role can be given it - only '*' (super_admin) holds it.  The queues are shared by
 # every tenant, so the routes behind it still show a tenant only its own messages.
@@ -35,7 +39,7 @@ CATALOGUE = sorted(
     {
         SETTINGS_READ, SETTINGS_WRITE, AUDIT_READ, USERS_READ, USERS_WRITE, ROLES_READ, ROLES_WRITE,
         API_KEYS_READ, API_KEYS_WRITE, PRODUCTS_READ, PRODUCTS_WRITE, ORDERS_READ, ORDERS_WRITE, FINANCE_READ,
-        FINANCE_WRITE, CAMPAIGNS_WRITE, SUPPORT_WRITE,
+        FINANCE_WRITE, CAMPAIGNS_WRITE, SUPPORT_WRITE, ML_READ, ML_WRITE,
     }
 )
 

@@ -54,6 +54,24 @@ def send(queue: str, message: dict[str, Any], *, uow: UnitOfWork | None = None, 
     return str(body["id"])
 
 
+def send_batch(queue: str, messages: list[dict[str, Any]]) -> list[str]:
+    """Queue many JSON messages now (no transaction: the caller sends after its commit), ten per
+    SendMessageBatch call; raises when SQS refuses any of them."""
+    bodies = [{"id": m.get("id") or uuid.uuid4().hex, **m} for m in messages]
+    if not bodies:
+        return []
+    from .aws import client
+
+    sqs, url = client("sqs"), queue_url(queue)
+    for start in range(0, len(bodies), 10):
+        chunk = bodies[start:start + 10]
+        answer = sqs.send_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "MessageBody": cache.dumps(body)} for i, body in enumerate(chunk)])
+        if answer.get("Failed"):
+            raise RuntimeError(f"SQS refused {len(answer['Failed'])} of {len(chunk)} messages")
+    return [str(b["id"]) for b in bodies]
+
+
 def consume(queue: str, event: Any, handle: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     """Run `handle(message)` for each record of an SQS event; returns Lambda's partial-batch answer."""
     records = event.to_dict()["Records"] if hasattr(event, "to_dict") else event["Records"]

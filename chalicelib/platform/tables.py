@@ -127,8 +127,12 @@ OWNERS: dict[str, str] = {
     "chat_messages": "support",
     "faqs": "support",
     "stores": "support",
-    "user_events": "analytics",
-    "user_data": "analytics",
+    # -- the ML service (issue 14): its realtime processor (ml_container) writes the app events it
+    # consumes into user_events and the customers' segments into user_data.segment; the API's ml
+    # area reads them and owns the anomalies staff review.
+    "user_events": "ml",
+    "user_data": "ml",
+    "ml_anomalies": "ml",
     "user_specific_data": "analytics",
     "integrations": "integrations",
     "integration_sync_runs": "integrations",
@@ -186,6 +190,7 @@ READ_MODELS: dict[str, dict[str, str]] = {
                   "searched by name",
         "returns": "the customer's language for the return e-mails",
         "notifications": "a channel-aware send's recipient at delivery: e-mail, phone (sealed), language, status",
+        "ml": "a segment's customers shown to staff with their e-mail and name",
         "wallet": "finds a transfer's recipient by e-mail, phone hash or user code; both sides' names, "
                   "e-mails and languages; admin finance lists wallets with their owners, searched by e-mail "
                   "or name",
@@ -201,6 +206,7 @@ READ_MODELS: dict[str, dict[str, str]] = {
         "engagement": "reviews and favourites show, and lock, the product they are about",
         "media": "an image belongs to an existing product (locked while images are ordered)",
         "inventory": "its own total_stock after an adjustment",
+        "ml": "the popularity fallback: active, in-stock best sellers and their categories",
     },
     "product_variations": {
         "catalog": "the public detail, attribute facets and barcode lookup",
@@ -223,12 +229,14 @@ READ_MODELS: dict[str, dict[str, str]] = {
         "shipping": "the order a shipment belongs to and its address",
         "payments": "the order number and status shown with an attempt; the sweep finds awaiting transfers "
                     "whose order is no longer payable",
+        "ml": "the popularity fallback counts only orders that are sales (not cancelled, not unpaid)",
     },
     "order_items": {
         "engagement": "'verified purchase': a delivered order of the reviewer with the product",
         "invoices": _ORDER_ROWS,
         "returns": "the lines a return is made of, and how many are left to return",
         "shipping": "the lines a shipment carries",
+        "ml": "the popularity fallback: units sold per product in the last days, products bought together",
     },
     "payments": {
         "returns": "how much of the order is left to refund",

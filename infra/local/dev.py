@@ -28,6 +28,8 @@ IYZICO_PORT = int(os.environ.get("IYZICO_PORT", "8767"))
 # live area's LocalSender posts (WS_LOCAL_URL).
 WS_PORT = int(os.environ.get("WS_PORT", "8001"))
 WS_API_PORT = int(os.environ.get("WS_API_PORT", "8002"))
+# The ML service (ml_container/, its own virtualenv .venv-ml: TensorFlow never enters the API's).
+ML_PORT = int(os.environ.get("ML_PORT", "8010"))
 
 
 def _port_open(port: int) -> bool:
@@ -105,6 +107,33 @@ def start_iyzico_sandbox(children: list[subprocess.Popen]) -> str | None:
     return base_url
 
 
+def start_ml_service(children: list[subprocess.Popen], tenant_id: int) -> bool:
+    """The ML service on :8010 from .venv-ml (skipped when ML_SERVICE_URL points at one), consuming
+    the events queue, then a first training of the demo tenant in the background (a tenant with too
+    few customers gets its popularity fallback, marked as such)."""
+    if os.environ.get("ML_SERVICE_URL"):
+        print(f"dev: using the ML service at {os.environ['ML_SERVICE_URL']}")
+        return False
+    ml_python = os.environ.get("ML_PYTHON") or str(ROOT / ".venv-ml" / "bin" / "python")
+    if not Path(ml_python).exists():
+        raise SystemExit(f"dev: {ml_python} is missing: run `make dev` (it builds .venv-ml) or set ML_PYTHON")
+    from chalicelib.platform.queue import queue_url
+
+    env = {**os.environ, "DATABASE_URL": settings().database_url, "REDIS_URL": settings().redis_url,
+           "ML_SERVICE_TOKEN": settings().ml_service_token, "ML_EVENTS_QUEUE_URL": queue_url("events"),
+           "ML_MODELS_BUCKET": f"{settings().bucket_prefix}-ml-models"}
+    children.append(subprocess.Popen([ml_python, "-m", "uvicorn", "huglu_ml.main:app", "--host", "127.0.0.1",
+                                      "--port", str(ML_PORT), "--log-level", "warning"], cwd=ROOT / "ml_container",
+                                     env=env))
+    _wait_port(ML_PORT, "the ML service", seconds=90)
+    os.environ["ML_SERVICE_URL"] = f"http://127.0.0.1:{ML_PORT}"
+    reset_settings()
+    subprocess.Popen([ml_python, "-m", "huglu_ml.trainer", "--tenant", str(tenant_id)], cwd=ROOT / "ml_container",
+                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    print(f"dev: ML service on {os.environ['ML_SERVICE_URL']} (training the demo tenant in the background)")
+    return True
+
+
 def print_payments_help(base_url: str) -> None:
     ca = os.environ["IYZICO_CA_FILE"]
     print(f"iyzico sandbox      : {base_url}  (trust: --cacert {ca})")
@@ -152,6 +181,7 @@ def main() -> int:
                                              cwd=ROOT))
             _wait_port(8769, "fake Netgsm SMS gateway")
         sandbox = start_iyzico_sandbox(children)
+        ml_started = start_ml_service(children, int(credentials["tenant_id"]))
         chalice = str(Path(sys.executable).with_name("chalice"))  # the venv's console script
         children.append(subprocess.Popen([chalice, "local", "--no-autoreload", "--host", "127.0.0.1",
                                           "--port", str(API_PORT), "--stage", "dev"], cwd=ROOT))
@@ -175,6 +205,8 @@ def main() -> int:
             print("fake carrier        : curl -X POST http://127.0.0.1:8766/_fake/shipments/<tracking>/advance")
         if not os.environ.get("WS_ENDPOINT_URL"):
             print(f"live users (staff)  : ws://127.0.0.1:{WS_PORT}/?key=<api key>&token=<staff access token>")
+        if ml_started:
+            print(f"ML service          : http://127.0.0.1:{ML_PORT}/health  (make ml-eval: the models vs baselines)")
         if sandbox:
             print_payments_help(sandbox)
         print("=" * 72 + "\n", flush=True)

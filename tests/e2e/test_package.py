@@ -271,7 +271,15 @@ AREA_DEPENDENCIES: dict[str, set[str]] = {
     "payments_admin": {"orders", "wallet", "inventory", "catalog"},
     # card payments: settle.py's reconciliation job uses orders.api / wallet.api as the routes do
     "payments_reconcile": {"orders", "wallet", "inventory", "catalog"},
+    # the ML area hydrates recommended ids through catalog.api.product_cards (its own function)
+    "ml": {"catalog"},
 }
+# Producers of the ML service's events call ml.api (chalicelib/ml/api.py: the events queue) - on
+# first use, so it is an upper bound like the rest: live (the app's activity), accounts (logins),
+# every function moving an order's status (orders' state machine) and the payments functions.
+for _producer in ("live", "accounts", "orders", "orders_admin", "shipping", "returns", "wallet_payments",
+                  "payments", "payments_admin", "payments_reconcile", "invoices"):
+    AREA_DEPENDENCIES.setdefault(_producer, set()).add("ml")
 
 
 # A function deploys part of an area under another name (the admin routes of orders get their own

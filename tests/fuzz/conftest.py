@@ -46,8 +46,13 @@ def world() -> Iterator[World]:
     tenant = make_tenant(cors_origins=["https://shop.example.com"], settings=_no_rate_limits())
     outdoor_shop(get_db(), tenant.id)
     # The payment routes talk to the local iyzico sandbox, as in `make dev` (without it they
-    # would answer 503 card_service_unavailable: documented, but a 5xx the fuzzer counts).
-    with running_sandbox(), Client(app) as client:
+    # would answer 503 card_service_unavailable: documented, but a 5xx the fuzzer counts); the ML
+    # routes to the ML service's local fake (the same for ml_unavailable).
+    from infra.local.fakes.ml_service import start
+    from tests.ml.kit import ml_service_at
+
+    ml_server, ml_url = start()
+    with running_sandbox(), ml_service_at(ml_url), Client(app) as client:
         schema = schemathesis.openapi.from_dict(build_document())
         schema.app = GatewayWSGI(client)
 
@@ -60,4 +65,8 @@ def world() -> Iterator[World]:
                 return {"X-API-Key": tenant.api_key, "Authorization": f"Bearer {sign_in(tenant.id, user_id)}"}
             return headers
 
-        yield World(tenant, schema, anonymous, signed_in(None), signed_in(["super_admin"]))
+        try:
+            yield World(tenant, schema, anonymous, signed_in(None), signed_in(["super_admin"]))
+        finally:
+            ml_server.shutdown()
+            ml_server.server_close()

@@ -59,6 +59,7 @@ EXPECTED_TABLES = {
     # the payments area (0012)
     "payment_attempts", "payment_attempt_items", "payment_cards", "payment_webhook_events", "payment_tasks",
     "feed_sources", "feed_runs", "feed_run_batches", "feed_run_errors",  # XML feed sync (0013)
+    "ml_anomalies",  # the ML service's flagged cases for staff review (0017)
     # notification channels (0015)
     "push_devices", "notification_preferences", "marketing_consents", "notification_deliveries", "push_tickets",
     "referral_earnings",
