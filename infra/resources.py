@@ -165,7 +165,7 @@ ACCESS: dict[str, dict[str, list[str]]] = {
     "feeds_rows": {"s3": ["feeds"], "sqs": ["notifications", "stock-events"]},
     # The relay publishes to every queue an outbox event may name.
     "outbox_relay": {"sqs": ["order-events", "invoices", "stock-events", "wallet-refunds", "wallet-bonus",
-                             "payment-refunds", "notifications"]},
+                             "payment-refunds", "notifications", "events"]},
 }
 
 # SES actions an "ses" entry may grant; SES scopes them by identity ARN.

@@ -46,10 +46,17 @@ def message(tenant_id: int, event_type: str, payload: dict[str, Any], *, user_id
 
 
 def publish(messages: list[dict[str, Any]], uow: UnitOfWork | None = None) -> None:
+    """Inside a transaction (orders, payments, a sign-in's session): an outbox row each, published by
+    the relay (deferred: the request pays one INSERT, no SQS call; the service hears of it within
+    a minute or two).  Outside one (the app's activity, a failed sign-in): sent now, best effort."""
     if not messages:
         return
     if uow is not None:
-        uow.on_commit(lambda: _send(messages))
+        from chalicelib.platform import outbox
+
+        for m in messages:
+            outbox.add(uow, m["tenant_id"], m["type"], m, queue=QUEUE, deferred=True)
+        uow.on_commit(lambda: _remember_views(messages))
     else:
         _send(messages)
 

@@ -29,13 +29,17 @@ MAX_ATTEMPTS = 20  # then the row stays 'failed' for an operator to look at
 
 
 def add(uow: UnitOfWork, tenant_id: int, event_type: str, payload: dict[str, Any], *, queue: str,
-        aggregate_type: str | None = None, aggregate_id: Any = None) -> int:
-    """Record an event in the open transaction; it is published after the commit."""
+        aggregate_type: str | None = None, aggregate_id: Any = None, deferred: bool = False) -> int:
+    """Record an event in the open transaction; it is published after the commit, or with
+    `deferred` by the relay alone (a minute or two later), so the request pays no SQS call for an
+    event nobody waits for (the ML service's order and payment events)."""
     event_id = uow.insert(
         """INSERT INTO outbox_events (tenant_id, queue, event_type, aggregate_type, aggregate_id, payload)
            VALUES (%s, %s, %s, %s, %s, %s)""",
         (tenant_id, queue, event_type, aggregate_type,
          None if aggregate_id is None else str(aggregate_id), cache.dumps(payload)))
+    if deferred:
+        return event_id
     pending: list[dict[str, Any]] | None = uow.state.get("outbox")
     if pending is None:  # the first event of this transaction: one publish for all of them
         pending = uow.state["outbox"] = []

@@ -56,6 +56,10 @@ def parse(body: str) -> dict[str, Any]:
         raise PoisonMessage("body is not JSON") from exc
     if not isinstance(event, dict):
         raise PoisonMessage("body is not an object")
+    if isinstance(event.get("payload"), dict) and "aggregate_type" in event and "at" in event["payload"]:
+        # relayed by the API's outbox (orders, payments, sign-ins): the event is the payload, the
+        # outbox's id ("outbox-<tenant>-<row>") the one redeliveries share
+        event = {**event["payload"], "id": event["id"], "tenant_id": event.get("tenant_id")}
     tenant = event.get("tenant_id")
     if not isinstance(tenant, int) or isinstance(tenant, bool) or tenant <= 0:
         raise PoisonMessage("tenant_id missing")

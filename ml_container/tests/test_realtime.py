@@ -178,3 +178,18 @@ def test_ws_needs_the_token_and_stays_in_its_tenant(client, clean):
         store.publish(1, {"type": "anomaly", "tenant_id": 1})
         messages = [ws.receive_json() for _ in range(3)]
     assert all(m["type"] == "events_per_minute" and m["tenant_id"] == 2 for m in messages)
+
+
+def test_an_event_relayed_by_the_api_outbox_is_read_as_its_payload():
+    """Orders, payments and sign-ins reach the queue through the API's outbox relay: the ML event is
+    the outbox message's payload, and the outbox id is the one its redeliveries share."""
+    import json
+
+    from huglu_ml.realtime import parse
+
+    inner = {"id": "abc", "type": "order_placed", "tenant_id": 3, "at": "2026-12-06T10:00:00Z", "user_id": 9,
+             "device_id": None, "session_id": None, "payload": {"order_id": 5, "items": []}}
+    event = parse(json.dumps({"id": "outbox-3-77", "type": "order_placed", "tenant_id": 3, "aggregate_type": None,
+                              "aggregate_id": None, "payload": inner}))
+    assert event["id"] == "outbox-3-77" and event["type"] == "order_placed" and event["user_id"] == 9
+    assert event["payload"] == {"order_id": 5, "items": []} and event["_at"].year == 2026

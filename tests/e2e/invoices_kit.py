@@ -157,7 +157,10 @@ def pdf_text(data: bytes) -> str:
             dicts[number] = body
             continue
         dicts[number] = stream.group(1)
-        raw = stream.group(2)
+        # The stream's bytes by its /Length: a compressed stream may itself end in b"\r", which the
+        # pattern's optional \r before "endstream" would take away (a 1-in-256 truncation).
+        length = re.search(rb"/Length (\d+)", stream.group(1))
+        raw = body[stream.start(2):stream.start(2) + int(length.group(1))] if length else stream.group(2)
         streams[number] = zlib.decompress(raw) if b"/FlateDecode" in stream.group(1) else raw
     cmaps = {number: _cmap(streams[int(ref)]) for number, body in dicts.items()
              if (ref := _ref(body, b"/ToUnicode")) is not None}

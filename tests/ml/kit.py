@@ -64,7 +64,14 @@ def drain_events() -> list[dict[str, Any]]:
 
 
 def events_of(tenant_id: int, kind: str | None = None) -> list[dict[str, Any]]:
-    return [e for e in drain_events() if e["tenant_id"] == tenant_id and (kind is None or e["type"] == kind)]
+    """The tenant's ML events on the queue: those sent at once and, after running the outbox relay
+    now, those deferred to it (unwrapped as the service's consumer does)."""
+    from chalicelib.platform.db import get_db
+    from chalicelib.platform.outbox import relay
+
+    relay(get_db(), grace_seconds=0)
+    events = [{**e["payload"], "id": e["id"]} if "aggregate_type" in e else e for e in drain_events()]
+    return [e for e in events if e["tenant_id"] == tenant_id and (kind is None or e["type"] == kind)]
 
 
 def sell(db: Any, tenant_id: int, product_id: int, units: int) -> None:
