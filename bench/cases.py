@@ -385,10 +385,13 @@ from . import orders_cases, wallet_cases  # noqa: E402 - need `case` and `Plan` 
 # The card payment case (issue 12) last: registered on import, after the wallet's (an import
 # statement would be sorted ahead of wallet_cases).
 importlib.import_module(".payments_cases", __package__)
+# The promotion cases (issue 15) after everything: they switch 200 promotions on in the shop tenant.
+campaigns_cases = importlib.import_module(".campaigns_cases", __package__)
 
 DERIVED: list[Callable[[dict[str, Any]], dict[str, Any]]] = [
     _rate_limit_cost, _cache_saving,
     # Looked up when called: imported first (a throughput worker), orders_cases is still loading here.
     lambda cases: orders_cases.checkout_target(cases),
     lambda cases: wallet_cases.wallet_payment_target(cases),
+    lambda cases: campaigns_cases.promotions_target(cases),
 ]

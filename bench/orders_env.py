@@ -106,6 +106,9 @@ def _prepare_shop() -> ShopEnv:
 
     report[SHOP_SLUG] = {**report.get(SHOP_SLUG, {}), **ensure_background(tenant_id)}
     released = clean_orders(tenant_id)  # a run that died half-way leaves its orders behind
+    from .campaigns_cases import pause
+
+    pause(tenant_id)  # and the promotion cases' 200 promotions live: the cases before them meet none
     # The first active variation of each active product, in product order: stable across runs.
     rows = session.all(
         """SELECT p.id AS product_id, MIN(v.id) AS variation_id

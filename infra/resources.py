@@ -57,7 +57,14 @@ QUEUES: dict[str, dict[str, int]] = {
     "payment-refunds": {},  # PaymentRefundRequested (orders' outbox): refunds back to an iyzico card
     "backups": {},  # staff-requested backups and tenant exports, backup verifications (backups_jobs)
     "wallet-bonus": {},  # OrderBonusStatus (orders' outbox): HPay bonus earned on delivery, taken back on return
+    # The same OrderBonusStatus for the other areas that reward a delivered order (issue 15):
+    "loyalty-events": {},  # loyalty points and levels
+    "referral-events": {},  # referral rewards (the referee's first order), reversed on return
+    "campaign-rewards": {},  # a promotion's bonus credit
 }
+# The queues of orders.api.REWARD_QUEUES: whoever moves an order to delivered / returned / refunded
+# publishes to all of them (through the outbox).
+REWARD_QUEUES = ["wallet-bonus", "loyalty-events", "referral-events", "campaign-rewards"]
 MAX_RECEIVE_COUNT = 5  # deliveries before a message goes to the DLQ
 QUEUE_RETENTION_S = 4 * 24 * 3600
 DLQ_RETENTION_S = 14 * 24 * 3600  # the SQS maximum: time to look at poison messages
@@ -102,6 +109,8 @@ ACCESS: dict[str, dict[str, list[str]]] = {
     "notifications": {"ses": ["ses:SendEmail"], "actions": ["sns:Publish"], "sqs": ["notifications"]},
     # The sweep re-queues deferred deliveries (quiet hours over) and reads push receipts.
     "notifications_sweep": {"sqs": ["notifications"]},
+    # Campaign sends (issue 15): each recipient's messages go out through the outbox to the consumer.
+    "campaign_sends": {"sqs": ["notifications"]},
     # Verification codes, reset links and security alerts are queued for the consumer above.
     "accounts": {"sqs": ["events", "notifications"]},
     # Stock counts publish StockReturned through the outbox after commit (inventory.api).
@@ -113,31 +122,31 @@ ACCESS: dict[str, dict[str, list[str]]] = {
     "media_thumbnails": {"s3": ["images"]},
     # Checkout and cancel publish their outbox events after commit (order-events; invoices when
     # paid; stock-events when a cancel brings stock back).
-    "orders": {"sqs": ["events", "order-events", "invoices", "stock-events", "wallet-refunds", "wallet-bonus",
+    "orders": {"sqs": ["events", "order-events", "invoices", "stock-events", "wallet-refunds", *REWARD_QUEUES,
                        "payment-refunds"]},
     "order_events": {"sqs": ["notifications"]},
     # The stock-events consumer queues the back-in-stock e-mails.
     "stock_events": {"sqs": ["notifications"]},
     # Status moves, cancel and mark-paid: as "orders" (outbox after commit, stock back).
-    "orders_admin": {"sqs": ["events", "order-events", "invoices", "stock-events", "wallet-refunds", "wallet-bonus",
+    "orders_admin": {"sqs": ["events", "order-events", "invoices", "stock-events", "wallet-refunds", *REWARD_QUEUES,
                              "payment-refunds"]},
     "release_reservations": {"sqs": ["events", "order-events", "stock-events"]},
     # Invoices: the PDFs (presigned downloads, render-on-download) and the "invoice issued" e-mail.
     "invoices": {"s3": ["invoices"], "sqs": ["notifications"]},
     "invoice_jobs": {"s3": ["invoices"], "sqs": ["notifications"]},
     # Shipments move orders (lifecycle's outbox events are published after commit by the caller).
-    "shipping": {"sqs": ["events", "order-events", "wallet-bonus"]},
-    "shipping_poll": {"sqs": ["events", "order-events", "wallet-bonus"]},
+    "shipping": {"sqs": ["events", "order-events", *REWARD_QUEUES]},
+    "shipping_poll": {"sqs": ["events", "order-events", *REWARD_QUEUES]},
     # Returns: customers' photos (presigned POST / GET, HEAD + magic bytes), decision e-mails, and
     # the outbox events of the order and of a restock (stock-events).
     "returns": {"s3": ["uploads"], "sqs": ["events", "order-events", "notifications", "stock-events", "wallet-refunds",
-                                         "wallet-bonus", "payment-refunds"]},
+                                         *REWARD_QUEUES, "payment-refunds"]},
     # The wallet (functions/wallet.py, functions/wallet_holds.py) needs nothing beyond the baseline:
     # its ledger, requests and holds are MySQL rows, and it sends no messages yet.
     # An order paid from the wallet: the orders' outbox events of mark_paid (status, invoice).
     "wallet_payments": {"sqs": ["events", "order-events", "invoices"]},
     # A wallet refund confirmed: the order may become refunded (order-events, wallet-bonus).
-    "wallet_refunds": {"sqs": ["events", "order-events", "wallet-bonus"]},
+    "wallet_refunds": {"sqs": ["events", "order-events", *REWARD_QUEUES]},
     # A bank transfer confirmed by staff (payments_admin): mark_paid's outbox events (status, invoice).
     # functions/payments.py, payments_sweep.py and payments_reconcile.py: each card attempt's outcome and
     # the order's status moves go to the ML service ("events", chalicelib/ml/api.py).
@@ -147,9 +156,9 @@ ACCESS: dict[str, dict[str, list[str]]] = {
     # Admin refunds and cancels: request_refund's events (order-events, payment-refunds,
     # wallet-refunds for a cancelled order's wallet part, stock-events from the cancel).
     "payments_admin": {"sqs": ["events", "order-events", "invoices", "payment-refunds", "wallet-refunds", "stock-events",
-                               "wallet-bonus"]},
+                               *REWARD_QUEUES]},
     # A card refund confirmed: the order may become refunded (order-events, wallet-bonus).
-    "payments_refunds": {"sqs": ["events", "order-events", "wallet-bonus"]},
+    "payments_refunds": {"sqs": ["events", "order-events", *REWARD_QUEUES]},
     # Backups: the backup bucket (dumps, manifests, the media mirror) and the media buckets read;
     # the API queues manual backups, the daily job queues the verification; restoring media writes back.
     "backups": {"s3": ["backups"], "sqs": ["backups"]},
@@ -164,7 +173,7 @@ ACCESS: dict[str, dict[str, list[str]]] = {
     "feeds_fetch": {"s3": ["feeds"], "sqs": ["feed-sync", "notifications"]},
     "feeds_rows": {"s3": ["feeds"], "sqs": ["notifications", "stock-events"]},
     # The relay publishes to every queue an outbox event may name.
-    "outbox_relay": {"sqs": ["order-events", "invoices", "stock-events", "wallet-refunds", "wallet-bonus",
+    "outbox_relay": {"sqs": ["order-events", "invoices", "stock-events", "wallet-refunds", *REWARD_QUEUES,
                              "payment-refunds", "notifications", "events"]},
 }
 

@@ -2,6 +2,8 @@
 
 The one totals rule (VAT inside Turkish consumer prices, discounts, shipping):
     Line, Totals, ShippingMethod, compute(lines, shipping=, discounts=)
+    Adjustment, Effects: what a discount returns (the campaigns' promotions also add gift lines and
+    waive shipping through Effects; see totals.Promotions)
     money(value), vat_inside(gross, rate), ZERO, SHIPPING_VAT_RATE
 The shipping methods a tenant offers:
     shipping_methods(tenant_settings), shipping_method(tenant_settings, code)  (400 unknown_shipping_method)
@@ -19,7 +21,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .totals import SHIPPING_VAT_RATE, ZERO, Line, ShippingMethod, Totals, compute, money, vat_inside
+from .totals import (
+    SHIPPING_VAT_RATE,
+    ZERO,
+    Adjustment,
+    Effects,
+    Line,
+    ShippingMethod,
+    Totals,
+    compute,
+    grouped,
+    money,
+    vat_inside,
+)
 
 if TYPE_CHECKING:
     from chalicelib.platform.db import Database, UnitOfWork
@@ -27,8 +41,8 @@ if TYPE_CHECKING:
     from .handover import CheckoutLine
 
 __all__ = [
-    "SHIPPING_VAT_RATE", "ZERO", "Line", "ShippingMethod", "Totals", "compute", "empty_cart", "lock_user_cart",
-    "money", "purge_expired_guest_carts", "shipping_method", "shipping_methods", "vat_inside",
+    "SHIPPING_VAT_RATE", "ZERO", "Adjustment", "Effects", "Line", "ShippingMethod", "Totals", "compute", "empty_cart",
+    "grouped", "lock_user_cart", "money", "purge_expired_guest_carts", "shipping_method", "shipping_methods", "vat_inside",
 ]
 
 

@@ -31,6 +31,8 @@ class CheckoutLine:
     options: Any
     image_key: str | None
     sellable: bool  # product active and variation active
+    category_id: int | None = None  # what promotions match on
+    brand_id: int | None = None
 
 
 def lock_user_cart(uow: UnitOfWork, tenant_id: int, user_id: int) -> tuple[int | None, list[CheckoutLine]]:
@@ -41,6 +43,7 @@ def lock_user_cart(uow: UnitOfWork, tenant_id: int, user_id: int) -> tuple[int |
     rows = uow.all(
         """SELECT ci.variation_id, ci.product_id, ci.quantity, v.price, v.sku, v.barcode, v.name AS variation_name,
                   v.options, v.is_active, p.name, p.status, p.vat_rate,
+                  p.category_id, p.brand_id,
                   (SELECT COALESCE(i.thumb_key, i.s3_key) FROM product_images i
                     WHERE i.tenant_id = p.tenant_id AND i.product_id = p.id
                     ORDER BY i.variation_id <=> ci.variation_id DESC, i.sort_order, i.id LIMIT 1) AS image_key
@@ -55,7 +58,8 @@ def lock_user_cart(uow: UnitOfWork, tenant_id: int, user_id: int) -> tuple[int |
             unit_price=r["price"], vat_rate=r["vat_rate"], name=r["name"], variation_name=r["variation_name"],
             sku=r["sku"], barcode=r["barcode"],
             options=json.loads(r["options"]) if isinstance(r["options"], (str, bytes)) else r["options"],
-            image_key=r["image_key"], sellable=r["status"] == "active" and bool(r["is_active"]))
+            image_key=r["image_key"], sellable=r["status"] == "active" and bool(r["is_active"]),
+            category_id=r["category_id"], brand_id=r["brand_id"])
         for r in rows]
 
 

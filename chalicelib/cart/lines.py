@@ -64,8 +64,10 @@ def priced_cart(rows: Sequence[dict[str, Any]], shipping: ShippingMethod | None,
     lines = [row for row in rows if row.get("id") is not None]
     counted = [row for row in lines if line_status(row) != UNAVAILABLE]
     priced = {row["id"]: Line(int(row["variation_id"]), int(row["product_id"]), int(row["quantity"]),
-                              Decimal(row["price"]), Decimal(row["vat_rate"])) for row in counted}
+                              Decimal(row["price"]), Decimal(row["vat_rate"]), row.get("category_id"),
+                              row.get("brand_id")) for row in counted}
     totals = compute(list(priced.values()), shipping=shipping, discounts=discounts)
+    summaries = [summary() for summary in (getattr(d, "summary", None) for d in discounts) if summary is not None]
     items = [_item(row, priced.get(row["id"])) for row in lines]
     merchandise = totals.subtotal - totals.discount_total
     return {
@@ -74,6 +76,7 @@ def priced_cart(rows: Sequence[dict[str, Any]], shipping: ShippingMethod | None,
         "shipping": _shipping(shipping, merchandise, totals.shipping_total) if shipping is not None else None,
         "line_count": len(items),
         "checkout_ready": bool(items) and all(item["status"] == OK for item in items),
+        "promotions": summaries[0] if summaries else None,
     }
 
 

@@ -30,7 +30,7 @@ GUEST_CART = "c.device_id = %s AND c.user_id IS NULL AND c.expires_at > UTC_TIME
 LINE_COLUMNS = """ci.id, ci.product_id, ci.variation_id, ci.quantity, ci.unit_price AS added_price,
        ci.created_at AS added_at, v.sku, v.name AS variation_name, v.options, v.price, v.stock, v.reserved,
        v.is_active, v.low_stock_threshold, p.name AS product_name, p.slug AS product_slug,
-       p.status AS product_status, p.vat_rate,
+       p.status AS product_status, p.vat_rate, p.category_id, p.brand_id,
        (SELECT COALESCE(i.thumb_key, i.s3_key) FROM product_images i
          WHERE i.tenant_id = ci.tenant_id AND i.product_id = ci.product_id
          ORDER BY i.variation_id <=> ci.variation_id DESC, i.sort_order, i.id LIMIT 1) AS image"""

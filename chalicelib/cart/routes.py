@@ -31,7 +31,7 @@ from . import service, shipping
 from .errors import CartOwnerMissing, DeviceIdInvalid
 from .schemas import AddItemIn, CartOut, CartQuery, QuantityIn, ShippingMethodList
 from .service import Owner
-from .totals import ShippingMethod
+from .totals import Discount, ShippingMethod
 
 router = Router(tag="cart")
 
@@ -57,6 +57,17 @@ def _quoted(call: Call, code: str | None = None) -> ShippingMethod:
     return shipping.method(call.tenant.settings, code)
 
 
+def _promotions(call: Call, owner: Owner, quote: ShippingMethod, *, payment_method: str | None = None,
+                source: str | None = None) -> list[Discount]:
+    """The shop's promotions for this cart (campaigns.api: imported on first call, as the checkout
+    does): flash deals and catalogue promotions for everyone; coupons and customer-specific
+    promotions for a signed-in customer."""
+    from chalicelib.campaigns import api as campaigns
+
+    return [campaigns.for_cart(call.tenant.id, call.tenant.settings, owner.user_id, payment_method=payment_method,
+                               channel=source, shipping=quote)]
+
+
 def _cart(result: dict[str, Any]) -> CartOut:
     return CartOut.model_validate(result)
 
@@ -71,7 +82,9 @@ def get_cart(call: Call) -> CartOut:
     cart in first (quantities add up, capped by stock) and reports it in `merged`."""
     owner = owner_of(call)
     quote = _quoted(call, call.query.shipping_method)
-    return _cart(service.get_cart(get_db(), call.tenant.id, owner, quote, currency=call.tenant.currency))
+    discounts = _promotions(call, owner, quote, payment_method=call.query.payment_method, source=call.query.source)
+    return _cart(service.get_cart(get_db(), call.tenant.id, owner, quote, currency=call.tenant.currency,
+                                  discounts=discounts))
 
 
 @router.post("/api/cart/items", auth=PUBLIC, body=AddItemIn, response=CartOut, errors=(404, 409))
@@ -81,8 +94,9 @@ def add_item(call: Call) -> CartOut:
     404 variation_not_found; 409 product_unavailable, out_of_stock, quantity_exceeds_stock
     (details.available), cart_quantity_limit, cart_line_limit."""
     owner = owner_of(call)
+    quote = _quoted(call)
     return _cart(service.add_item(get_db(), call.tenant.id, owner, call.body.variation_id, call.body.quantity,
-                                  _quoted(call), currency=call.tenant.currency))
+                                  quote, currency=call.tenant.currency, discounts=_promotions(call, owner, quote)))
 
 
 @router.put("/api/cart/items/{item_id}", auth=PUBLIC, body=QuantityIn, response=CartOut, errors=(409,))
@@ -91,16 +105,18 @@ def update_item(call: Call) -> CartOut:
 
     404 cart_item_not_found (also for another customer's line); 409 as for adding."""
     owner = owner_of(call)
+    quote = _quoted(call)
     return _cart(service.update_item(get_db(), call.tenant.id, owner, call.path["item_id"], call.body.quantity,
-                                     _quoted(call), currency=call.tenant.currency))
+                                     quote, currency=call.tenant.currency, discounts=_promotions(call, owner, quote)))
 
 
 @router.delete("/api/cart/items/{item_id}", auth=PUBLIC, response=CartOut)
 def remove_item(call: Call) -> CartOut:
     """Remove a line from the cart (available or not)."""
     owner = owner_of(call)
-    return _cart(service.remove_item(get_db(), call.tenant.id, owner, call.path["item_id"], _quoted(call),
-                                     currency=call.tenant.currency))
+    quote = _quoted(call)
+    return _cart(service.remove_item(get_db(), call.tenant.id, owner, call.path["item_id"], quote,
+                                     currency=call.tenant.currency, discounts=_promotions(call, owner, quote)))
 
 
 @router.delete("/api/cart", auth=PUBLIC, response=CartOut)

@@ -35,6 +35,10 @@ class CartQuery(BaseModel):
     shipping_method: str | None = Field(default=None, max_length=32, pattern=r"^[A-Za-z0-9_-]+$",
                                         description="quote this method (GET /api/cart/shipping-methods); "
                                         "default: the shop's first method")
+    payment_method: Literal["card", "eft", "wallet"] | None = Field(
+        default=None, description="price promotions that ask for a payment method as if paying this way")
+    source: Literal["mobile", "web"] | None = Field(default=None, description="the channel the checkout will "
+                                                    "name (promotions limited to a channel); default web")
 
 
 # -- responses ------------------------------------------------------------------------------------
@@ -88,7 +92,9 @@ class TotalsOut(_Out):
     grand_total: Decimal
     item_count: int
     shipping_method: str | None
-    discounts: list[AdjustmentOut]
+    discounts: list[AdjustmentOut] = Field(description="one entry per promotion, coupon or flash deal")
+    shipping_discount: Decimal = Field(default=Decimal("0.00"), description="the shipping fee a promotion "
+                                       "waived (not in discount_total)")
     vat_breakdown: dict[str, VatPart] = Field(description="per VAT rate ('20.00'): net base and VAT")
 
 
@@ -109,6 +115,39 @@ class MergeOut(_Out):
     dropped: int
 
 
+class AppliedPromotionOut(_Out):
+    code: str = Field(description="campaign:<id> or flash:<id>")
+    label: str
+    coupon: str | None = Field(description="the code that unlocked it, if any")
+    discount: Decimal
+    free_shipping: bool
+    bonus: Decimal = Field(description="HPay bonus credited when the order is delivered")
+
+
+class RejectedPromotionOut(_Out):
+    code: str
+    coupon: str | None
+    reason: str = Field(description="why it does not apply now: min_subtotal, min_quantity, segment, level, "
+                        "first_order, payment_method, channel, not_started, ended, exhausted, budget_exhausted, "
+                        "per_customer_limit, no_eligible_lines, not_combinable, floor, gift_unavailable")
+
+
+class GiftOut(_Out):
+    variation_id: int
+    product_id: int
+    quantity: int
+    value: Decimal = Field(description="the gift's price, all of it discounted")
+
+
+class PromotionsOut(_Out):
+    applied: list[AppliedPromotionOut]
+    rejected: list[RejectedPromotionOut]
+    gifts: list[GiftOut]
+    bonus: Decimal = Field(description="HPay bonus this cart earns on delivery")
+    floor: Decimal = Field(description="the least the merchandise may cost after every discount")
+    capped: bool = Field(description="true when the floor cut a discount")
+
+
 class CartOut(_Out):
     id: int | None = Field(description="null until the first item is added")
     currency: str
@@ -119,6 +158,8 @@ class CartOut(_Out):
     line_count: int
     checkout_ready: bool = Field(description="false while the cart is empty or a line is not ok")
     merged: MergeOut | None = Field(description="set on the call that merged a guest cart in (merge at login)")
+    promotions: PromotionsOut | None = Field(default=None, description="what the shop's campaigns did to this "
+                                             "cart, and why the others did not apply")
 
 
 class ShippingMethodList(_Out):

@@ -45,6 +45,9 @@ class Line:
     quantity: int
     unit_price: Decimal  # VAT included, the live price (cart) or the snapshot (order)
     vat_rate: Decimal
+    category_id: int | None = None  # what promotions match on (campaigns)
+    brand_id: int | None = None
+    gift: bool = False  # added by a promotion (its full price comes off as a discount)
     # Filled by compute():
     discount_amount: Decimal = ZERO
     line_total: Decimal = ZERO  # quantity × unit_price − discount_amount
@@ -65,6 +68,21 @@ class Adjustment:
 
 class Discount(Protocol):
     def adjustments(self, lines: Sequence[Line], subtotal: Decimal) -> list[Adjustment]: ...
+
+
+@dataclass(frozen=True)
+class Effects:
+    """What a promotion does besides taking money off lines (campaigns: a gift item, free shipping)."""
+
+    gifts: tuple[Line, ...] = ()  # lines to add, marked gift=True; the discount that frees them comes
+    # from the same object's adjustments()
+    free_shipping: Adjustment | None = None  # who waived the shipping fee (amount: ignored)
+
+
+class Promotions(Discount, Protocol):
+    """A Discount that may also add gift lines and waive the shipping fee; compute() asks it first."""
+
+    def effects(self, lines: Sequence[Line]) -> Effects: ...
 
 
 @dataclass(frozen=True)
@@ -93,6 +111,8 @@ class Totals:
     item_count: int
     shipping_method: str | None
     discounts: list[Adjustment] = field(default_factory=list)
+    shipping_discount: Decimal = ZERO  # the fee a promotion waived (not in discount_total)
+    free_shipping_by: Adjustment | None = None
     vat_breakdown: dict[str, dict[str, Decimal]] = field(default_factory=dict)  # rate → base, vat
 
     def as_dict(self) -> dict[str, Any]:
@@ -101,19 +121,39 @@ class Totals:
             "shipping_total": self.shipping_total, "vat_total": self.vat_total,
             "grand_total": self.grand_total, "item_count": self.item_count,
             "shipping_method": self.shipping_method,
-            "discounts": [{"code": a.code, "label": a.label, "amount": a.amount} for a in self.discounts],
+            "discounts": grouped(self.discounts),
+            "shipping_discount": self.shipping_discount,
             "vat_breakdown": self.vat_breakdown,
         }
 
 
+def grouped(adjustments: Sequence[Adjustment]) -> list[dict[str, Any]]:
+    """One entry per discount code, in the order they came (a promotion spread over three lines is
+    one entry with the sum of its three parts)."""
+    out: dict[str, dict[str, Any]] = {}
+    for a in adjustments:
+        entry = out.setdefault(a.code, {"code": a.code, "label": a.label, "amount": ZERO})
+        entry["amount"] += a.amount
+    return list(out.values())
+
+
 def compute(lines: Sequence[Line], *, shipping: ShippingMethod | None = None,
             discounts: Sequence[Discount] = ()) -> Totals:
-    lines = list(lines)
+    lines = [line for line in lines if not line.gift]
+    waiver: Adjustment | None = None
+    for discount in discounts:
+        effects = getattr(discount, "effects", None)
+        if effects is not None:
+            done: Effects = effects(lines)
+            lines.extend(done.gifts)
+            waiver = waiver or done.free_shipping
     subtotal = sum((line.gross for line in lines), ZERO)
     applied = _allocate(lines, _applied(lines, subtotal, discounts))
     discount_total = sum((line.discount_amount for line in lines), ZERO)
     merchandise = subtotal - discount_total
-    shipping_total = shipping.fee(merchandise) if shipping is not None and lines else ZERO
+    fee = shipping.fee(merchandise) if shipping is not None and lines else ZERO
+    shipping_discount = fee if waiver is not None else ZERO
+    shipping_total = fee - shipping_discount
 
     breakdown: dict[str, dict[str, Decimal]] = {}
     for line in lines:
@@ -128,7 +168,8 @@ def compute(lines: Sequence[Line], *, shipping: ShippingMethod | None = None,
                   vat_total=vat_total, grand_total=merchandise + shipping_total,
                   item_count=sum(line.quantity for line in lines),
                   shipping_method=shipping.code if shipping is not None else None,
-                  discounts=applied, vat_breakdown=breakdown)
+                  discounts=applied, vat_breakdown=breakdown, shipping_discount=shipping_discount,
+                  free_shipping_by=waiver if shipping_discount else None)
 
 
 def _applied(lines: list[Line], subtotal: Decimal, discounts: Sequence[Discount]) -> list[Adjustment]:

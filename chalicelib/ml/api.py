@@ -6,6 +6,11 @@
     payment_attempt(uow, tenant_id, ...)         payments' settle path: outcome, amount, card BIN only
     login(tenant_id, outcome=..., user_id=..., ip=..., device_id=...)            accounts' sign-in
 
+Segments (user_data.segment, written back by the ML service), read in the caller's session:
+    segment_of(session, tenant_id, user_id) → str | None     one customer's segment (ux_user)
+    has_segments(session, tenant_id) → bool                  whether the service segmented this shop
+    segment_members(session, tenant_id, segments, after_user_id, limit) → [user id]   keyset by user id
+
 Messages go to the "events" queue (chalicelib/ml/events.py has the format); with `uow` they
 leave after the commit.  Sending never raises: an ML event lost is harmless, a checkout failed by
 it is not.  Importing this module loads only the platform (queue, cache), so a producer's cold
@@ -19,11 +24,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.platform.db import UnitOfWork
+from chalicelib.platform.db import Session, UnitOfWork
 
 from . import events as _events
 
-__all__ = ["Event", "login", "order_changed", "payment_attempt", "record_event", "record_events"]
+__all__ = ["Event", "has_segments", "login", "order_changed", "payment_attempt", "record_event", "record_events",
+           "segment_members", "segment_of"]
 
 
 @dataclass(frozen=True)
@@ -74,3 +80,22 @@ def login(tenant_id: int, *, outcome: str, user_id: int | None, ip: str | None, 
     """outcome: success | failure (a failure names the account only when it exists)."""
     payload = {"outcome": outcome, "ip": ip or None, "device_id": device_id, "user_id": user_id}
     record_event(tenant_id, "login", payload, user_id=user_id, device_id=device_id, uow=uow)
+
+
+def segment_of(session: Session, tenant_id: int, user_id: int) -> str | None:
+    from . import repository  # lazy: the event producers above never need it
+
+    return repository.user_segment(session, tenant_id, user_id)
+
+
+def has_segments(session: Session, tenant_id: int) -> bool:
+    from . import repository
+
+    return repository.has_segments(session, tenant_id)
+
+
+def segment_members(session: Session, tenant_id: int, segments: list[str], after_user_id: int,
+                    limit: int) -> list[int]:
+    from . import repository
+
+    return repository.segment_members(session, tenant_id, segments, after_user_id, limit)

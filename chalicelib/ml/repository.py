@@ -98,6 +98,23 @@ def segment_customers(session: Session, tenant_id: int, segment: str, after_user
     )
 
 
+def segment_members(session: Session, tenant_id: int, segments: list[str], after_user_id: int,
+                    limit: int) -> list[int]:
+    """User ids in any of `segments`, by user id after `after_user_id` (ix_segment, then ux_user)."""
+    if not segments:
+        return []
+    marks = ", ".join(["%s"] * len(segments))
+    rows = session.all(f"""SELECT user_id FROM user_data
+                            WHERE tenant_id = %s AND segment IN ({marks}) AND user_id > %s
+                            ORDER BY user_id LIMIT %s""", (tenant_id, *segments, after_user_id, limit))
+    return [int(r["user_id"]) for r in rows]
+
+
+def has_segments(session: Session, tenant_id: int) -> bool:
+    return session.one("SELECT 1 AS x FROM user_data WHERE tenant_id = %s AND segment IS NOT NULL LIMIT 1",
+                       (tenant_id,)) is not None
+
+
 def user_segment(session: Session, tenant_id: int, user_id: int) -> str | None:
     value = session.scalar("SELECT segment FROM user_data WHERE tenant_id = %s AND user_id = %s",
                            (tenant_id, user_id))

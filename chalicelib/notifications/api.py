@@ -10,6 +10,9 @@
                           transaction; quiet hours, rate limits and retries in the consumer.
                           Returns SendResult (message id; per channel delivery id, status, reason)
     SendResult            what send() decided
+    delivery_counts(session, tenant_id, message_prefix) → {channel: {status: count}}
+                          the delivery log of a batch of sends whose message ids share a prefix
+                          (a campaign send's "csend-<id>-")
     CATEGORIES, CHANNELS  ("order", "campaign", "stock", "account"), ("email", "sms", "push")
     NotificationError     what notify / send raise for a request they cannot build (a caller's bug)
     LANGUAGES             the languages every template has ("tr", "en")
@@ -30,12 +33,12 @@ from .service import notify
 from .templates import LANGUAGES, MAX_PARAM_LENGTH
 
 if TYPE_CHECKING:
-    from chalicelib.platform.db import Database, UnitOfWork
+    from chalicelib.platform.db import Database, Session, UnitOfWork
 
     from .dispatch import SendResult
 
-__all__ = ["CATEGORIES", "CHANNELS", "LANGUAGES", "MAX_PARAM_LENGTH", "NotificationError", "SendResult", "notify",
-           "send"]
+__all__ = ["CATEGORIES", "CHANNELS", "LANGUAGES", "MAX_PARAM_LENGTH", "NotificationError", "SendResult",
+           "delivery_counts", "notify", "send"]
 
 
 def send(uow_or_db: UnitOfWork | Database, tenant_id: int, user_id: int, category: str, template: str,
@@ -46,6 +49,15 @@ def send(uow_or_db: UnitOfWork | Database, tenant_id: int, user_id: int, categor
 
     return dispatch.send(uow_or_db, tenant_id, user_id, category, template, data, channels=channels, lang=lang,
                          message_id=message_id)
+
+
+def delivery_counts(session: Session, tenant_id: int, message_prefix: str) -> dict[str, dict[str, int]]:
+    from . import deliveries_repository  # lazy: see the module docstring
+
+    counts: dict[str, dict[str, int]] = {}
+    for row in deliveries_repository.status_counts(session, tenant_id, message_prefix):
+        counts.setdefault(row["channel"], {})[row["status"]] = int(row["n"])
+    return counts
 
 
 def __getattr__(name: str) -> Any:

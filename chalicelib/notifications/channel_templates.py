@@ -52,6 +52,7 @@ CAMPAIGN = Template(
     },
     push={"tr": ("{headline}", "{message}"), "en": ("{headline}", "{message}")},
     marketing=True,
+    max_lengths={"message": 1000},  # campaign sends: body ≤ 1000 (SMS ≤ 480, checked by the sender)
 )
 # The campaign's link travels in the push's data (the app opens it), not in its text.
 _PUSH_DATA_ONLY = {"campaign": {"link"}}

@@ -30,6 +30,15 @@ def insert(session: Session, tenant_id: int, *, message_id: str, user_id: int | 
         (tenant_id, message_id, user_id, category, template, channel, lang, cache.dumps(params), status, reason))
 
 
+def status_counts(session: Session, tenant_id: int, message_prefix: str) -> list[dict[str, Any]]:
+    """Deliveries per channel and status of the messages whose id starts with `message_prefix`
+    (a range of ux_message); `%` and `_` in the prefix match themselves."""
+    pattern = message_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return session.all("""SELECT channel, status, COUNT(*) AS n FROM notification_deliveries
+                            WHERE tenant_id = %s AND message_id LIKE %s GROUP BY channel, status""",
+                       (tenant_id, pattern))
+
+
 def claim(session: Session, tenant_id: int, delivery_id: int) -> dict[str, Any] | None:
     """Take the delivery for sending, or None when it is done or someone else holds it."""
     taken = session.execute(

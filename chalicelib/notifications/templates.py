@@ -38,6 +38,8 @@ class Template:
     # A commercial message (İYS): send() takes it only as category "campaign", so it can never
     # slip past the consent check under a transactional category.
     marketing: bool = False
+    # Parameters allowed longer than MAX_PARAM_LENGTH (a campaign's message, written by staff).
+    max_lengths: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -413,8 +415,9 @@ def _value(template: Template, key: str, value: object, lang: str) -> str:
         raise NotificationError(f"{template.name}: {key} must be a str or int, not {type(value).__name__}")
     text = str(value)
     # One line, printable: a newline in a subject is header injection, and in an SMS it is noise.
-    if not text or len(text) > MAX_PARAM_LENGTH or not text.isprintable():
-        raise NotificationError(f"{template.name}: {key} must be 1-{MAX_PARAM_LENGTH} printable characters on one line")
+    longest = template.max_lengths.get(key, MAX_PARAM_LENGTH)
+    if not text or len(text) > longest or not text.isprintable():
+        raise NotificationError(f"{template.name}: {key} must be 1-{longest} printable characters on one line")
     return text
 
 

@@ -30,6 +30,7 @@ Orders and their money (the payment side's entry points):
         provider "iyzico"; the payments area's consumer carries them out)
     WALLET_BONUS_QUEUE, WALLET_BONUS_EVENT   an order delivered, returned or refunded, for the
         wallet's HPay bonus: payload {order_id, user_id, to, paid_total, currency}
+    REWARD_QUEUES   every queue that event goes to (wallet bonus, loyalty, referrals, campaign bonus)
 A received return (its own bookkeeping, in the caller's transaction):
     book_returned(uow, tenant_id, order_id, {order_item_id: quantity})   ReturnedQuantityExceeded
 The API contract:  OrderOut, Status  (the admin detail extends OrderOut)
@@ -54,6 +55,7 @@ from .states import (
     REFUNDED,
     RETURN_REQUESTED,
     RETURNED,
+    REWARD_QUEUES,
     SHIPPED,
     STATUSES,
     SYSTEM,
@@ -73,7 +75,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CANCELLED", "DELIVERED", "PAID", "PENDING_PAYMENT", "PREPARING", "REFUNDED", "RETURNED", "RETURN_REQUESTED",
-    "SHIPPED", "STATUSES", "SYSTEM", "WALLET_BONUS_EVENT", "WALLET_BONUS_QUEUE", "WALLET_REFUNDS_QUEUE", "WALLET_REFUND_REQUESTED",
+    "REWARD_QUEUES", "SHIPPED", "STATUSES", "SYSTEM", "WALLET_BONUS_EVENT", "WALLET_BONUS_QUEUE", "WALLET_REFUNDS_QUEUE", "WALLET_REFUND_REQUESTED",
     "PAYMENT_REFUNDS_QUEUE", "PAYMENT_REFUND_REQUESTED", "Actor", "OrderOut",
     "ReturnedQuantityExceeded", "Status", "allowed", "amount_due", "await_transfer", "book_returned", "cancel_locked", "check",
     "get_order", "get_refund", "lock_order", "mark_paid", "payment_failed", "record_manual_payment", "record_payment",

@@ -4,10 +4,14 @@
        already made with this key is answered again (same request) or refused (409, a different
        request reusing the key); a concurrent request with the key waits for the first's answer
     2. lock the user's cart row (a second checkout of the same cart waits, then finds it empty)
-    3. live prices → cart.totals.compute (the very function the cart view shows totals with);
-       the optional expected_total guards against a price change since the customer looked
-    4. order, items (price/name/VAT snapshot), first timeline entry + OrderPlaced outbox event
-    5. reserve stock last (inventory.api: variation-id order, conditional UPDATE; short → 409 and
+    3. live prices and the shop's promotions → cart.totals.compute with campaigns.api's
+       CartPromotions (the very function and object the cart view shows totals with); the optional
+       expected_total guards against a price or promotion change since the customer looked
+    4. order, items (price/name/VAT snapshot; a promotion's gift item is a line of its own, all of it
+       discounted), first timeline entry + OrderPlaced outbox event
+    5. claim what the promotions gave (campaigns.api.claim: usage, budget, flash-deal units, coupon
+       uses by conditional UPDATEs; one ran out → 409 and the whole transaction rolls back), then
+       reserve stock last (inventory.api: variation-id order, conditional UPDATE; short → 409 and
        the whole transaction rolls back), so hot rows stay locked for the shortest time
     6. empty the cart, record the key's answer, commit; caches of the touched products are
        dropped after the commit.
@@ -21,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import pymysql
 
-from chalicelib.cart.api import Line, compute, empty_cart, lock_user_cart, shipping_method
+from chalicelib.campaigns import api as campaigns
+from chalicelib.cart.api import Line, compute, empty_cart, grouped, lock_user_cart, shipping_method
 from chalicelib.inventory import api as inventory
 from chalicelib.platform import idempotency
 from chalicelib.platform.db import Database, UnitOfWork
@@ -32,6 +37,7 @@ from . import repository as repo
 from . import states
 
 if TYPE_CHECKING:  # typing only: nothing more to import on a cold start
+    from chalicelib.cart.api import CheckoutLine
     from chalicelib.platform.context import Tenant
 
     from .schemas import CheckoutIn
@@ -64,8 +70,11 @@ def place_order(db: Database, tenant: Tenant, user_id: int, body: CheckoutIn, id
             raise Conflict("cart_item_unavailable", details={"variation_ids": unsellable})
 
         method = shipping_method(tenant.settings, body.shipping_method)
-        totals = compute([Line(line.variation_id, line.product_id, line.quantity, line.unit_price, line.vat_rate)
-                          for line in lines], shipping=method)
+        promotions = campaigns.for_cart(tenant.id, tenant.settings, user_id, payment_method=body.payment_method,
+                                        channel=body.source, shipping=method, session=uow)
+        totals = compute([Line(line.variation_id, line.product_id, line.quantity, line.unit_price, line.vat_rate,
+                               line.category_id, line.brand_id) for line in lines],
+                         shipping=method, discounts=[promotions])
         if body.expected_total is not None and body.expected_total != totals.grand_total:
             raise Conflict("price_changed", details={"expected_total": body.expected_total,
                                                      "grand_total": totals.grand_total})
@@ -81,8 +90,8 @@ def place_order(db: Database, tenant: Tenant, user_id: int, body: CheckoutIn, id
             "subtotal": totals.subtotal, "discount_total": totals.discount_total,
             "shipping_total": totals.shipping_total, "shipping_method": method.code, "vat_total": totals.vat_total,
             "grand_total": totals.grand_total,
-            "discounts": json.dumps([{"code": a.code, "label": a.label, "amount": str(a.amount)}
-                                     for a in totals.discounts]) if totals.discounts else None,
+            "discounts": json.dumps([{**a, "amount": str(a["amount"])} for a in grouped(totals.discounts)],
+                                    ensure_ascii=False) if totals.discounts else None,
             "shipping_address_id": body.shipping_address_id,
             "billing_address_id": body.billing_address_id or body.shipping_address_id,
             "shipping_address": json.dumps(ship_to, ensure_ascii=False),
@@ -92,21 +101,18 @@ def place_order(db: Database, tenant: Tenant, user_id: int, body: CheckoutIn, id
             "source": body.source, "ip": ip, "user_agent": (user_agent or "")[:255] or None,
         }
         order_id = _insert(uow, fields)
-        by_variation = {line.variation_id: line for line in lines}
+        snapshots = {line.variation_id: _snapshot(line) for line in lines} | {
+            vid: _gift_snapshot(row) for vid, row in campaigns.gift_snapshots(promotions).items()}
         repo.insert_items(uow, [
-            (tenant.id, order_id, t.product_id, t.variation_id, by_variation[t.variation_id].name,
-             by_variation[t.variation_id].variation_name, by_variation[t.variation_id].sku,
-             by_variation[t.variation_id].barcode,
-             json.dumps(by_variation[t.variation_id].options, ensure_ascii=False)
-             if by_variation[t.variation_id].options is not None else None,
-             by_variation[t.variation_id].image_key, t.unit_price, t.vat_rate, t.quantity, t.discount_amount,
-             t.vat_amount, t.line_total)
+            (tenant.id, order_id, t.product_id, t.variation_id, *snapshots[t.variation_id], t.unit_price, t.vat_rate,
+             t.quantity, t.discount_amount, t.vat_amount, t.line_total)
             for t in totals.lines])
         order = {"id": order_id, "tenant_id": tenant.id, "order_number": fields["order_number"], "user_id": user_id}
         states.record(uow, order, None, states.PENDING_PAYMENT, states.Actor.customer(user_id),
                          event={"grand_total": totals.grand_total, "currency": "TRY"})
-        inventory.reserve(uow, tenant.id, order_id, [(line.variation_id, line.product_id, line.quantity, line.name)
-                                                     for line in lines], user_id)
+        campaigns.claim(uow, tenant.id, order_id=order_id, user_id=user_id, promotions=promotions, totals=totals)
+        inventory.reserve(uow, tenant.id, order_id, [(t.variation_id, t.product_id, t.quantity, snapshots[t.variation_id][0])
+                                                     for t in totals.lines], user_id)
         assert cart_id is not None
         empty_cart(uow, tenant.id, cart_id)
         idempotency.record(uow, key, 201, {"id": order_id})
@@ -114,6 +120,19 @@ def place_order(db: Database, tenant: Tenant, user_id: int, body: CheckoutIn, id
         return Placed(order_id, replayed=False)
 
     return db.transaction(work)
+
+
+def _snapshot(line: CheckoutLine) -> tuple[Any, ...]:
+    """name, variation name, SKU, barcode, options, image of a cart line, as order_items keeps them."""
+    return (line.name, line.variation_name, line.sku, line.barcode,
+            json.dumps(line.options, ensure_ascii=False) if line.options is not None else None, line.image_key)
+
+
+def _gift_snapshot(row: dict[str, Any]) -> tuple[Any, ...]:
+    options = row.get("options")
+    if options is not None and not isinstance(options, str):
+        options = json.dumps(options, ensure_ascii=False)
+    return (row["name"], row.get("variation_name"), row["sku"], row.get("barcode"), options, None)
 
 
 def _address(uow: UnitOfWork, tenant_id: int, user_id: int, address_id: int, field: str) -> dict[str, Any]:

@@ -73,6 +73,10 @@ ORDER_EVENTS_QUEUE = "order-events"
 WALLET_BONUS_QUEUE = "wallet-bonus"
 WALLET_BONUS_EVENT = "OrderBonusStatus"
 BONUS_STATUSES = frozenset({DELIVERED, RETURNED, REFUNDED})
+# Every area rewarding a delivered order (and taking it back on a return) gets the same event on a
+# queue of its own (each queue has one consumer): the wallet's HPay bonus, loyalty points and levels,
+# referral rewards, a promotion's bonus credit (issue 15).
+REWARD_QUEUES = (WALLET_BONUS_QUEUE, "loyalty-events", "referral-events", "campaign-rewards")
 
 
 @dataclass(frozen=True)
@@ -149,8 +153,13 @@ def record(uow: UnitOfWork, order: dict[str, Any], from_status: str | None, to_s
                    "paid_total": order.get("paid_total"), "currency": order.get("currency")}
         if to_status != DELIVERED:  # how much of the goods came back: the bonus kept is in proportion
             payload.update(_returned_share(uow, order["tenant_id"], order["id"]))
-        outbox.add(uow, order["tenant_id"], WALLET_BONUS_EVENT, payload,
-                   queue=WALLET_BONUS_QUEUE, aggregate_type="order", aggregate_id=order["id"])
+        for queue in REWARD_QUEUES:
+            outbox.add(uow, order["tenant_id"], WALLET_BONUS_EVENT, payload,
+                       queue=queue, aggregate_type="order", aggregate_id=order["id"])
+    if to_status == CANCELLED:  # what its promotions gave goes back (usage, budget, flash units)
+        from chalicelib.campaigns import api as campaigns
+
+        campaigns.release(uow, order["tenant_id"], order["id"])
 
 
 def _to_ml(uow: UnitOfWork, order: dict[str, Any], from_status: str | None, to_status: str,

@@ -24,7 +24,12 @@ ORDERS_READ = "orders.read"
 ORDERS_WRITE = "orders.write"
 FINANCE_READ = "finance.read"
 FINANCE_WRITE = "finance.write"
+# Campaigns, coupons, flash deals, the wheel, offers and campaign sends; loyalty tiers and referrals
+# (issue 15); the apps' content (stories, sliders, popups).
+CAMPAIGNS_READ = "campaigns.read"
 CAMPAIGNS_WRITE = "campaigns.write"
+CONTENT_READ = "content.read"
+CONTENT_WRITE = "content.write"
 SUPPORT_WRITE = "support.write"
 # The ML service's staff views (models, stats, segments, anomalies) and its actions (train,
 # activate, roll back, review an anomaly).
@@ -39,7 +44,8 @@ CATALOGUE = sorted(
     {
         SETTINGS_READ, SETTINGS_WRITE, AUDIT_READ, USERS_READ, USERS_WRITE, ROLES_READ, ROLES_WRITE,
         API_KEYS_READ, API_KEYS_WRITE, PRODUCTS_READ, PRODUCTS_WRITE, ORDERS_READ, ORDERS_WRITE, FINANCE_READ,
-        FINANCE_WRITE, CAMPAIGNS_WRITE, SUPPORT_WRITE, ML_READ, ML_WRITE,
+        FINANCE_WRITE, CAMPAIGNS_READ, CAMPAIGNS_WRITE, CONTENT_READ, CONTENT_WRITE, SUPPORT_WRITE, ML_READ,
+        ML_WRITE,
     }
 )
 
@@ -49,7 +55,8 @@ DEFAULT_ROLES: dict[str, tuple[str, list[str]]] = {
         "Mağaza yöneticisi / store manager",
         [p for p in CATALOGUE if p not in {ROLES_WRITE, API_KEYS_WRITE}],
     ),
-    "editor": ("Katalog editörü / catalogue editor", [PRODUCTS_READ, PRODUCTS_WRITE, CAMPAIGNS_WRITE]),
+    "editor": ("Katalog editörü / catalogue editor", [PRODUCTS_READ, PRODUCTS_WRITE, CAMPAIGNS_READ, CAMPAIGNS_WRITE,
+                                                          CONTENT_READ, CONTENT_WRITE]),
     "support": ("Müşteri desteği / customer support", [USERS_READ, ORDERS_READ, SUPPORT_WRITE]),
     "finance": ("Finans / finance", [ORDERS_READ, FINANCE_READ, FINANCE_WRITE]),
 }

@@ -17,7 +17,7 @@ from .cache import redis_client, redis_errors
 
 _LUA = """
 -- KEYS: (current window key, previous window key) per limit
--- ARGV: limit, window_ms, elapsed_ms_in_current_window per limit
+-- ARGV: limit, window_ms, elapsed_ms_in_current_window per limit; then 1 to count, 0 to only look
 local n = #KEYS / 2
 local worst_wait, blocked = 0, false
 for i = 1, n do
@@ -38,6 +38,7 @@ for i = 1, n do
   end
 end
 if blocked then return {0, math.ceil(worst_wait)} end
+if ARGV[n * 3 + 1] == '0' then return {1, 0} end
 for i = 1, n do
   if redis.call('INCR', KEYS[i * 2 - 1]) == 1 then
     redis.call('PEXPIRE', KEYS[i * 2 - 1], tonumber(ARGV[i * 3 - 1]) * 2)
@@ -62,8 +63,10 @@ class Decision:
     retry_after: int  # seconds; 0 when allowed
 
 
-def check(limits: list[Limit], now: float | None = None) -> Decision:
-    """Count one request against every limit, or none of them if any is exhausted."""
+def check(limits: list[Limit], now: float | None = None, *, count: bool = True) -> Decision:
+    """Count one request against every limit, or none of them if any is exhausted.  With
+    count=False only look: whether one more would be allowed (limits on failed attempts look
+    before the attempt and count only the failures)."""
     global _script
     if not limits:
         return Decision(True, 0)
@@ -78,6 +81,7 @@ def check(limits: list[Limit], now: float | None = None) -> Decision:
         index = now_ms // window_ms
         keys += [f"rl:{lim.key}:{index}", f"rl:{lim.key}:{index - 1}"]
         args += [lim.limit, window_ms, now_ms - index * window_ms]
+    args.append(1 if count else 0)
     try:
         allowed, wait_ms = _script(keys=keys, args=args)
     except redis_errors():

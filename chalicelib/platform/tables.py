@@ -27,8 +27,7 @@ from __future__ import annotations
 
 # Areas the schema already has tables for, which are not under chalicelib/ yet.
 PLANNED = frozenset({
-    "campaigns", "referrals", "loyalty", "custom_production", "dealership", "support",
-    "content", "analytics", "integrations",
+    "custom_production", "dealership", "support", "analytics", "integrations",
 })
 
 OWNERS: dict[str, str] = {
@@ -53,6 +52,8 @@ OWNERS: dict[str, str] = {
     # dependency stays one-way.
     "user_roles": "accounts",
     "user_levels": "loyalty",
+    "loyalty_members": "loyalty",
+    "loyalty_points": "loyalty",
     "addresses": "addresses",
     # -- catalogue (catalog is the read side; catalog_admin writes)
     "categories": "catalog_admin",
@@ -71,7 +72,14 @@ OWNERS: dict[str, str] = {
     "coupons": "campaigns",
     "flash_deals": "campaigns",
     "discount_wheel_spins": "campaigns",
-    "coupon_redemptions": "campaigns",
+    # issue 15: the engine's counters, what an order claimed, applied codes, the wheel, sends
+    "coupon_batches": "campaigns",
+    "campaign_customer_uses": "campaigns",
+    "campaign_redemptions": "campaigns",
+    "cart_coupons": "campaigns",
+    "wheel_prizes": "campaigns",
+    "campaign_sends": "campaigns",
+    "campaign_send_recipients": "campaigns",
     # -- cart, orders and what follows an order
     "carts": "cart",
     "cart_items": "cart",
@@ -119,6 +127,7 @@ OWNERS: dict[str, str] = {
     "feed_run_errors": "feeds",
     # -- areas to come
     "referrals": "referrals",
+    "referral_codes": "referrals",
     "referral_earnings": "referrals",
     "custom_production_requests": "custom_production",
     "custom_production_messages": "custom_production",
@@ -139,6 +148,8 @@ OWNERS: dict[str, str] = {
     "stories": "content",
     "sliders": "content",
     "popups": "content",
+    "story_views": "content",
+    "popup_impressions": "content",
 }
 
 # Stock: the inventory area writes these columns (inventory.api); the catalogue admin owns the rest
@@ -172,6 +183,10 @@ READ_MODELS: dict[str, dict[str, str]] = {
         "wallet": "the HPay bonus consumer reads settings.wallet (earn percent, expiry days) of an order's tenant",
         "payments": "iyzico's callbacks and webhooks are open routes naming the tenant by slug (id, domain, status)",
         "notifications": "quiet hours and time zone of marketing messages (settings.notifications)",
+        "loyalty": "the loyalty-events consumer reads settings.loyalty (points per lira) and the wallet's bonus expiry",
+        "referrals": "the referral-events consumer and staff's approval read settings.referrals (bonus amounts)",
+        "campaigns": "the campaign-rewards consumer reads settings.campaigns.bonus_days of the order's tenant; "
+                     "the campaign-send scheduler walks the active shops' due sends",
     },
     "tenant_cors_origins": {
         "platform": "CORS answers only the tenant's allowed origins",
@@ -181,6 +196,8 @@ READ_MODELS: dict[str, dict[str, str]] = {
     "admin_logs": {"system": "the audit-log route lists the audit rows"},
     "users": {
         "addresses": "locks the owner's users row so two writers of default addresses run in turn",
+        "referrals": "a claim's account age (created_at); the same-phone fraud check (phone_hash); referees' names "
+                     "shown masked on the referrer's history",
         "admin_access": "lists and shows staff users with their roles",
         "payments": "the customer's e-mail sent to iyzico's card storage when a card is saved; the buyer's name, "
                     "e-mail and registration date sent with a card payment",
@@ -191,6 +208,8 @@ READ_MODELS: dict[str, dict[str, str]] = {
         "returns": "the customer's language for the return e-mails",
         "notifications": "a channel-aware send's recipient at delivery: e-mail, phone (sealed), language, status",
         "ml": "a segment's customers shown to staff with their e-mail and name",
+        "campaigns": "a campaign send to all customers walks the active, non-staff customers by id; a personal "
+                     "coupon's and a staff preview's customer is this shop's",
         "wallet": "finds a transfer's recipient by e-mail, phone hash or user code; both sides' names, "
                   "e-mails and languages; admin finance lists wallets with their owners, searched by e-mail "
                   "or name",
@@ -199,7 +218,10 @@ READ_MODELS: dict[str, dict[str, str]] = {
     "role_permissions": {"accounts": "the roles and permissions a signed-in user's token carries"},
     "user_roles": {"admin_access": "lists roles with their members, users with their roles, and the lock-out check"},
     "brands": {"catalog": "the public brand list and the brand shown on products"},
-    "categories": {"catalog": "the public category tree"},
+    "categories": {
+        "catalog": "the public category tree",
+        "campaigns": "a promotion's category condition covers the category's descendants (path)",
+    },
     "products": {
         "catalog": "the public listing, search and detail",
         "cart": _SHOP_ROWS,
@@ -207,6 +229,8 @@ READ_MODELS: dict[str, dict[str, str]] = {
         "media": "an image belongs to an existing product (locked while images are ordered)",
         "inventory": "its own total_stock after an adjustment",
         "ml": "the popularity fallback: active, in-stock best sellers and their categories",
+        "campaigns": "a previewed basket's and a gift's product: category, brand, VAT rate, name, status; a flash "
+                     "deal's product (base price), locked while staff check deals for overlaps",
     },
     "product_variations": {
         "catalog": "the public detail, attribute facets and barcode lookup",
@@ -214,6 +238,9 @@ READ_MODELS: dict[str, dict[str, str]] = {
         "engagement": "whether an alert's variation is available again",
         "media": "a variation's image belongs to the same product",
         "inventory": "its own stock columns, with the variation's product and whether it is on sale",
+        "campaigns": "a previewed basket's live prices; a gift item's price, SKU and stock left; a flash deal's "
+                     "original price in the public flash-deal list; a flash deal's variation and current price (staff); a "
+                     "gift_item's variation is this shop's",
     },
     "product_images": {
         "catalog": "the images of the public listing and detail",
@@ -230,6 +257,11 @@ READ_MODELS: dict[str, dict[str, str]] = {
         "payments": "the order number and status shown with an attempt; the sweep finds awaiting transfers "
                     "whose order is no longer payable",
         "ml": "the popularity fallback counts only orders that are sales (not cancelled, not unpaid)",
+        "campaigns": "RFM segments (recency, frequency, monetary of paid orders) when the shop has no ML "
+                     "segments; a send's conversions (recipients' paid orders within 7 days); first-order "
+                     "promotions (has the customer an order that is not cancelled); a campaign's performance",
+        "content": "popups aimed at new customers: whether the viewer has a paid order (one indexed lookup)",
+        "referrals": "a referral code is claimed only before the referee's first order (one indexed lookup)",
     },
     "order_items": {
         "engagement": "'verified purchase': a delivered order of the reviewer with the product",
@@ -252,4 +284,8 @@ READ_MODELS: dict[str, dict[str, str]] = {
     },
     "returns": {"orders": "an order becomes refunded only when none of its returns is still open"},
     "shipments": {"orders": "the shipments summary on the customer's order page"},
+    # Referral fraud checks (issue 15, R2): what the referrer and the referee share.
+    "user_devices": {"referrals": "fraud check: a device id both accounts signed in from"},
+    "addresses": {"referrals": "fraud checks: an address both hold (normalised line and postcode), the phones on them"},
+    "payment_cards": {"referrals": "fraud check: a saved card both hold (BIN and last four digits)"},
 }

@@ -102,11 +102,14 @@ def seed(products: int = 240) -> dict[str, Any]:
     from infra.local.seed_orders import seed_orders
 
     orders = seed_orders(db, tenant_id, CUSTOMER_EMAIL, ADMIN_EMAIL)
+    from infra.local.seed_campaigns import seed_campaigns
+
+    campaigns = seed_campaigns(db, tenant_id)
     credentials = {"api_key": api_key, "tenant_id": tenant_id, "admin": admin, "customer": customer}
     CREDENTIALS.parent.mkdir(exist_ok=True)
     CREDENTIALS.write_text(json.dumps(credentials, ensure_ascii=False, indent=2))
     CREDENTIALS.chmod(0o600)
-    return {**credentials, "catalog": seeded or {"products": count}, "demo_orders": orders}
+    return {**credentials, "catalog": seeded or {"products": count}, "demo_orders": orders, "campaigns": campaigns}
 
 
 if __name__ == "__main__":

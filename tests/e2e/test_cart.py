@@ -117,7 +117,10 @@ def test_a_new_customer_sees_an_empty_cart_and_no_cart_is_created(me: Shopper, t
         "merged": None,
         "totals": {"subtotal": "0.00", "discount_total": "0.00", "shipping_total": "0.00", "vat_total": "0.00",
                    "grand_total": "0.00", "item_count": 0, "shipping_method": "standard", "discounts": [],
-                   "vat_breakdown": {}},
+                   "shipping_discount": "0.00", "vat_breakdown": {}},
+        # no promotion live in the shop: nothing applied, nothing to explain (tests/campaigns for more)
+        "promotions": {"applied": [], "rejected": [], "gifts": [], "bonus": "0.00", "floor": "0.00",
+                       "capped": False},
         "shipping": {"code": "standard", "name": "Standart Kargo", "price": "49.90", "fee": "0.00",
                      "free_over": "750.00", "free_shipping_remaining": None, "min_days": 2, "max_days": 4},
     }
@@ -144,7 +147,7 @@ def test_adding_shows_the_line_and_adding_again_grows_it(me: Shopper, tenant: Te
     assert again["totals"] == {
         "subtotal": "10499.70", "discount_total": "0.00", "shipping_total": "0.00", "vat_total": "1749.95",
         "grand_total": "10499.70", "item_count": 3, "shipping_method": "standard", "discounts": [],
-        "vat_breakdown": {"20.00": {"base": "8749.75", "vat": "1749.95"}},
+        "shipping_discount": "0.00", "vat_breakdown": {"20.00": {"base": "8749.75", "vat": "1749.95"}},
     }
     assert again["checkout_ready"] is True and again["expires_at"] is None
     assert [(r["variation_id"], r["quantity"], r["unit_price"]) for r in cart_rows(tenant.id)] == [
@@ -160,6 +163,7 @@ def test_totals_back_calculate_vat_per_rate_and_charge_shipping_under_the_thresh
     assert cart["totals"] == {
         "subtotal": "200.00", "discount_total": "0.00", "shipping_total": "49.90", "vat_total": "34.08",
         "grand_total": "249.90", "item_count": 3, "shipping_method": "standard", "discounts": [],
+        "shipping_discount": "0.00",
         # 100 → 16.67 VAT at 20 %; 100 → 9.09 at 10 %; shipping 49.90 → 8.32 at 20 %
         "vat_breakdown": {"20.00": {"base": "124.91", "vat": "24.99"}, "10.00": {"base": "90.91", "vat": "9.09"}},
     }

@@ -273,7 +273,25 @@ AREA_DEPENDENCIES: dict[str, set[str]] = {
     "payments_reconcile": {"orders", "wallet", "inventory", "catalog"},
     # the ML area hydrates recommended ids through catalog.api.product_cards (its own function)
     "ml": {"catalog"},
+    # issue 15.  The cart prices with campaigns.api (the promotion engine), which reads the customer's
+    # level (loyalty.api) and segment (ml.api) when a live promotion asks - on first use.
+    "cart": {"campaigns", "loyalty", "ml"},
+    # campaigns: cart.api's totals (previews), catalog.api's product cards (flash deals), wallet.api
+    # (a wheel's bonus prize), loyalty.api (levels, early access), ml.api (segments), notifications.api
+    # (offers and campaign sends)
+    "campaigns": {"cart", "catalog", "wallet", "loyalty", "ml", "notifications"},
+    "campaigns_admin": {"cart", "catalog", "wallet", "loyalty", "ml", "notifications"},
+    # popups aimed at segments and levels (ml.api, loyalty.api, on first use)
+    "content": {"ml", "loyalty"},
+    # levels' extra bonus and referral rewards go through wallet.api
+    "loyalty": {"wallet"},
+    "referrals": {"wallet"},
 }
+# Every function placing or cancelling an order prices it with, or gives back what it claimed
+# from, the promotions (campaigns.api: its engine uses cart.api's totals and reads loyalty / ml).
+for _orders in ("orders", "orders_admin", "payments", "payments_admin", "payments_reconcile", "wallet_payments",
+                "returns", "shipping"):
+    AREA_DEPENDENCIES.setdefault(_orders, set()).update({"campaigns", "cart", "loyalty", "ml"})
 # Producers of the ML service's events call ml.api (chalicelib/ml/api.py: the events queue) - on
 # first use, so it is an upper bound like the rest: live (the app's activity), accounts (logins),
 # every function moving an order's status (orders' state machine) and the payments functions.
@@ -287,7 +305,8 @@ for _producer in ("live", "accounts", "orders", "orders_admin", "shipping", "ret
 FUNCTION_AREAS: dict[str, str] = {"notifications_api": "notifications", "orders_admin": "orders", "wallet_payments": "wallet",
                                   "payments_admin": "payments", "payments_sweep": "payments",
                                   "payments_reconcile": "payments", "backups_daily": "backups",
-                                  "backups_jobs": "backups", "live_sweep": "live", "live_ws": "live"}
+                                  "backups_jobs": "backups", "live_sweep": "live", "live_ws": "live",
+                                  "campaigns_admin": "campaigns"}
 
 
 def test_every_api_function_imports_only_the_platform_and_its_own_area(api_calls):

@@ -74,3 +74,16 @@ def test_multiple_limits_count_all_or_nothing():
     assert not ratelimit.check(tight, now + 1).allowed
     # The refused call did not count against the IP budget.
     assert cache.redis_client().get(f"rl:{ip}:{int(now * 1000) // 100000}") == b"1"
+
+
+def test_looking_without_counting():
+    """count=False answers whether one more would be allowed and counts nothing (limits on failed
+    attempts look first and count only the failures)."""
+    key = uuid.uuid4().hex
+    now = 1_800_000_000.0
+    lim = [ratelimit.Limit(key, 2, 100)]
+    assert all(ratelimit.check(lim, now + i, count=False).allowed for i in range(5))
+    assert cache.redis_client().get(f"rl:{key}:{int(now * 1000) // 100000}") is None
+    assert ratelimit.check(lim, now).allowed and ratelimit.check(lim, now + 1).allowed
+    looked = ratelimit.check(lim, now + 10, count=False)
+    assert not looked.allowed and looked.retry_after == 90
