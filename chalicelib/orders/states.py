@@ -153,9 +153,8 @@ def record(uow: UnitOfWork, order: dict[str, Any], from_status: str | None, to_s
                    "paid_total": order.get("paid_total"), "currency": order.get("currency")}
         if to_status != DELIVERED:  # how much of the goods came back: the bonus kept is in proportion
             payload.update(_returned_share(uow, order["tenant_id"], order["id"]))
-        for queue in REWARD_QUEUES:
-            outbox.add(uow, order["tenant_id"], WALLET_BONUS_EVENT, payload,
-                       queue=queue, aggregate_type="order", aggregate_id=order["id"])
+        outbox.add_to_each(uow, order["tenant_id"], WALLET_BONUS_EVENT, payload,
+                           queues=REWARD_QUEUES, aggregate_type="order", aggregate_id=order["id"])
     if to_status == CANCELLED:  # what its promotions gave goes back (usage, budget, flash units)
         from chalicelib.campaigns import api as campaigns
 

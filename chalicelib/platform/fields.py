@@ -222,8 +222,18 @@ def to_naive_utc(value: datetime) -> datetime:
     return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
 
 
+def _not_a_number(value: Any) -> Any:
+    """pydantic reads a number (or a numeric string, as every query value is) as Unix seconds; the
+    API documents an RFC 3339 date-time, so a number is refused as one (fuzzing sent 1.5e-167)."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMERIC.fullmatch(value.strip())):
+        raise PydanticCustomError("datetime_type", "Input should be an RFC 3339 date-time, not a number.")
+    return value
+
+
+_NUMERIC = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
 # A time a client filters by (created_from, created_before, ...), compared with stored columns.
-NaiveUtc = Annotated[datetime, AfterValidator(to_naive_utc)]
+NaiveUtc = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(to_naive_utc)]
 
 
 # -- partial updates ----------------------------------------------------------------------------

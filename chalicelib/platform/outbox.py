@@ -15,6 +15,7 @@ depends on.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from . import cache
@@ -47,6 +48,14 @@ def add(uow: UnitOfWork, tenant_id: int, event_type: str, payload: dict[str, Any
     pending.append({"id": event_id, "tenant_id": tenant_id, "queue": queue, "event_type": event_type,
                     "aggregate_type": aggregate_type, "aggregate_id": aggregate_id, "payload": payload})
     return event_id
+
+
+def add_to_each(uow: UnitOfWork, tenant_id: int, event_type: str, payload: dict[str, Any], *,
+                queues: Sequence[str], aggregate_type: str | None = None, aggregate_id: Any = None) -> list[int]:
+    """The same event for several consumers, one row per queue (each SQS queue has one consumer):
+    an order delivered is rewarded by the wallet, loyalty, referrals and campaigns alike."""
+    return [add(uow, tenant_id, event_type, payload, queue=queue, aggregate_type=aggregate_type,
+                aggregate_id=aggregate_id) for queue in queues]
 
 
 def message(event: dict[str, Any]) -> dict[str, Any]:

@@ -33,8 +33,8 @@ def _queue_expressions() -> list[tuple[str, int, str, ast.expr]]:
     """(module, line, how, expression) for every queue name a producer or consumer passes."""
     found = []
     for path in sorted((ROOT / "chalicelib").rglob("*.py")) + sorted((ROOT / "functions").glob("*.py")):
-        if path.parts[-2:] == ("platform", "queue.py"):
-            continue  # the helper itself: `queue` there is a parameter
+        if path.parts[-2:] in {("platform", "queue.py"), ("platform", "outbox.py")}:
+            continue  # the helpers themselves: `queue` there is a parameter
         module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call):
@@ -47,6 +47,8 @@ def _queue_expressions() -> list[tuple[str, int, str, ast.expr]]:
             for kw in node.keywords:
                 if kw.arg == "queue" and name in {"on_sqs_message", "add", "send"}:
                     found.append((module, node.lineno, f"{name}(queue=)", kw.value))
+                if kw.arg == "queues" and name == "add_to_each":  # a module-level tuple of queue names
+                    found.append((module, node.lineno, f"{name}(queues=)", kw.value))
     return found
 
 
@@ -57,18 +59,27 @@ def _resolve(module: str, expression: ast.expr) -> str:
     return str(eval(compile(ast.Expression(expression), module, "eval"), dict(namespace)))  # noqa: S307 - names of our modules
 
 
+def _resolve_all(module: str, expression: ast.expr) -> list[str]:
+    """One queue name, or each of a module-level tuple of them (outbox.add_to_each)."""
+    if isinstance(expression, ast.Constant):
+        return [_resolve(module, expression)]
+    namespace = vars(importlib.import_module(module))
+    value = eval(compile(ast.Expression(expression), module, "eval"), dict(namespace))  # noqa: S307 - our modules
+    return [str(v) for v in value] if isinstance(value, (tuple, list)) else [str(value)]
+
+
 def test_every_queue_the_code_names_is_declared_with_a_dead_letter_queue():
     expressions = _queue_expressions()
     assert len(expressions) >= 10
     undeclared = []
     for module, line, how, expression in expressions:
         try:
-            name = _resolve(module, expression)
+            names = _resolve_all(module, expression)
         except Exception as exc:  # noqa: BLE001 - reported below
             undeclared.append(f"{module}:{line} {how}: {ast.unparse(expression)} is not a module-level name ({exc})")
             continue
-        if name not in resources.QUEUES:
-            undeclared.append(f"{module}:{line} {how}: queue {name!r} is not in infra/resources.QUEUES")
+        undeclared += [f"{module}:{line} {how}: queue {name!r} is not in infra/resources.QUEUES"
+                       for name in names if name not in resources.QUEUES]
     assert not undeclared, "\n".join(undeclared)
 
 

@@ -212,6 +212,30 @@ def test_as_dict_is_what_the_api_shows():
         "subtotal": D("100.00"), "discount_total": D("10.00"), "shipping_total": D("49.90"),
         "vat_total": D("23.32"), "grand_total": D("139.90"), "item_count": 1, "shipping_method": "standard",
         "discounts": [{"code": "coupon:KAMP", "label": "coupon:KAMP", "amount": D("10.00")}],
+        "shipping_discount": D("0.00"),
         # 90 → 15.00 VAT; 49.90 → 8.32
         "vat_breakdown": {"20.00": {"base": D("116.58"), "vat": D("23.32")}},
     }
+
+
+def test_one_discount_spread_over_lines_is_one_entry_and_a_waiver_frees_shipping():
+    """A promotion landing on three lines shows once, with the sum; Effects add a gift line and waive
+    the shipping fee (what campaigns.api's CartPromotions does), outside discount_total."""
+    from chalicelib.cart.totals import Adjustment, Effects, Line
+
+    class Promo:
+        def effects(self, lines):
+            return Effects(gifts=(Line(9, 9, 1, D("40.00"), D("20.00"), gift=True),),
+                           free_shipping=Adjustment("campaign:2", "Kargo", D("0")))
+
+        def adjustments(self, lines, subtotal):
+            return [Adjustment("campaign:1", "Kış", D("1.00"), 1), Adjustment("campaign:1", "Kış", D("2.00"), 2),
+                    Adjustment("campaign:3", "Hediye", D("40.00"), 9)]
+
+    totals = compute([line(1, "100.00"), line(2, "50.00")], shipping=STANDARD, discounts=[Promo()])
+    assert totals.as_dict()["discounts"] == [{"code": "campaign:1", "label": "Kış", "amount": D("3.00")},
+                                             {"code": "campaign:3", "label": "Hediye", "amount": D("40.00")}]
+    assert totals.subtotal == D("190.00") and totals.discount_total == D("43.00")
+    assert totals.shipping_total == D("0.00") and totals.shipping_discount == D("49.90")
+    assert totals.grand_total == D("147.00")
+    assert [(t.variation_id, t.gift, t.line_total) for t in totals.lines][-1] == (9, True, D("0.00"))
