@@ -45,11 +45,14 @@ def claim(uow: UnitOfWork, tenant_id: int, *, order_id: int, user_id: int | None
     from . import claims
     from .customer_facts import forget_customer
 
-    if user_id is not None:  # an order changes the customer's facts (uses, first order): after commit
+    live = promotions.live
+    # An order changes the customer's facts a promotion may look at: use counters (when one applied)
+    # and "first order" (when a live promotion asks): forget them after commit.  Otherwise the cached
+    # facts stay right and the next cart view reads none.
+    if user_id is not None and (promotions.outcome.applied or (live is not None and "first_order" in live.needs)):
         uow.on_commit(lambda: forget_customer(tenant_id, user_id))
     if not promotions.outcome.applied:
         return
-    live = promotions.live
     claims.claim(uow, tenant_id, order_id=order_id, user_id=user_id, outcome=promotions.outcome,
                  order_total=totals.grand_total, shipping_discount=totals.shipping_discount, now=promotions.now,
                  promotions=live.by_id if live is not None else {}, deals=live.deals if live is not None else {})
