@@ -107,8 +107,8 @@ class CartPromotions:
             now=self.now, customer=customer, payment_method=PAYMENT_METHODS.get(self.payment_method or ""),
             channel=CHANNELS.get(self.channel or "web"), coupons=self._coupons,
             shipping_fee=self.shipping.price if self.shipping is not None else Decimal(0),
-            max_discount_percent=Decimal(str(conf.get("max_discount_percent", "90"))),
-            min_payable=Decimal(str(conf.get("min_payable", "1.00"))))
+            max_discount_percent=_setting(conf, "max_discount_percent", "90"),
+            min_payable=_setting(conf, "min_payable", "1.00"))
 
     def _codes(self, needs: frozenset[str], has_codes: bool) -> tuple[CouponRef, ...]:
         assert self.user_id is not None
@@ -186,6 +186,16 @@ def quote(session: Session, tenant: Any, *, lines: list[BasketLine], user_id: in
                             now=now or _utcnow())
     totals: Totals = compute(cart_lines, shipping=method, discounts=[promos])
     return Quote(totals.as_dict(), promos.outcome, promos.summary())
+
+
+def _setting(conf: dict[str, Any], name: str, default: str) -> Decimal:
+    """settings.campaigns.<name> (validated by the settings API); unset or unreadable: the default."""
+    raw = conf.get(name)
+    try:
+        value = Decimal(str(raw)) if raw is not None and not isinstance(raw, bool) else Decimal(default)
+    except ArithmeticError:
+        return Decimal(default)
+    return value if value.is_finite() and value >= 0 else Decimal(default)
 
 
 # -- the customer's facts -------------------------------------------------------------------------

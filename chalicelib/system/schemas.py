@@ -160,6 +160,38 @@ i18n.register(field_messages_tr={"limit_range_invalid": "{low}, {high} değerind
 _WALLET_RANGES = (("topup_min", "topup_max"), ("withdrawal_min", "withdrawal_max"), ("transfer_min", "transfer_max"))
 
 
+class CampaignSettings(BaseModel):
+    """`settings.campaigns` (issue 15): the promotion engine's floor, the wheel's spin period and how
+    long a promotion's bonus lasts.  Every field optional; the defaults are in parentheses."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_discount_percent: Annotated[Money, Field(ge=0, le=100)] | None = Field(
+        default=None, description="the most every discount together may take off a basket's list price (90)")
+    min_payable: Annotated[Money, Field(ge=Decimal("0.01"))] | None = Field(
+        default=None, description="the least a basket's merchandise costs after discounts (1.00): never a free order")
+    wheel_period: Literal["day", "week", "campaign"] | None = Field(
+        default=None, description="one spin of the discount wheel per customer per period (day)")
+    bonus_days: int | None = Field(default=None, ge=1, le=3650,
+                                   description="days a promotion's bonus credit lasts (90)")
+
+
+class LoyaltySettings(BaseModel):
+    """`settings.loyalty` (issue 15): points earned per lira of a delivered order (1)."""
+
+    model_config = ConfigDict(extra="forbid")
+    points_per_try: Annotated[Money, Field(ge=0, le=1000)] | None = None
+
+
+class ReferralSettings(BaseModel):
+    """`settings.referrals` (issue 15): both sides' bonus (0 turns a side off) and how long after
+    signing up a code may be claimed."""
+
+    model_config = ConfigDict(extra="forbid")
+    referrer_bonus: Annotated[Money, Field(ge=0)] | None = Field(default=None, description="(50.00)")
+    referee_bonus: Annotated[Money, Field(ge=0)] | None = Field(default=None, description="(25.00)")
+    claim_days: int | None = Field(default=None, ge=1, le=365, description="(30)")
+
+
 class WalletSettings(BaseModel):
     """`settings.wallet` of a tenant (PUT /api/admin/settings); a key left out keeps its value,
     and a null one, or one never set, means the wallet's default (10.00 - 50,000.00 per top-up or
@@ -227,11 +259,14 @@ class TenantSettingsOut(BaseModel):
     invoice: InvoiceSettings | None = None
     wallet: WalletSettings | None = None
     payments: PaymentSettings | None = None
+    campaigns: CampaignSettings | None = None
+    loyalty: LoyaltySettings | None = None
+    referrals: ReferralSettings | None = None
 
 
 class TenantSettingsIn(Patch):
     """Partial update: only the fields sent change.  A section (rate_limit, security, shipping,
-    orders, returns, invoice, wallet, payments) is merged key by key: `{"security": {}}` changes nothing, and
+    orders, returns, invoice, wallet, payments, campaigns, loyalty, referrals) is merged key by key: `{"security": {}}` changes nothing, and
     `{"rate_limit": {"routes": {...}}}` keeps the default limit.  Within a section a key's value
     is replaced whole (the routes map, the shipping methods list, the wallet's bank accounts).  Null clears only `domain`;
     `cors_origins: []` removes every origin (null is refused: it used to, silently)."""
@@ -249,6 +284,9 @@ class TenantSettingsIn(Patch):
     invoice: InvoiceSettings | None = None
     wallet: WalletSettings | None = None
     payments: PaymentSettings | None = None
+    campaigns: CampaignSettings | None = None
+    loyalty: LoyaltySettings | None = None
+    referrals: ReferralSettings | None = None
 
     @field_validator("cors_origins")
     @classmethod

@@ -60,7 +60,7 @@ def health(db: Database) -> dict[str, Any]:
 # Sections other areas read from tenants.settings (shipping methods, reservation minutes, return
 # window, invoice seller details, the wallet's limits and bank accounts); validated by
 # schemas.TenantSettingsIn.
-_COMMERCE = ("shipping", "orders", "returns", "invoice", "wallet", "payments")
+_COMMERCE = ("shipping", "orders", "returns", "invoice", "wallet", "payments", "campaigns", "loyalty", "referrals")
 
 
 def _settings_view(row: dict[str, Any], origins: list[str]) -> dict[str, Any]:

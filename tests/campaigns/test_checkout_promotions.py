@@ -206,3 +206,28 @@ def test_another_tenants_promotions_never_apply(client, tenant, other_tenant, db
     p1, v1 = product(db, tenant.id, price="100.00", stock=5)
     fill_cart(db, tenant.id, who.user_id, [(p1, v1, 1)])
     assert _cart(who)["totals"]["discount_total"] == "0.00"
+
+
+def test_the_shop_sets_its_floor_through_the_settings_api(client, tenant, db, admin_api):
+    """settings.campaigns (PUT /api/admin/settings): a shop allowing at most 50 % off gets at most 50 %
+    off whatever its promotions stack to; bad values are 400 and change nothing."""
+    bad = admin_api.put("/api/admin/settings", {"campaigns": {"max_discount_percent": "150"}})
+    assert bad.status_code == 400, bad.body
+    assert admin_api.put("/api/admin/settings", {"campaigns": {"min_payable": "0.00"}}).status_code == 400
+    done = admin_api.put("/api/admin/settings", {"campaigns": {"max_discount_percent": "50", "wheel_period": "week"},
+                                                 "loyalty": {"points_per_try": "2"},
+                                                 "referrals": {"referrer_bonus": "10.00"}})
+    assert done.status_code == 200, done.body
+    shown = admin_api.get("/api/admin/settings").json
+    def set_keys(section):
+        return {k: v for k, v in shown[section].items() if v is not None}
+
+    assert set_keys("campaigns") == {"max_discount_percent": "50.00", "wheel_period": "week"}
+    assert set_keys("loyalty") == {"points_per_try": "2.00"} and set_keys("referrals") == {"referrer_bonus": "10.00"}
+    campaign(db, tenant.id, {"type": "percent_off", "value": "60"})
+    campaign(db, tenant.id, {"type": "percent_off", "value": "40"})
+    who = shopper(client, tenant)
+    p1, v1 = product(db, tenant.id, price="200.00", stock=5)
+    fill_cart(db, tenant.id, who.user_id, [(p1, v1, 1)])
+    cart = _cart(who)
+    assert cart["totals"]["discount_total"] == "100.00" and cart["promotions"]["capped"] is True
