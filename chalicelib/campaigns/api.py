@@ -24,7 +24,6 @@ Everything else under chalicelib/campaigns/ is private.
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from .errors import FlashDealSoldOut, PromotionUnavailable
@@ -70,7 +69,3 @@ def release(uow: UnitOfWork, tenant_id: int, order_id: int) -> int:
 
 def gift_snapshots(promotions: CartPromotions) -> dict[int, dict[str, Any]]:
     return dict(promotions.gift_rows)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)

@@ -129,7 +129,7 @@ class CartPromotions:
             return []
         in_basket = {line.variation_id: line for line in lines}
         wanted = [g for g in self.outcome.gifts if g.variation_id not in in_basket]
-        rows = _gift_rows(self.session, self.tenant_id, [g.variation_id for g in wanted])
+        rows = _variations(self.session, self.tenant_id, [g.variation_id for g in wanted])
         added: list[Line] = []
         for gift in self.outcome.gifts:
             line = in_basket.get(gift.variation_id)
@@ -275,10 +275,6 @@ def _variations(session: Session, tenant_id: int, ids: Sequence[int]) -> dict[in
              WHERE v.tenant_id = %s AND v.id IN ({marks(ordered)}) AND v.is_active = 1 AND p.status = 'active'""",
         (tenant_id, *ordered))
     return {int(r["id"]): r for r in rows}
-
-
-def _gift_rows(session: Session, tenant_id: int, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    return _variations(session, tenant_id, ids)
 
 
 def _utcnow() -> dt.datetime:
