@@ -113,9 +113,19 @@ def profile_case(name: str, n: int, warmup: int, cprofile_top: int) -> dict[str,
         # CPU clock: what this process computes, not what it waits for (MySQL, Redis, SQS
         # answers), so the profile reads the same on a busy machine.
         profiler = cProfile.Profile(time.process_time)
+    from .checkout_cost import emulator_pid
+    from .throughput import _pids_named, _process_seconds
+
+    servers = {"mariadb": _pids_named("mariadbd", "mysqld"), "aws_emulator": [p for p in [emulator_pid()] if p]}
+
+    def server_seconds() -> dict[str, float]:
+        return {name: sum(_process_seconds(p) or 0.0 for p in pids) for name, pids in servers.items()}
+
+    server_cpu: dict[str, float] = defaultdict(float)
     wall = cpu = 0.0
     for _ in range(n):
         event = plan.next_event()
+        before = server_seconds()  # outside the call's clocks: /proc reads cost this process a little
         clocks.active = True
         if profiler is not None:
             profiler.enable()
@@ -126,6 +136,8 @@ def profile_case(name: str, n: int, warmup: int, cprofile_top: int) -> dict[str,
         if profiler is not None:
             profiler.disable()
         clocks.active = False
+        for server, seconds in server_seconds().items():
+            server_cpu[server] += seconds - before[server]
         if response.get("statusCode") != plan.expect:
             raise RuntimeError(f"{name}: status {response.get('statusCode')}: {str(response.get('body'))[:300]}")
         if plan.after is not None:
@@ -140,6 +152,9 @@ def profile_case(name: str, n: int, warmup: int, cprofile_top: int) -> dict[str,
         "case": name, "calls": n, "mean_wall_ms": round(wall_ms, 3), "mean_process_cpu_ms": round(cpu / n * 1000, 3),
         "by_kind_ms": {k: round(v, 3) for k, v in by_kind.items()},
         "python_and_other_ms": round(wall_ms - sum(by_kind.values()), 3),
+        # The servers' own CPU across each call (/proc/<pid>/stat utime+stime, 10 ms ticks summed over
+        # the calls): what MariaDB and the AWS emulator spend per call besides this process.
+        "server_cpu_ms_per_call": {k: round(v / n * 1000, 3) for k, v in server_cpu.items() if servers[k]},
         "boundaries_ms_per_call": per_call, "boundary_calls_per_call": counts,
     }
     if profiler is not None:
@@ -154,7 +169,8 @@ def profile_case(name: str, n: int, warmup: int, cprofile_top: int) -> dict[str,
 
 def render(result: dict[str, Any]) -> str:
     rows = [f"{result['case']}: {result['calls']} calls, mean wall {result['mean_wall_ms']:.2f} ms, "
-            f"this process's CPU {result['mean_process_cpu_ms']:.2f} ms",
+            f"this process's CPU {result['mean_process_cpu_ms']:.2f} ms; servers' CPU per call: "
+            + ", ".join(f"{k} {v:.2f} ms" for k, v in result["server_cpu_ms_per_call"].items()),
             "  by kind (ms per call): " + ", ".join(f"{k} {v:.2f}" for k, v in result["by_kind_ms"].items())
             + f", python and the rest {result['python_and_other_ms']:.2f}", ""]
     rows.append(f"  {'boundary':<78}{'ms/call':>9}{'n/call':>8}")

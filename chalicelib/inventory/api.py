@@ -1,8 +1,11 @@
 """What the inventory area publishes to other areas (issue 10 item 3): it owns stock.
 
 Orders' moves, each in the caller's transaction (rows in variation-id order, conditional updates):
-    reserve(uow, tenant_id, order_id, lines, actor_id)     lines: (variation_id, product_id, quantity, name);
-                                                           all or none, 409 insufficient_stock
+    reserve(uow, tenant_id, order_id, lines, actor_id, one_statement=False)
+                                                           lines: (variation_id, product_id, quantity, name);
+                                                           all or none, 409 insufficient_stock; with
+                                                           one_statement, several lines are held by one UPDATE
+                                                           and a shortfall raises ReserveLineByLine instead
     release(uow, tenant_id, order_id, items, actor_id)     an unpaid order's hold goes back
     sell(uow, tenant_id, order_id, items)                  payment arrived: held units leave stock
     restock(uow, tenant_id, order_id, items, actor_id, reason=, unsell=)  units back on the shelf
@@ -43,7 +46,8 @@ if TYPE_CHECKING:
     from .errors import OutOfRange, StockBelowReserved
 
 __all__ = [
-    "MAX_STOCK", "MAX_TOTAL_STOCK", "OutOfRange", "StockBelowReserved", "StockReturned", "adjust", "available", "history",
+    "MAX_STOCK", "MAX_TOTAL_STOCK", "OutOfRange", "ReserveLineByLine", "StockBelowReserved", "StockReturned", "adjust",
+    "available", "history",
     "open_new_products", "open_stock", "release", "reserve", "restock", "sell", "set_counts", "switched",
 ]
 
@@ -87,6 +91,13 @@ class StockReturned:
         return cls(int(message["tenant_id"]), tuple(int(v) for v in ids))
 
 
+class ReserveLineByLine(Exception):  # noqa: N818 - an instruction to the caller, not an error shown to anyone
+    """reserve(one_statement=True) could not hold every line in its one UPDATE: some rows are held,
+    and which line fell short that statement cannot tell.  Roll the transaction back and run it again
+    with one_statement=False: the line-by-line holds name the short line (409 insufficient_stock),
+    or succeed if stock came back meanwhile."""
+
+
 def __getattr__(name: str) -> Any:
     if name in ("OutOfRange", "StockBelowReserved"):  # error classes, loaded with their messages
         from . import errors
@@ -97,10 +108,10 @@ def __getattr__(name: str) -> Any:
 
 # -- orders ----------------------------------------------------------------------------------------
 def reserve(uow: UnitOfWork, tenant_id: int, order_id: int, lines: list[tuple[int, int, int, str]],
-            actor_id: int | None) -> None:
+            actor_id: int | None, *, one_statement: bool = False) -> None:
     from . import moves  # lazy: see the module docstring
 
-    moves.reserve(uow, tenant_id, order_id, lines, actor_id)
+    moves.reserve(uow, tenant_id, order_id, lines, actor_id, one_statement=one_statement)
 
 
 def release(uow: UnitOfWork, tenant_id: int, order_id: int, items: Iterable[dict[str, Any]],

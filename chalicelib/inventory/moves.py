@@ -20,21 +20,31 @@ from typing import Any
 from chalicelib.platform.db import UnitOfWork
 
 from . import repository as repo
+from .api import ReserveLineByLine
 from .errors import InsufficientStock
 from .tracking import Moves
 
 Line = tuple[int, int, int, str]  # variation_id, product_id, quantity, name
 
 
-def reserve(uow: UnitOfWork, tenant_id: int, order_id: int, lines: list[Line], actor_id: int | None) -> None:
+def reserve(uow: UnitOfWork, tenant_id: int, order_id: int, lines: list[Line], actor_id: int | None, *,
+            one_statement: bool = False) -> None:
     """Hold every line or none: the first line short of stock raises 409 insufficient_stock and
-    the caller's transaction rolls the earlier holds back."""
+    the caller's transaction rolls the earlier holds back.  `one_statement`: several distinct lines
+    in one UPDATE (the same rows, locked in the same id order); short anywhere → ReserveLineByLine."""
     moves = Moves(uow, tenant_id)
-    for variation_id, product_id, quantity, name in sorted(lines):
-        if not repo.reserve(uow, tenant_id, variation_id, quantity):
-            left = repo.available(uow, tenant_id, [variation_id]).get(variation_id, 0)
-            raise InsufficientStock(variation_id, name, quantity, left)
-        moves.effects.products.add(product_id)
+    ordered = sorted(lines)
+    if one_statement and len(ordered) > 1 and len({v for v, *_ in ordered}) == len(ordered) \
+            and all(q > 0 for _, _, q, _ in ordered):
+        if not repo.reserve_all(uow, tenant_id, [(v, q) for v, _, q, _ in ordered]):
+            raise ReserveLineByLine
+        moves.effects.products.update(p for _, p, _, _ in ordered)
+    else:
+        for variation_id, product_id, quantity, name in ordered:
+            if not repo.reserve(uow, tenant_id, variation_id, quantity):
+                left = repo.available(uow, tenant_id, [variation_id]).get(variation_id, 0)
+                raise InsufficientStock(variation_id, name, quantity, left)
+            moves.effects.products.add(product_id)
     repo.insert_order_movements(uow, [(tenant_id, p, v, 0, q, "order", order_id, actor_id) for v, p, q, _ in lines])
 
 

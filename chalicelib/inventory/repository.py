@@ -32,6 +32,21 @@ def reserve(uow: UnitOfWork, tenant_id: int, variation_id: int, quantity: int) -
         (quantity, tenant_id, variation_id, quantity)) == 1
 
 
+def reserve_all(uow: UnitOfWork, tenant_id: int, quantities: list[tuple[int, int]]) -> bool:
+    """`reserve` for several distinct variations in one statement: (variation_id, quantity) each,
+    quantities above 0.  The rows are read through PRIMARY in ascending id order and each is held
+    only if its own condition holds, as line by line.  False: some row was short (others may be
+    held - the caller's transaction must roll back)."""
+    cases = " ".join(["WHEN %s THEN %s"] * len(quantities))
+    pairs = [x for pair in quantities for x in pair]
+    ids = [v for v, _ in quantities]
+    return uow.execute(
+        f"""UPDATE product_variations {BY_ID} SET reserved = reserved + CASE id {cases} END
+             WHERE tenant_id = %s AND id IN ({marks(ids)}) AND is_active = 1
+               AND stock - reserved >= CASE id {cases} END""",
+        (*pairs, tenant_id, *ids, *pairs)) == len(quantities)
+
+
 def available(session: Session, tenant_id: int, variation_ids: list[int]) -> dict[int, int]:
     rows = session.all(f"SELECT id, GREATEST(stock - reserved, 0) AS available FROM product_variations {BY_ID} "
                        f"WHERE tenant_id = %s AND id IN ({marks(variation_ids)})", (tenant_id, *variation_ids))

@@ -12,9 +12,17 @@
     5. claim what the promotions gave (campaigns.api.claim: usage, budget, flash-deal units, coupon
        uses by conditional UPDATEs; one ran out → 409 and the whole transaction rolls back), then
        reserve stock last (inventory.api: variation-id order, conditional UPDATE; short → 409 and
-       the whole transaction rolls back), so hot rows stay locked for the shortest time
+       the whole transaction rolls back), so hot rows stay locked for the shortest time; several lines
+       are held by one UPDATE, and should one fall short the transaction runs again holding line by
+       line, which names it
     6. empty the cart, record the key's answer, commit; caches of the touched products are
        dropped after the commit.
+
+The 201's order is built from what this transaction wrote (`Placed.detail`), not read back
+after the commit (issue 16 item 4: three reads fewer per checkout): the ids come from the inserts
+(orders.repository.insert_items), the timestamps are this request's clock - one value for
+placed_at, created_at, updated_at and the first timeline entry - and the ML event takes the lines
+from memory too.  A replay renders the order from the database as before.
 """
 from __future__ import annotations
 
@@ -26,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import pymysql
 
 from chalicelib.campaigns import api as campaigns
-from chalicelib.cart.api import Line, compute, empty_cart, grouped, lock_user_cart, shipping_method
+from chalicelib.cart.api import Line, compute, empty_cart, grouped, lock_user_cart, money, shipping_method
 from chalicelib.inventory import api as inventory
 from chalicelib.platform import idempotency
 from chalicelib.platform.db import Database, UnitOfWork
@@ -50,6 +58,7 @@ CHECKOUT = idempotency.Operation("checkout")
 class Placed:
     order_id: int
     replayed: bool
+    detail: dict[str, Any] | None = None  # a new order: what orders.service.get_order would answer
 
 
 def place_order(db: Database, tenant: Tenant, user_id: int, body: CheckoutIn, idempotency_key: str | None,
@@ -57,6 +66,8 @@ def place_order(db: Database, tenant: Tenant, user_id: int, body: CheckoutIn, id
     key = idempotency.key(tenant.id, CHECKOUT, user_id, idempotency_key, body.model_dump(mode="json"))
     if key is None:  # the route requires the header; a caller that skipped the router still may not
         raise BadRequest("idempotency_key_required")
+
+    line_by_line = False
 
     def work(uow: UnitOfWork) -> Placed:
         earlier = idempotency.claim(uow, key)
@@ -84,42 +95,89 @@ def place_order(db: Database, tenant: Tenant, user_id: int, body: CheckoutIn, id
         contact = repo.user_contact(uow, tenant.id, user_id) or {}
         minutes = int(((tenant.settings or {}).get("orders") or {}).get("reservation_minutes",
                                                                           DEFAULT_RESERVATION_MINUTES))
+        now = _utcnow_us()
+        discounts = [{**a, "amount": str(a["amount"])} for a in grouped(totals.discounts)] if totals.discounts else None
         fields = {
             "tenant_id": tenant.id, "order_number": _order_number(), "user_id": user_id,
             "payment_method": body.payment_method, "currency": "TRY",
             "subtotal": totals.subtotal, "discount_total": totals.discount_total,
             "shipping_total": totals.shipping_total, "shipping_method": method.code, "vat_total": totals.vat_total,
             "grand_total": totals.grand_total,
-            "discounts": json.dumps([{**a, "amount": str(a["amount"])} for a in grouped(totals.discounts)],
-                                    ensure_ascii=False) if totals.discounts else None,
+            "discounts": json.dumps(discounts, ensure_ascii=False) if discounts is not None else None,
             "shipping_address_id": body.shipping_address_id,
             "billing_address_id": body.billing_address_id or body.shipping_address_id,
             "shipping_address": json.dumps(ship_to, ensure_ascii=False),
             "billing_address": json.dumps(bill_to, ensure_ascii=False),
             "contact_email": contact.get("email"), "customer_note": body.customer_note,
-            "reserved_until": _utcnow() + dt.timedelta(minutes=minutes),
+            "reserved_until": now.replace(microsecond=0) + dt.timedelta(minutes=minutes),
             "source": body.source, "ip": ip, "user_agent": (user_agent or "")[:255] or None,
+            "placed_at": now, "created_at": now, "updated_at": now,
         }
         order_id = _insert(uow, fields)
         snapshots = {line.variation_id: _snapshot(line) for line in lines} | {
             vid: _gift_snapshot(row) for vid, row in campaigns.gift_snapshots(promotions).items()}
-        repo.insert_items(uow, [
-            (tenant.id, order_id, t.product_id, t.variation_id, *snapshots[t.variation_id], t.unit_price, t.vat_rate,
-             t.quantity, t.discount_amount, t.vat_amount, t.line_total)
-            for t in totals.lines])
+        rows = [(tenant.id, order_id, t.product_id, t.variation_id, *snapshots[t.variation_id], money(t.unit_price),
+                 money(t.vat_rate), t.quantity, money(t.discount_amount), money(t.vat_amount), money(t.line_total))
+                for t in totals.lines]
+        item_ids = repo.insert_items(uow, rows)
         order = {"id": order_id, "tenant_id": tenant.id, "order_number": fields["order_number"], "user_id": user_id}
         states.record(uow, order, None, states.PENDING_PAYMENT, states.Actor.customer(user_id),
-                         event={"grand_total": totals.grand_total, "currency": "TRY"})
+                      event={"grand_total": totals.grand_total, "currency": "TRY"}, at=now,
+                      items=[{"product_id": r[2], "quantity": r[12], "unit_price": r[10]} for r in rows])
         campaigns.claim(uow, tenant.id, order_id=order_id, user_id=user_id, promotions=promotions, totals=totals)
         inventory.reserve(uow, tenant.id, order_id, [(t.variation_id, t.product_id, t.quantity, snapshots[t.variation_id][0])
-                                                     for t in totals.lines], user_id)
+                                                     for t in totals.lines], user_id, one_statement=not line_by_line)
         assert cart_id is not None
         empty_cart(uow, tenant.id, cart_id)
         idempotency.record(uow, key, 201, {"id": order_id})
         uow.commit()
-        return Placed(order_id, replayed=False)
+        return Placed(order_id, replayed=False,
+                      detail=_detail(order_id, fields, discounts, ship_to, bill_to, item_ids, rows, user_id))
 
-    return db.transaction(work)
+    try:
+        return db.transaction(work)
+    except inventory.ReserveLineByLine:  # a line fell short: again, line by line, to name it (or succeed)
+        line_by_line = True
+        return db.transaction(work)
+
+
+# The order columns the database fills with their defaults on insert, as a new order has them.
+_NEW_ORDER_DEFAULTS = {"status": states.PENDING_PAYMENT, "payment_status": "unpaid", "paid_total": money(0),
+                       "refunded_total": money(0), "coupon_code": None, "paid_at": None, "shipped_at": None,
+                       "delivered_at": None, "cancelled_at": None, "cancel_reason": None, "version": 0}
+_ITEM_KEYS = ("product_id", "variation_id", "name", "variation_name", "sku", "barcode", "options", "image_key",
+              "unit_price", "vat_rate", "quantity", "discount_amount", "vat_amount", "line_total")
+
+
+def _detail(order_id: int, fields: dict[str, Any], discounts: list[dict[str, Any]] | None, ship_to: dict[str, Any],
+            bill_to: dict[str, Any], item_ids: list[int], rows: list[tuple[Any, ...]], user_id: int) -> dict[str, Any]:
+    """The new order as orders.service.detail renders it from its rows (just placed: no payments,
+    shipments or returns yet), from the values this transaction wrote.  Money went in rounded to
+    the kuruş (money()), as the DECIMAL(14,2) columns keep it."""
+    items = []
+    for item_id, row in zip(item_ids, rows, strict=True):
+        item = dict(zip(_ITEM_KEYS, row[2:], strict=True))
+        if item["options"] is not None:
+            item["options"] = json.loads(item["options"])
+        items.append({"id": item_id, **item, "returned_quantity": 0})
+    now = fields["placed_at"]
+    return {
+        "id": order_id, **{k: fields[k] for k in ("order_number", "user_id", "payment_method", "currency",
+                                                  "shipping_method", "contact_email", "customer_note", "reserved_until",
+                                                  "source", "placed_at", "created_at", "updated_at")},
+        **{k: money(fields[k]) for k in ("subtotal", "discount_total", "shipping_total", "vat_total", "grand_total")},
+        **_NEW_ORDER_DEFAULTS,
+        "shipping_address": _shown(ship_to), "billing_address": _shown(bill_to), "discounts": discounts or [],
+        "items": items, "payments": [], "shipments": [],
+        "timeline": [{"from_status": None, "to_status": states.PENDING_PAYMENT, "actor_type": "customer",
+                      "actor_user_id": user_id, "note": None, "created_at": now}],
+        "can_cancel": True, "can_return": False,
+    }
+
+
+def _shown(address: dict[str, Any]) -> dict[str, Any]:
+    """The snapshot as the order stores it (a JSON round trip), less the sealed fields (service._shown_address)."""
+    return {k: v for k, v in json.loads(json.dumps(address, ensure_ascii=False)).items() if k != "sealed"}
 
 
 def _snapshot(line: CheckoutLine) -> tuple[Any, ...]:
@@ -163,4 +221,9 @@ def _insert(uow: UnitOfWork, fields: dict[str, Any]) -> int:
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def _utcnow_us() -> dt.datetime:
+    """UTC, naive, to the microsecond, as the DATETIME(6) columns' CURRENT_TIMESTAMP(6) default would be."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 

@@ -4,6 +4,7 @@ Every statement names the tenant.  Stock is the inventory area's (inventory.api)
 """
 from __future__ import annotations
 
+import weakref
 from datetime import datetime
 from typing import Any
 
@@ -34,12 +35,35 @@ def insert_order(uow: UnitOfWork, fields: dict[str, Any]) -> int:
                       list(fields.values()))
 
 
-def insert_items(uow: UnitOfWork, rows: list[tuple[Any, ...]]) -> None:
-    uow.executemany(
-        """INSERT INTO order_items (tenant_id, order_id, product_id, variation_id, name, variation_name, sku, barcode,
-                                    options, image_key, unit_price, vat_rate, quantity, discount_amount, vat_amount,
-                                    line_total) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-        rows)
+_ITEM_INSERT = ("INSERT INTO order_items (tenant_id, order_id, product_id, variation_id, name, variation_name, sku, "
+                "barcode, options, image_key, unit_price, vat_rate, quantity, discount_amount, vat_amount, line_total) "
+                "VALUES ")
+_ITEM_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+# Per connection: (innodb_autoinc_lock_mode, auto_increment_increment), read once.
+_AUTOINC: weakref.WeakKeyDictionary[Any, tuple[int, int]] = weakref.WeakKeyDictionary()
+
+
+def insert_items(uow: UnitOfWork, rows: list[tuple[Any, ...]]) -> list[int]:
+    """One multi-row INSERT; returns the new rows' ids in the order of `rows`.
+
+    The statement's first id is LAST_INSERT_ID().  Under innodb_autoinc_lock_mode 0 or 1 (MariaDB's
+    default) a multi-row INSERT ... VALUES takes its ids in one allocation: first, first + step, ...
+    in row order, so they are known without a read.  MySQL 8's default, 2, does not promise
+    that when other statements insert at the same moment: there they are read back (one index read)."""
+    first = uow.insert(_ITEM_INSERT + ", ".join([_ITEM_ROW] * len(rows)), [v for row in rows for v in row])
+    mode, step = _autoinc(uow)
+    if mode in (0, 1):
+        return [first + i * step for i in range(len(rows))]
+    return [r["id"] for r in uow.all("SELECT id FROM order_items WHERE tenant_id = %s AND order_id = %s ORDER BY id",
+                                     (rows[0][0], rows[0][1]))]
+
+
+def _autoinc(session: Session) -> tuple[int, int]:
+    known = _AUTOINC.get(session.conn)
+    if known is None:
+        row = session.one("SELECT @@innodb_autoinc_lock_mode AS mode, @@auto_increment_increment AS step")
+        known = _AUTOINC[session.conn] = (int(row["mode"]), int(row["step"])) if row else (2, 1)
+    return known
 
 
 # -- reads -------------------------------------------------------------------------------------

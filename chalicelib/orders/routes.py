@@ -39,8 +39,9 @@ def place_order(call: Call) -> Response:
     placed = checkout.place_order(db, call.tenant, call.principal.user_id, call.body, call.header("idempotency-key"),
                                   ip=call.ctx.client_ip or None,
                                   user_agent=call.header("user-agent"))
-    order = OrderOut.model_validate(service.get_order(db.session(), call.tenant.id, placed.order_id,
-                                                      just_placed=not placed.replayed))
+    # A new order comes back as the checkout wrote it; a replay is read, in its current state.
+    order = OrderOut.model_validate(placed.detail if placed.detail is not None else
+                                    service.get_order(db.session(), call.tenant.id, placed.order_id))
     return json_response(order, 201, idempotency.headers(placed.replayed))
 
 

@@ -19,6 +19,7 @@ What a transition *means* for stock, refunds and shipments is the caller's busin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from chalicelib.platform import outbox
@@ -137,17 +138,23 @@ def transition(uow: UnitOfWork, order: dict[str, Any], to_status: str, actor: Ac
 
 
 def record(uow: UnitOfWork, order: dict[str, Any], from_status: str | None, to_status: str, actor: Actor, *,
-           note: str | None = None, event: dict[str, Any] | None = None) -> None:
-    """Timeline row + outbox event (also used for the order's first entry, from None)."""
+           note: str | None = None, event: dict[str, Any] | None = None, at: datetime | None = None,
+           items: list[dict[str, Any]] | None = None) -> None:
+    """Timeline row + outbox event (also used for the order's first entry, from None).
+
+    The checkout passes `at` (the order's placed_at, so the first entry carries the same instant)
+    and `items` (product_id, quantity, unit_price of the lines it has just written, so the ML
+    event needs no read of them)."""
     uow.execute(
         """INSERT INTO order_status_history (tenant_id, order_id, from_status, to_status, actor_user_id,
-                                             actor_type, note) VALUES (%s, %s, %s, %s, %s, %s, %s)""",
-        (order["tenant_id"], order["id"], from_status, to_status, actor.user_id, actor.type, note))
+                                             actor_type, note, created_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, COALESCE(%s, CURRENT_TIMESTAMP(6)))""",
+        (order["tenant_id"], order["id"], from_status, to_status, actor.user_id, actor.type, note, at))
     outbox.add(uow, order["tenant_id"], "OrderPlaced" if from_status is None else "OrderStatusChanged", {
         "order_id": order["id"], "order_number": order["order_number"], "user_id": order["user_id"],
         "from": from_status, "to": to_status, "actor": actor.type, "note": note, **(event or {}),
     }, queue=ORDER_EVENTS_QUEUE, aggregate_type="order", aggregate_id=order["id"])
-    _to_ml(uow, order, from_status, to_status, event)
+    _to_ml(uow, order, from_status, to_status, event, items)
     if to_status in BONUS_STATUSES and order.get("user_id") is not None:
         payload = {"order_id": order["id"], "user_id": order["user_id"], "to": to_status,
                    "paid_total": order.get("paid_total"), "currency": order.get("currency")}
@@ -162,13 +169,14 @@ def record(uow: UnitOfWork, order: dict[str, Any], from_status: str | None, to_s
 
 
 def _to_ml(uow: UnitOfWork, order: dict[str, Any], from_status: str | None, to_status: str,
-           event: dict[str, Any] | None) -> None:
+           event: dict[str, Any] | None, items: list[dict[str, Any]] | None = None) -> None:
     """order_placed / order_status_changed for the ML service, sent after the commit (ml.api; losing
     one is harmless, so a plain queue send rather than the outbox)."""
     from chalicelib.ml import api as ml  # on first use: see tests/e2e/test_package.py
 
-    items = uow.all("SELECT product_id, quantity, unit_price FROM order_items WHERE tenant_id = %s AND order_id = %s",
-                    (order["tenant_id"], order["id"]))
+    if items is None:
+        items = uow.all("SELECT product_id, quantity, unit_price FROM order_items WHERE tenant_id = %s AND order_id = %s",
+                        (order["tenant_id"], order["id"]))
     total = order.get("grand_total", (event or {}).get("grand_total"))
     ml.order_changed(uow, order["tenant_id"], order_id=order["id"], user_id=order.get("user_id"), status=to_status,
                      total=total, items=items, placed=from_status is None)

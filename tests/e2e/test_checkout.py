@@ -58,6 +58,26 @@ def test_checkout_snapshots_prices_computes_vat_reserves_stock_and_empties_the_c
     assert event == {"queue": "order-events", "event_type": "OrderPlaced", "status": "sent"}
 
 
+def test_the_new_orders_answer_is_the_order_as_read_back_and_its_replay(client, tenant, db):
+    """The 201 is built from what the checkout wrote (no read after the commit): it must be, field
+    for field, what GET /api/orders/{id} and a replay of the key read from the database."""
+    who = shopper(client, tenant)
+    p1, v1 = product(db, tenant.id, price="1249.90", stock=5)
+    p2, v2 = product(db, tenant.id, price="33.33", stock=3, name="Çadır Kazığı", vat_rate="10.00")
+    db.session().execute("UPDATE product_variations SET options = %s WHERE tenant_id = %s AND id = %s",
+                         ('{"renk": "kırmızı"}', tenant.id, v2))
+    fill_cart(db, tenant.id, who.user_id, [(p1, v1, 1), (p2, v2, 3)])
+    key = uuid.uuid4().hex
+    placed = checkout(who, key, shipping_method="express", customer_note="Zile basmayın", payment_method="eft")
+    assert placed.status_code == 201, placed.body
+    read = who.api.get(f"/api/orders/{placed.json['id']}")
+    replay = checkout(who, key, shipping_method="express", customer_note="Zile basmayın", payment_method="eft")
+    assert replay.headers.get("Idempotent-Replayed") == "true"
+    assert placed.json == read.json == replay.json
+    assert [i["variation_id"] for i in placed.json["items"]] == sorted([v1, v2])
+    assert placed.json["timeline"][0]["created_at"] == placed.json["placed_at"]
+
+
 def test_shipping_fee_applies_below_the_free_shipping_line(client, tenant, db):
     who = shopper(client, tenant)
     p, v = product(db, tenant.id, price="100.00")
@@ -218,3 +238,20 @@ def test_hundred_simultaneous_checkouts_for_ten_units_sell_exactly_ten(client, t
     row = db.session().one("SELECT total_stock, sold_count FROM products WHERE tenant_id = %s AND id = %s",
                            (tenant.id, p))
     assert row == {"total_stock": 0, "sold_count": 10}
+
+
+def test_simultaneous_checkouts_answer_the_item_ids_the_database_gave(client, tenant, db):
+    """The 201's item ids are not read back (orders.repository.insert_items): checkouts inserting
+    order items at the same moment must each still answer exactly their own rows' ids."""
+    lines = [product(db, tenant.id, stock=100), product(db, tenant.id, stock=100, name="Kamp Ocağı"),
+             product(db, tenant.id, stock=100, name="Termos")]
+    shoppers = [shopper(client, tenant) for _ in range(12)]
+    for who in shoppers:
+        fill_cart(db, tenant.id, who.user_id, [(p, v, 1) for p, v in lines])
+    answers = simultaneously(*[lambda who=who: checkout(who) for who in shoppers])
+    assert {a.status_code for a in answers} == {201}
+    for answer in answers:
+        stored = db.session().all("SELECT id, variation_id FROM order_items WHERE tenant_id = %s AND order_id = %s "
+                                  "ORDER BY id", (tenant.id, answer.json["id"]))
+        assert [(i["id"], i["variation_id"]) for i in answer.json["items"]] == [
+            (r["id"], r["variation_id"]) for r in stored]

@@ -84,3 +84,24 @@ def test_adjustments_racing_reservations_never_leave_less_on_hand_than_is_held(t
     chain = get_db().session().all("SELECT delta, stock_after FROM stock_movements WHERE variation_id = %s "
                                    "AND reason = 'adjustment' ORDER BY id", (variation,))
     assert [m["stock_after"] for m in chain] == list(range(9, 9 - len(adjusted), -1))  # no update lost
+
+
+def test_two_line_baskets_held_in_one_statement_race_in_id_order_and_never_oversell(tenant: TenantInfo):
+    """reserve(one_statement=True): both lines in one UPDATE.  Baskets name the lines in opposite
+    orders (the rows are still locked in id order: no deadlock), and a basket short anywhere holds
+    nothing once its transaction rolls back (ReserveLineByLine, which the checkout answers by
+    holding line by line)."""
+    first, v1 = product(get_db(), tenant.id, stock=6)
+    second, v2 = product(get_db(), tenant.id, stock=4)
+
+    def basket(order_id: int, flipped: bool) -> Callable[[], Any]:
+        lines = [(v1, first, 1, "a"), (v2, second, 1, "b")]
+        return _outcome(lambda uow: inventory.reserve(uow, tenant.id, order_id, lines[::-1] if flipped else lines,
+                                                      None, one_statement=True))
+
+    results = simultaneously(*[basket(4000 + i, i % 2 == 1) for i in range(THREADS)])
+    won = [r for r in results if r == "ok"]
+    assert len(won) == 4, results
+    assert all(isinstance(r, inventory.ReserveLineByLine) for r in results if r != "ok"), results
+    assert variation_stock(get_db(), tenant.id, v1) == (6, 4) and variation_stock(get_db(), tenant.id, v2) == (4, 4)
+    assert _held(tenant.id, v1) == (4, 4) and _held(tenant.id, v2) == (4, 4)
