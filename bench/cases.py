@@ -387,6 +387,9 @@ from . import orders_cases, wallet_cases  # noqa: E402 - need `case` and `Plan` 
 importlib.import_module(".payments_cases", __package__)
 # The promotion cases (issue 15) after everything: they switch 200 promotions on in the shop tenant.
 campaigns_cases = importlib.import_module(".campaigns_cases", __package__)
+# The checkout's cost by component (issue 16 item 4): the checkout case's calls with CPU clocks.
+checkout_cost = importlib.import_module(".checkout_cost", __package__)
+importlib.import_module(".catalog_scale", __package__)  # issue 16: the catalogue at 10k and 100k, random combinations
 
 DERIVED: list[Callable[[dict[str, Any]], dict[str, Any]]] = [
     _rate_limit_cost, _cache_saving,
@@ -394,4 +397,5 @@ DERIVED: list[Callable[[dict[str, Any]], dict[str, Any]]] = [
     lambda cases: orders_cases.checkout_target(cases),
     lambda cases: wallet_cases.wallet_payment_target(cases),
     lambda cases: campaigns_cases.promotions_target(cases),
+    lambda cases: checkout_cost.targets(cases),
 ]

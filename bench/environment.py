@@ -30,6 +30,11 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 BENCH_SLUG = "bench"
 LIMITED_SLUG = "bench-limited"
 LIMITED_PRODUCTS = 50
+# The catalogue at scale (issue 16): 100,000 products beside the 10,000 of `bench` (and the
+# limited and shop tenants' rows) in the same tables, from another seed.  Full runs only.
+SCALE_SLUG = "bench-100k"
+SCALE_PRODUCTS = 100_000
+SCALE_SEED = 16
 # Limit 0 switches limiting off, so the cases measure handlers rather than 429s.  Login carries
 # its own route limit (20 per 15 min) which a tenant default does not override: the tenant
 # route override does.
@@ -45,6 +50,10 @@ LIMITED_SETTINGS: dict[str, Any] = {"rate_limit": {"default": {"limit": 1_000_00
 USER_EMAIL = "bench.user@example.com"
 USER_PASSWORD = "Bench-Password-2024!"
 BCRYPT_ROUNDS = 12  # production cost
+
+
+class NotInThisMode(RuntimeError):
+    """A case that cannot run in this mode (the 100k catalogue in --quick): reported as skipped."""
 
 
 def log(message: str) -> None:
@@ -180,6 +189,9 @@ class BenchEnv:
     user_email: str = USER_EMAIL
     user_password: str = USER_PASSWORD
     setup: dict[str, Any] = field(default_factory=dict)
+    # Catalogue tenants by size label ("10k", "100k"): (tenant id, API key); "100k" is absent in
+    # --quick runs unless an earlier full run left it complete.
+    catalogues: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     def login(self) -> dict[str, Any]:
         """A real login through the accounts function; returns the token response body."""
@@ -240,13 +252,13 @@ def _tenant_state(slug: str) -> tuple[int | None, int]:
     return int(tenant_id), int(count or 0)
 
 
-def _seed(url: str, tenant_id: int, products: int) -> float:
+def _seed(url: str, tenant_id: int, products: int, seed: int = 7) -> float:
     from infra.local.seed_catalog import seed_catalog
 
     started = time.perf_counter()
     conn = _raw_connection(url)
     try:
-        seed_catalog(conn, tenant_id, products=products, seed=7)
+        seed_catalog(conn, tenant_id, products=products, seed=seed)
         conn.commit()
     finally:
         conn.close()
@@ -267,7 +279,7 @@ def _fresh_key(tenant_id: int) -> str:
 
 
 def _ensure_tenant(url: str, slug: str, name: str, settings: dict[str, Any], products: int,
-                   report: dict[str, Any]) -> tuple[int, str]:
+                   report: dict[str, Any], seed: int = 7) -> tuple[int, str]:
     import json
 
     from chalicelib.platform import tenancy
@@ -281,7 +293,7 @@ def _ensure_tenant(url: str, slug: str, name: str, settings: dict[str, Any], pro
         # A rebuilt database reuses tenant and product ids: drop what Redis cached for them.
         clear_redis_keys(f"t:{created.tenant_id}:*")
         log(f"seeding {products} products for tenant {slug} (id {created.tenant_id}) ...")
-        seconds = _seed(url, created.tenant_id, products)
+        seconds = _seed(url, created.tenant_id, products, seed)
         report[slug] = {"seeded": True, "seed_seconds": round(seconds, 1)}
         log(f"seeded {slug} in {seconds:.1f} s")
         return created.tenant_id, created.api_key
@@ -390,13 +402,38 @@ def _store_fingerprint(url: str, value: str) -> None:
         conn.close()
 
 
+BUFFER_POOL_BYTES = 4 << 30
+
+
+def _buffer_pool(url: str, progress: Callable[[str], None]) -> int:
+    """InnoDB's buffer pool in MB, grown to BUFFER_POOL_BYTES when smaller and allowed.  A fresh
+    MariaDB has 128 MB: the 100,000-product tenant's indexes alone outgrow it and every walk reads
+    the disk - production (RDS) gives the pool three quarters of the instance's memory."""
+    conn = _raw_connection(url, database=False)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT @@innodb_buffer_pool_size")
+            size = int(cur.fetchone()[0])
+            if size < BUFFER_POOL_BYTES:
+                try:
+                    cur.execute(f"SET GLOBAL innodb_buffer_pool_size = {BUFFER_POOL_BYTES}")
+                    cur.execute("SELECT @@innodb_buffer_pool_size")
+                    size = int(cur.fetchone()[0])
+                except Exception as exc:  # noqa: BLE001 - no privilege: measure with what there is
+                    progress(f"buffer pool stays at {size >> 20} MB ({exc})")
+    finally:
+        conn.close()
+    return size >> 20
+
+
 def prepare(quick: bool, progress: Callable[[str], None] = log) -> BenchEnv:
     """Migrate, seed (or reuse) and return the bench fixtures."""
     from chalicelib.platform.db import get_db
 
     url = os.environ["DATABASE_URL"]
     needed = 1_000 if quick else 10_000
-    report: dict[str, Any] = {"database_url": url, "redis_url": os.environ["REDIS_URL"]}
+    report: dict[str, Any] = {"database_url": url, "redis_url": os.environ["REDIS_URL"],
+                              "innodb_buffer_pool_mb": _buffer_pool(url, progress)}
     started = time.perf_counter()
     fingerprint = data_fingerprint()
     stored = _stored_fingerprint(url)
@@ -409,9 +446,10 @@ def prepare(quick: bool, progress: Callable[[str], None] = log) -> BenchEnv:
         # anything else (an interrupted seed, a changed schema) starts over.
         bench_id, bench_count = _tenant_state(BENCH_SLUG)
         limited_id, limited_count = _tenant_state(LIMITED_SLUG)
+        scale_id, scale_count = _tenant_state(SCALE_SLUG)
         rebuild = (bench_id is not None and (bench_count < needed or stored is None)) or (
             limited_id is not None and limited_count < LIMITED_PRODUCTS
-        )
+        ) or (scale_id is not None and scale_count < SCALE_PRODUCTS and not quick)
     if rebuild:
         progress("bench database stale or incomplete: recreating it")
         reset_app_state()
@@ -424,6 +462,12 @@ def prepare(quick: bool, progress: Callable[[str], None] = log) -> BenchEnv:
                                              LIMITED_PRODUCTS, report)
     user_id = _ensure_user(tenant_id)
     _store_fingerprint(url, fingerprint)
+    # After the fingerprint: an interrupted 100k seed leaves the other tenants reusable (its
+    # own short count rebuilds, as the others' do).
+    catalogues = {"10k": (tenant_id, api_key)}
+    scale_id, scale_count = _tenant_state(SCALE_SLUG)
+    if not quick or scale_count >= SCALE_PRODUCTS:
+        catalogues["100k"] = _ensure_scale_tenant(url, report)
 
     session = get_db().session()
     ids = [int(r["id"]) for r in session.all(
@@ -447,7 +491,40 @@ def prepare(quick: bool, progress: Callable[[str], None] = log) -> BenchEnv:
         category_products=category_products,
         user_id=user_id,
         setup=report,
+        catalogues=catalogues,
     )
+
+
+def _ensure_scale_tenant(url: str, report: dict[str, Any]) -> tuple[int, str]:
+    """The 100,000-product tenant; when just seeded, it also gets sales and ratings and fresh
+    index statistics (the plans the cases meet are the ones a settled table gets)."""
+    from chalicelib.platform.db import get_db
+
+    tenant_id, api_key = _ensure_tenant(url, SCALE_SLUG, "Huğlu Bench 100k", BENCH_SETTINGS, SCALE_PRODUCTS, report,
+                                        seed=SCALE_SEED)
+    session = get_db().session()
+    # Also when a run died between the seed (committed) and these.
+    if report[SCALE_SLUG]["seeded"] or not session.scalar(
+            "SELECT 1 FROM products WHERE tenant_id = %s AND status = 'active' AND sold_count > 0 LIMIT 1", (tenant_id,)):
+        started = time.perf_counter()
+        set_sales_and_ratings(session, tenant_id)
+        session.execute("ANALYZE TABLE products, product_variations, product_images")
+        report[SCALE_SLUG]["counters_and_analyze_seconds"] = round(time.perf_counter() - started, 1)
+    return tenant_id, api_key
+
+
+# Sales and ratings the generator does not write (it leaves 0): without them best_selling and
+# rating sort nothing but ties.  Derived from the slug (deterministic for a (products, seed)),
+# skewed like a shop's: few products sell most, about a third have no rating.
+SALES_AND_RATINGS = """UPDATE products
+    SET sold_count = FLOOR(POW(CRC32(CONCAT('s', slug)) / 4294967295, 4) * 5000),
+        rating_count = IF(CRC32(CONCAT('c', slug)) %% 3 = 0, 0, 1 + CRC32(CONCAT('n', slug)) %% 250),
+        rating_avg = IF(CRC32(CONCAT('c', slug)) %% 3 = 0, 0, 1 + (CRC32(CONCAT('a', slug)) %% 401) / 100)
+  WHERE tenant_id = %s"""
+
+
+def set_sales_and_ratings(session: Any, tenant_id: int) -> int:
+    return int(session.execute(SALES_AND_RATINGS, (tenant_id,)))
 
 
 def clear_redis_keys(pattern: str) -> int:

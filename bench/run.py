@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .environment import AwsEmulator, BenchEnv, configure_process_env, log, prepare, quiet_stdout
+from .environment import AwsEmulator, BenchEnv, NotInThisMode, configure_process_env, log, prepare, quiet_stdout
 from .stats import summarize_ns
 
 RESULTS_PATH = Path(__file__).resolve().parent / "results.json"
@@ -113,6 +113,9 @@ def run_case(case: Any, env: BenchEnv, quick: bool) -> dict[str, Any]:
         result["waits"] = {name: {k: v for k, v in summarize_ns([w.get(name, 0) for w in offbox]).items()
                                   if k in ("p50_ms", "p99_ms", "mean_ms")} for name in names}
     result.update(plan.info)
+    report = result.pop("_report", None)
+    if callable(report):  # the case's own figures after its timed calls (bench/catalog_scale.py)
+        result.update(report())
     return result
 
 
@@ -158,6 +161,9 @@ def render_table(results: dict[str, Any]) -> str:
         if "error" in r:
             rows.append(f"{name:<28}  FAILED: {r['error'][:90]}")
             continue
+        if "skipped" in r:
+            rows.append(f"{name:<28}  skipped: {r['skipped'][:90]}")
+            continue
         rows.append(f"{name:<28}{_fmt(r['iterations'], 7)}{_fmt(r['p50_ms'], 10)}{_fmt(r['p90_ms'], 10)}"
                     f"{_fmt(r['p99_ms'], 10)}{_fmt(r['mean_ms'], 10)}{_fmt(r['throughput_rps'], 9, 1)}"
                     f"{_fmt(r['db_statements_per_call'], 9)}")
@@ -167,6 +173,8 @@ def render_table(results: dict[str, Any]) -> str:
             waits = ", ".join(f"{n} p50 {r['waits'][n]['p50_ms']} ms" for n in names)
             rows.append(f"{'  less ' + '+'.join(names):<28}{'':>7}{_fmt(w['p50_ms'], 10)}{_fmt(w['p90_ms'], 10)}"
                         f"{_fmt(w['p99_ms'], 10)}{_fmt(w['mean_ms'], 10)}   (waits: {waits})")
+        for slow in (r.get("slowest") or [])[:3]:  # bench/catalog_scale.py: slowest drawn combinations
+            rows.append(f"{'  slow (re-timed)':<28}{'':>7}{_fmt(slow['retimed_median_ms'], 10)}  {slow['name'][:100]}")
     for key, value in (results.get("derived") or {}).items():
         rows.append(f"  {key}: {value}")
     runs = results.get("throughput") or {}
@@ -182,6 +190,9 @@ def render_table(results: dict[str, Any]) -> str:
                         f"{_fmt(sum(r['failures_by_status'].values()), 8)}"
                         f"{_fmt(r.get('checkouts_per_second', r.get('transfers_per_second', r.get('payments_per_second'))), 9, 1)}"
                         f"{_fmt(latency.get('p50'), 9)}{_fmt(latency.get('p99'), 9)}")
+            if r.get("checkouts_per_second_emulator_cpu_excluded") is not None:  # bench/throughput.py EXCLUDED_METHOD
+                rows.append(f"{'  emulator CPU set aside':<28}{'':>7}{'':>9}{'':>8}{'':>8}"
+                            f"{_fmt(r['checkouts_per_second_emulator_cpu_excluded'], 9, 1)}")
     cold = results.get("coldstart") or {}
     if isinstance(cold.get("error"), str):
         rows += ["", f"cold start FAILED: {cold['error'][:200]}"]
@@ -299,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 with quiet_stdout():
                     results["cases"][name] = run_case(case, env, args.quick)
+            except NotInThisMode as exc:  # e.g. the 100k catalogue in --quick: not a failure
+                results["cases"][name] = {"skipped": str(exc)}
+                log(f"case {name} skipped: {exc}")
             except Exception as exc:  # noqa: BLE001 - one failed case must not hide the others
                 failed = True
                 results["cases"][name] = {"error": f"{type(exc).__name__}: {exc}"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -123,3 +124,13 @@ def outdoor_shop(db: Database, tenant_id: int) -> Shop:
         shop.product(name, category, brand, **extra)
     shop.changed()
     return shop
+
+
+# The listing's sorts as Python keys (key, descending) over seeded rows: brute-force references.
+ORDER: dict[str, tuple[Callable[[dict[str, Any]], Any], bool]] = {
+    "newest": (lambda p: (p["created_at"], p["id"]), True),
+    "price_asc": (lambda p: (p["base_price"], p["id"]), False),
+    "price_desc": (lambda p: (p["base_price"], p["id"]), True),
+    "best_selling": (lambda p: (p["sold_count"], p["id"]), True),
+    "rating": (lambda p: (p["rating_avg"], p["rating_count"], p["id"]), True),
+}

@@ -81,6 +81,9 @@ def dump(conn: pymysql.connections.Connection, prefix: str, *, backup_id: int, k
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "alembic_revision": repository.alembic_revision(conn),
             "tenant": {"id": tenant[0], "slug": tenant[1]} if tenant else None, "tables": [],
+            # A whole database comes back with its triggers (created after its rows are in);
+            # a tenant's rows go into a migrated database, whose own triggers fire.
+            "triggers": repository.trigger_statements(conn) if tenant is None else [],
         }
         progress.begin(f"backup {backup_id}", len(names))
         with tempfile.TemporaryDirectory(prefix="backup-") as work:

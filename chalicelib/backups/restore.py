@@ -149,6 +149,11 @@ def restore_database(manifest: dict[str, Any], target_db: str, *, replace: bool 
         _create_tables(target_db, manifest, if_missing=False)
         outcome = Outcome()
         _load_tables(conn, manifest, strict=strict, progress=progress or Silent(), outcome=outcome)
+        # After the rows: the tables they keep (product_facet_counts) were restored as dumped.
+        for statement in manifest.get("triggers", []):
+            if not re.match(r"^CREATE TRIGGER `?\w+`? (AFTER|BEFORE) ", statement):
+                raise RestoreError("not a CREATE TRIGGER statement")
+            repository.run_ddl(conn, statement)
         return outcome
     finally:
         conn.close()

@@ -5,12 +5,15 @@ not hide the other brands): brands ignore the brand filter, price bands the pric
 in-stock count the in-stock filter.  The category facet drills down: the direct children of the
 filtered category (the roots without one), each counting its whole subtree under all filters.
 
-Rather than one COUNT query per facet, one statement groups the products matching the filters
-every facet shares (category subtree, search text, attributes) by
-(category_id, brand_id, facet_band, in_stock) — a few hundred cells even for 10,000 products,
-read off the covering index ix_facets — plus, when a price range is set, how many of each cell
-lie inside it.  Every facet is a sum over those cells here.  The cube does not depend on the
-brand or in-stock filters, the sort or the page, so it is cached on its own (catalog.caching).
+Rather than one COUNT query per facet, one statement builds a "cube" of the products matching
+the filters every facet shares (category subtree, search text, attributes): cells of
+(category_id, brand_id, facet_band, in_stock) — a few hundred, however big the shop — each with
+its count and, when a price range is set, how many of it lie inside the range.  Every facet is a
+sum over those cells here.  Without text or attribute filters the cube comes from the counts that
+triggers keep per fine price bucket (product_facet_counts, migration 0020; PRICE_BUCKETS and
+price_plan below), else from grouping the matching products on the covering index ix_facets
+(listing_repository).  The cube does not depend on the brand or in-stock filters, the sort or the
+page, so it is cached on its own (catalog.caching).
 """
 from __future__ import annotations
 
@@ -24,6 +27,62 @@ from .meta import CatalogMeta
 PRICE_BANDS: tuple[tuple[int, int | None], ...] = (
     (0, 500), (500, 1000), (1000, 2500), (2500, 5000), (5000, 15000), (15000, None),
 )
+# Lower bounds in TRY of the finer price buckets; index = products.facet_bucket (migration 0020,
+# which holds a frozen copy: tests/unit/test_facet_buckets.py keeps the two equal).  Every band
+# bound is a bucket bound, so a band is a run of whole buckets; each bucket holds a few per cent
+# of a typical shop, which bounds what a price filter's cut buckets cost to count from products.
+PRICE_BUCKETS: tuple[int, ...] = (
+    0, 100, 200, 300, 400, 500, 600, 700, 800, 900,
+    1000, 1250, 1500, 1750, 2000, 2250,
+    2500, 3000, 3500, 4000, 4500,
+    5000, 7500, 10000, 12500,
+    15000, 25000, 40000, 60000, 100000,
+)
+# The first bucket of each band but the first: INTERVAL(facet_bucket, ...) in SQL is the band.
+BAND_FIRST_BUCKETS: tuple[int, ...] = tuple(PRICE_BUCKETS.index(low) for low, _ in PRICE_BANDS[1:])
+CENT = Decimal("0.01")  # products.base_price is DECIMAL(14,2): a bucket's dearest price is its bound - 0.01
+
+
+@dataclass(frozen=True)
+class PricePlan:
+    """How a price range is counted from the kept counts: `whole` buckets count fully, and of each
+    bucket the range cuts either its products inside the range are added (`add`) or - when most
+    of the bucket is inside - the bucket counts fully and its products outside are taken away
+    (`subtract`), whichever reads fewer products."""
+    whole: tuple[int, ...]
+    add: tuple[int, ...]
+    subtract: tuple[int, ...]
+
+
+def price_plan(low: Decimal | None, high: Decimal | None) -> PricePlan:
+    inside, cut = buckets_in_range(low, high)
+    add: list[int] = []
+    subtract: list[int] = []
+    for i in cut:
+        start = Decimal(PRICE_BUCKETS[i])
+        end = Decimal(PRICE_BUCKETS[i + 1]) if i + 1 < len(PRICE_BUCKETS) else start * 2  # open top: a guess
+        covered = min(end, high if high is not None else end) - max(start, low if low is not None else start)
+        (subtract if covered * 2 > end - start else add).append(i)
+    return PricePlan(tuple(sorted(inside + subtract)), tuple(add), tuple(subtract))
+
+
+def band_of_bucket(bucket: int) -> int:
+    return sum(1 for first in BAND_FIRST_BUCKETS if bucket >= first)
+
+
+def buckets_in_range(low: Decimal | None, high: Decimal | None) -> tuple[list[int], list[int]]:
+    """(buckets wholly inside [low, high], buckets the range cuts); the rest lie wholly outside.
+    At most two are cut: the ones holding `low` and `high`."""
+    inside, cut = [], []
+    for i, start in enumerate(PRICE_BUCKETS):
+        dearest = PRICE_BUCKETS[i + 1] - CENT if i + 1 < len(PRICE_BUCKETS) else None
+        above_low = low is None or start >= low
+        below_high = high is None or (dearest is not None and dearest <= high)
+        if above_low and below_high:
+            inside.append(i)
+        elif not ((low is not None and dearest is not None and dearest < low) or (high is not None and start > high)):
+            cut.append(i)
+    return inside, cut
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ class CatalogMeta:
     categories: dict[int, dict[str, Any]]  # visible categories: id, parent_id, name, slug, path, depth, image
     brands: dict[int, dict[str, Any]]  # active brands: id, name, slug, logo, sort_order
     counts: dict[tuple[int, int], int]  # (category_id, brand_id or 0) → active products
+    # The same finer: (category_id, brand_id or 0, price band, in stock, active products, lowest
+    # and highest price) - the histogram catalog.listing_plan estimates a filter set's size from.
+    cells: list[tuple[int, int, int, bool, int, float, float]] = field(default_factory=list)
     children: dict[int, list[int]] = field(default_factory=dict)  # parent (0 = root) → ids in shop order
     _subtrees: dict[int, tuple[int, ...]] = field(default_factory=dict, repr=False)
     _folded: dict[int, str] = field(default_factory=dict, repr=False)
@@ -48,17 +51,19 @@ class CatalogMeta:
                            "sort_order": int(b["sort_order"])}
             for b in brands if b["is_active"]
         }
-        tally = {(int(r["category_id"]), int(r["brand_id"] or 0)): int(r["n"]) for r in counts}
-        return cls(visible, active_brands, tally)
+        cells = [(int(r["category_id"]), int(r["brand_id"] or 0), int(r["facet_band"]), bool(r["in_stock"]),
+                  int(r["n"]), float(r["lo"]), float(r["hi"])) for r in counts]
+        return cls(visible, active_brands, _tally(cells), cells)
 
     def to_json(self) -> dict[str, Any]:
         return {"c": list(self.categories.values()), "b": list(self.brands.values()),
-                "n": [[c, b, n] for (c, b), n in self.counts.items()]}
+                "cells": [[c, b, band, int(s), n, lo, hi] for c, b, band, s, n, lo, hi in self.cells]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CatalogMeta:
-        return cls({int(c["id"]): c for c in data["c"]}, {int(b["id"]): b for b in data["b"]},
-                   {(int(c), int(b)): int(n) for c, b, n in data["n"]})
+        cells = [(int(c), int(b), int(band), bool(s), int(n), float(lo), float(hi))
+                 for c, b, band, s, n, lo, hi in data["cells"]]
+        return cls({int(c["id"]): c for c in data["c"]}, {int(b["id"]): b for b in data["b"]}, _tally(cells), cells)
 
     # -- questions ----------------------------------------------------------------------------
     @property
@@ -132,3 +137,10 @@ class CatalogMeta:
         found.sort()
         return [{"id": cid, "name": self.categories[cid]["name"], "slug": self.categories[cid]["slug"]}
                 for *_, cid in found[:limit]]
+
+
+def _tally(cells: list[tuple[int, int, int, bool, int, float, float]]) -> dict[tuple[int, int], int]:
+    tally: dict[tuple[int, int], int] = {}
+    for category_id, brand_id, _band, _stocked, n, _lo, _hi in cells:
+        tally[(category_id, brand_id)] = tally.get((category_id, brand_id), 0) + n
+    return tally

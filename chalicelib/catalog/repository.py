@@ -80,10 +80,14 @@ def brands(session: Session, tenant_id: int) -> list[dict[str, Any]]:
 
 
 def active_counts(session: Session, tenant_id: int) -> list[dict[str, Any]]:
-    """Active products per (category, brand): read off the covering index ix_facets."""
+    """Active products per (category, brand, price band, in stock), with the cell's lowest and
+    highest price: read off the covering index ix_facets.  The counts the tree and brand list
+    show, and the histogram the listing planner (catalog.listing_plan) estimates filters with."""
     return session.all(
-        """SELECT category_id, brand_id, COUNT(*) AS n FROM products
-            WHERE tenant_id = %s AND status = 'active' GROUP BY category_id, brand_id""",
+        """SELECT category_id, brand_id, facet_band, in_stock, COUNT(*) AS n, MIN(base_price) AS lo,
+                  MAX(base_price) AS hi
+             FROM products
+            WHERE tenant_id = %s AND status = 'active' GROUP BY category_id, brand_id, facet_band, in_stock""",
         (tenant_id,),
     )
 

@@ -43,7 +43,9 @@ def catalog_meta(db: Database, tenant_id: int, version: int | None) -> CatalogMe
     if version is None:
         data = load()
     else:
-        data = cache.get_or_load(caching.key(tenant_id, version, "meta", None), caching.META_TTL, load) or load()
+        # "meta2": the shape with the price histogram (issue 16); a container still running the
+        # earlier shape reads and writes "meta", never this one.
+        data = cache.get_or_load(caching.key(tenant_id, version, "meta2", None), caching.META_TTL, load) or load()
     return _meta_memo.put(tenant_id, version, CatalogMeta.from_json(data))
 
 

@@ -59,6 +59,11 @@ OWNERS: dict[str, str] = {
     "categories": "catalog_admin",
     "brands": "catalog_admin",
     "products": "catalog_admin",
+    # Written only by the triggers on products (migration 0020), read by the listing's facets.
+    "product_facet_counts": "catalog",
+    # Written only by the triggers on products and product_variations (migration 0021), read by
+    # the listing's attribute filters.
+    "product_attribute_values": "catalog",
     "product_variations": "catalog_admin",
     "price_history": "catalog_admin",
     "product_images": "media",

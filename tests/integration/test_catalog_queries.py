@@ -19,7 +19,7 @@ from chalicelib.catalog.schemas import ProductListQuery
 from chalicelib.platform import db as dbmod
 from chalicelib.platform.db import Database, get_db
 from infra.local.seed_catalog import seed_catalog
-from tests.catalog_kit import Shop
+from tests.catalog_kit import ORDER, Shop
 from tests.conftest import make_tenant
 
 PRODUCTS = 400
@@ -120,7 +120,10 @@ def test_a_listing_runs_the_same_statements_whatever_the_page_size(catalogue: Ca
         body = listing(catalogue, limit=limit, facets=True, **extra)
         counts.append(dbmod.stats.statements - before)
         assert len(body["items"]) <= limit
-    assert counts == [2, 2, 2]  # the page and the facet cube
+    # the page and the facet cube; with an attribute filter also the count of its products the
+    # planner weighs (catalog.listing_plan: a rare value is read off its index, a common one walked)
+    expected = 3 if "attr" in extra else 2
+    assert counts == [expected] * 3
 
 
 def test_categories_brands_and_cached_pages_cost_no_statement(catalogue: Catalogue, monkeypatch):
@@ -190,13 +193,6 @@ def test_facets_match_a_brute_force_count(catalogue: Catalogue, case: str):
 
 
 # -- sorting and paging ---------------------------------------------------------------------------
-ORDER = {
-    "newest": (lambda p: (p["created_at"], p["id"]), True),
-    "price_asc": (lambda p: (p["base_price"], p["id"]), False),
-    "price_desc": (lambda p: (p["base_price"], p["id"]), True),
-    "best_selling": (lambda p: (p["sold_count"], p["id"]), True),
-    "rating": (lambda p: (p["rating_avg"], p["rating_count"], p["id"]), True),
-}
 
 
 @pytest.mark.parametrize("sort", sorted(ORDER))

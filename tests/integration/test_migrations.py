@@ -60,6 +60,8 @@ EXPECTED_TABLES = {
     "payment_attempts", "payment_attempt_items", "payment_cards", "payment_webhook_events", "payment_tasks",
     "feed_sources", "feed_runs", "feed_run_batches", "feed_run_errors",  # XML feed sync (0013)
     "ml_anomalies",  # the ML service's flagged cases for staff review (0017)
+    "product_facet_counts",  # active products per facet cell, kept by triggers on products (0020)
+    "product_attribute_values",  # attribute and option values per product, kept by triggers (0021)
     # campaigns, loyalty, referrals, content (0018)
     "coupon_batches", "campaign_customer_uses", "campaign_redemptions", "cart_coupons", "wheel_prizes",
     "campaign_sends", "campaign_send_recipients", "loyalty_members", "loyalty_points", "referral_codes",
@@ -449,11 +451,14 @@ CORE_KEYS = {
     ("brands", "ux_slug"): ["tenant_id", "slug"],
     ("products", "ux_slug"): ["tenant_id", "slug"],
     ("products", "ix_status_category"): ["tenant_id", "status", "category_id"],
-    ("products", "ix_status_price"): ["tenant_id", "status", "base_price"],
+    ("products", "ix_status_price"): ["tenant_id", "status", "base_price", "id", "category_id", "brand_id",
+                                      "in_stock", "created_at"],
     ("products", "ft_search"): ["search_text"],
     ("product_variations", "ux_sku"): ["tenant_id", "sku"],
     ("product_variations", "ux_barcode"): ["tenant_id", "barcode"],
     ("product_variations", "ux_nfc_tag"): ["tenant_id", "nfc_tag"],
+    ("product_attribute_values", "PRIMARY"): ["tenant_id", "attr_key", "attr_value", "product_id"],  # 0021
+    ("product_attribute_values", "ix_product"): ["tenant_id", "product_id"],
     ("product_images", "ix_product"): ["tenant_id", "product_id", "sort_order"],
     ("orders", "ux_order_number"): ["tenant_id", "order_number"],
     ("reviews", "ux_product_user"): ["tenant_id", "product_id", "user_id"],

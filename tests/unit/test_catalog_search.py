@@ -72,7 +72,14 @@ def test_planner_matches_narrow_words_and_walks_for_broad_ones(vocabulary: Vocab
     big = search.analyse("kamp", Vocabulary.from_counts({"kamp": 4000, "dolap": 12}))
     walked = search.plan(big, 7, catalogue_size=10_000, limit=24, ranked=False)
     assert walked is not None and walked.against is None and walked.like_groups == (("kamp",),)
-    assert search.plan(big, 7, catalogue_size=10_000, limit=24, ranked=True).against == "+(t7_kamp*)"
+    # ranked over a broad word: walked too (best-selling order), and for every page size alike
+    for limit in (2, 24, 100):
+        broad = search.plan(big, 7, catalogue_size=10_000, limit=limit, ranked=True)
+        assert broad is not None and broad.against is None and broad.like_groups == (("kamp",),)
+    # ranked below RANKED_WALK_MIN_DF matches: always scored
+    narrowish = search.analyse("kamp", Vocabulary.from_counts({"kamp": 900}))
+    assert search.plan(narrowish, 7, catalogue_size=10_000, limit=24, ranked=True).against == "+(t7_kamp*)"
+    assert search.plan(big, 7, catalogue_size=10_000, limit=None, ranked=True).against == "+(t7_kamp*)"
     mixed = search.plan(search.analyse("kamp dolap", Vocabulary.from_counts({"kamp": 4000, "dolap": 12})), 7,
                         catalogue_size=10_000, limit=None, ranked=False)
     assert mixed is not None and mixed.against == "+(t7_dolap*)" and mixed.like_groups == (("kamp",),)

@@ -1,0 +1,218 @@
+"""Which index a listing page reads its ids from (issue 16).  Pure functions.
+
+MariaDB (and MySQL) choose badly for `WHERE <filters> ORDER BY <sort> LIMIT n` when the filters
+are selective: they walk the sort's index and throw candidates away, or read a whole category and
+sort it, guessing from index statistics that know nothing of how filters combine.  At 100,000
+products one wrong guess is 30-300 ms.  We know more than they do: the catalogue metadata holds
+the tenant's active products per (category, brand, price band, in stock) (catalog.meta), so the
+number of products a filter set keeps is estimated closely, and the cost of each way to read a
+page follows from it (in microseconds, measured on MariaDB 10.11 at 100,000 products):
+
+- **walk** the sort's covering index (ix_status_<sort>, migration 0022): entries are checked
+  against category, brand, price and stock on the index itself until `limit` pass; with a share
+  s of the shop passing, about limit / s entries.
+- **category**: the category's own sort index (ix_category_<sort>); one category is read in sort
+  order (limit / share-within-category entries); a subtree of several is either read whole and
+  sorted, or each of its categories read in order up to `limit` and the parts merged.
+- **price**: the price range of ix_status_price, in price order for the price sorts, else read
+  whole and sorted; it carries created_at, the other sort keys cost a row read each.
+- **brand**: the brands' range of ix_status_brand (brand, price, id, ...): one brand in price
+  order for the price sorts, else read whole, each match's sort key read (created_at and price
+  are carried) and sorted - the way in when a brand is the narrow filter.
+
+The cheapest is forced with FORCE INDEX.  Attribute filters (one primary-key probe per candidate
+in product_attribute_values) and text filters are not in the histogram: the most selective
+attribute's products are counted up to a cap (one short index range), and a rare one is read off
+product_attribute_values and sorted; text search keeps its own planner (catalog.search).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+ENTRY_US = 0.25  # one covering-index entry read and checked
+SORTED_US = 0.45  # one entry through a filesort (read, copy, compare)
+ROW_US = 2.0  # one row read by primary key (a sort key the index does not carry)
+PROBE_US = 2.5  # one attribute check (primary-key probe)
+ATTRIBUTE_SHARE = 0.15
+
+WALK_INDEX = {
+    "newest": "ix_status_created", "price_asc": "ix_status_price", "price_desc": "ix_status_price",
+    "best_selling": "ix_status_sold", "rating": "ix_status_rating",
+}
+CATEGORY_INDEX = {
+    "newest": "ix_category_created", "price_asc": "ix_category_price", "price_desc": "ix_category_price",
+    "best_selling": "ix_category_sold", "rating": "ix_category_rating",
+}
+PRICE_INDEX = "ix_status_price"
+BRAND_INDEX = "ix_status_brand"
+PRICE_SORTS = frozenset({"price_asc", "price_desc"})
+PRICE_INDEX_CARRIES = frozenset({"price_asc", "price_desc", "newest"})  # sort keys inside ix_status_price
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Active products of the tenant (`total`), in the category filter (`category`: all without
+    one), in the price range (`price`: all without one), and passing every filter the histogram
+    knows (`matches`: category, brand, price, stock)."""
+
+    total: float
+    category: float
+    price: float
+    matches: float
+    # Products in the price range priced below the cheapest match (`before_asc`) and above the
+    # dearest (`before_desc`): a walk in price order reads them all before its first match.
+    # Prices follow categories and brands closely, so this is most of a price walk's cost.
+    before_asc: float = 0.0
+    before_desc: float = 0.0
+    # The same within the filter's categories and within its brands (their price-ordered ranges).
+    category_before: tuple[float, float] = (0.0, 0.0)
+    brand_before: tuple[float, float] = (0.0, 0.0)
+    brands: float = 0.0  # products of the brand filter's brands (0 without one)
+    # The filter's categories and brands that hold a match: a page need not read the others.
+    matched_categories: frozenset[int] = frozenset()
+    matched_brands: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Choice:
+    index: str | None  # None: no hint (an empty shop, or a sort this planner does not cover)
+    cost_us: float
+    considered: tuple[tuple[str, float], ...]  # (way, estimated µs), for tests and EXPLAIN reports
+    merge: bool = False  # each category of the filter read apart in order, then merged
+
+
+MERGE = "+merge"  # marks the merged way in `considered`
+ATTRIBUTE_WAY = "product_attribute_values"
+PART_US = 15.0  # one more part of a merged statement (its own index dive and LIMIT)
+
+
+def choose(sort: str, estimate: Estimate, *, limit: int, categories: int, price_filter: bool,
+           attributes: int, text_share: float | None = None, brands: int = 0,
+           attribute_rows: float | None = None) -> Choice:
+    """`categories`, `brands`: how many category / brand ids the filter holds; `text_share`: the
+    share of the shop a LIKE-checked text filter keeps (None without one; each candidate that
+    passes the index's checks then costs a row read); `attribute_rows`: the products the most
+    selective attribute filter keeps when counted (listing_repository.attribute_matches; None: not
+    counted, ATTRIBUTE_SHARE each)."""
+    if sort not in WALK_INDEX or estimate.total <= 0:
+        return Choice(None, 0.0, ())
+    if attribute_rows is not None and attributes:
+        attribute_share = min(max(attribute_rows, 0.5) / estimate.total, 1.0)
+    else:
+        attribute_share = ATTRIBUTE_SHARE ** attributes
+    share = attribute_share * (1.0 if text_share is None else text_share)
+    keep = max(estimate.matches * share, 0.5)  # products passing every filter
+    per_candidate = attributes * PROBE_US + (0.0 if text_share is None else ROW_US)
+    options: list[tuple[str, float]] = []
+
+    def walk_cost(entries_total: float, passing_index: float) -> float:
+        """Entries read walking `entries_total` in sort order until `limit` pass, each entry
+        passing the index's checks also checked for attributes and text."""
+        read = min(entries_total, limit * entries_total / keep)
+        return read * ENTRY_US + read * (passing_index / max(entries_total, 1)) * per_candidate
+
+    if sort in PRICE_SORTS:
+        before = estimate.before_asc if sort == "price_asc" else estimate.before_desc
+        options.append((WALK_INDEX[sort], before * ENTRY_US + walk_cost(estimate.price, estimate.matches)))
+    else:
+        options.append((WALK_INDEX[sort], walk_cost(estimate.total, estimate.matches)))
+    side = 0 if sort == "price_asc" else 1  # which `before` a price walk inside a part pays
+    category_before = estimate.category_before[side] if sort in PRICE_SORTS else 0.0
+    brand_before = estimate.brand_before[side] if sort in PRICE_SORTS else 0.0
+    if categories:
+        if categories == 1:
+            options.append((CATEGORY_INDEX[sort], category_before * ENTRY_US
+                            + walk_cost(estimate.category, estimate.matches)))
+        else:
+            options.append((CATEGORY_INDEX[sort], estimate.category * ENTRY_US
+                            + estimate.matches * (SORTED_US + per_candidate)))
+            # each category in order up to `limit`, merged: about `limit` passing entries per
+            # category (fewer in a small one), with the walk's waste where filters thin them
+            per_part = min(estimate.category / categories, limit * estimate.category / keep)
+            options.append((CATEGORY_INDEX[sort] + MERGE, categories * (PART_US + limit * SORTED_US)
+                            + (categories * per_part + category_before) * ENTRY_US))
+    if estimate.brands and brands:
+        if brands == 1 and sort in PRICE_SORTS:  # one brand's range of ix_status_brand is in price order
+            options.append((BRAND_INDEX, brand_before * ENTRY_US + walk_cost(estimate.brands, estimate.matches)))
+        elif sort in PRICE_SORTS:  # several: each in price order, merged
+            per_part = min(estimate.brands / brands, limit * estimate.brands / keep)
+            options.append((BRAND_INDEX + MERGE, brands * (PART_US + limit * SORTED_US)
+                            + (brands * per_part + brand_before) * ENTRY_US))
+        else:  # the brands' ranges read whole, each match's sort key (a row read unless carried) sorted
+            extra = 0.0 if sort in PRICE_INDEX_CARRIES else ROW_US
+            options.append((BRAND_INDEX, estimate.brands * ENTRY_US
+                            + estimate.matches * (SORTED_US + extra + per_candidate)))
+    if price_filter and sort not in PRICE_SORTS:  # (for a price sort the walk above is this range)
+        extra = 0.0 if sort in PRICE_INDEX_CARRIES else ROW_US
+        options.append((PRICE_INDEX, estimate.price * ENTRY_US + estimate.matches * (SORTED_US + extra + per_candidate)))
+    if attribute_rows is not None and attributes:
+        # a rare value: its products read off product_attribute_values, checked and sorted
+        # (no hint: MariaDB drives the semi-join from that index by itself)
+        options.append((ATTRIBUTE_WAY, attribute_rows * (ENTRY_US + ROW_US + SORTED_US)))
+    best = min(options, key=lambda option: option[1])
+    if best[0] == ATTRIBUTE_WAY:
+        return Choice(None, best[1], tuple(options))
+    merged = best[0].endswith(MERGE)
+    return Choice(best[0].removesuffix(MERGE), best[1], tuple(options), merged)
+
+
+def price_share(low: float | None, high: float | None, cell_low: float, cell_high: float) -> float:
+    """The share of a histogram cell whose prices lie in [cell_low, cell_high] that falls inside
+    [low, high], taking its prices as spread evenly."""
+    lo = cell_low if low is None else max(cell_low, low)
+    hi = cell_high if high is None else min(cell_high, high)
+    if hi < lo:
+        return 0.0
+    if cell_high <= cell_low:
+        return 1.0  # one price, inside the range
+    return max((hi - lo) / (cell_high - cell_low), 1.0 / max(cell_high - cell_low, 1.0))
+
+
+Cell = tuple[int, int, int, bool, int, float, float]  # category, brand or 0, band, in stock, products, lowest, highest price
+
+
+def estimate(cells: list[Cell], *, category_ids: frozenset[int] | None, brand_ids: frozenset[int],
+             low: Decimal | None, high: Decimal | None, in_stock: bool) -> Estimate:
+    """The Estimate for a filter set from the tenant's histogram (CatalogMeta.cells)."""
+    priced = low is not None or high is not None
+    lo = None if low is None else float(low)
+    hi = None if high is None else float(high)
+    total = category = price = matches = of_brands = 0.0
+    first, last = float("inf"), float("-inf")  # the cheapest and dearest match's price
+    matched_categories: set[int] = set()
+    matched_brands: set[int] = set()
+    for cat, brand, _band, stocked, n, cell_low, cell_high in cells:
+        total += n
+        in_category = category_ids is None or cat in category_ids
+        share = price_share(lo, hi, cell_low, cell_high) if priced else 1.0
+        if in_category:
+            category += n
+        price += n * share
+        if brand_ids and brand in brand_ids:
+            of_brands += n
+        if share and in_category and (not brand_ids or brand in brand_ids) and (stocked or not in_stock):
+            matches += n * share
+            matched_categories.add(cat)
+            matched_brands.add(brand)
+            first = min(first, cell_low if lo is None else max(cell_low, lo))
+            last = max(last, cell_high if hi is None else min(cell_high, hi))
+    # Second pass: what a price walk reads before its first match - over the shop, inside the
+    # categories that hold a match, inside the brands that do.
+    before = [0.0] * 6  # (shop, categories, brands) x (ascending, descending)
+    if matches:
+        for cat, brand, _band, _stocked, n, cell_low, cell_high in cells:
+            scopes = (0, 2 if cat in matched_categories else -1, 4 if brand in matched_brands else -1)
+            if cell_low < first:
+                below = n * price_share(lo, first, cell_low, cell_high)
+                for scope in scopes:
+                    if scope >= 0:
+                        before[scope] += below
+            if cell_high > last:
+                above = n * price_share(last, hi, cell_low, cell_high)
+                for scope in scopes:
+                    if scope >= 0:
+                        before[scope + 1] += above
+    return Estimate(total, category, price, matches, before_asc=before[0], before_desc=before[1],
+                    category_before=(before[2], before[3]), brand_before=(before[4], before[5]), brands=of_brands,
+                    matched_categories=frozenset(matched_categories), matched_brands=frozenset(matched_brands))

@@ -1,0 +1,103 @@
+"""The listing planner (catalog.listing_plan): estimates from the histogram, and the index it
+picks for the shapes whose plans decide the tail (a narrow category, a narrow price range, a
+broad filter, attributes, a LIKE-checked text)."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from chalicelib.catalog import listing_plan as plan
+
+# 100,000 products: 50 categories (ids 1-50) x 10 brands (1-10), 2,000 products a category,
+# prices 500-1000 (band 1) for categories 1-25 and 5000-15000 (band 4) for 26-50, 5 % out of stock.
+CELLS = [(c, b, 1, stocked, 190 if stocked else 10, 500.0, 1000.0) if c <= 25 else
+         (c, b, 4, stocked, 190 if stocked else 10, 5000.0, 15000.0)
+         for c in range(1, 51) for b in range(1, 11) for stocked in (True, False)]
+
+
+def est(**kw) -> plan.Estimate:
+    args = {"category_ids": None, "brand_ids": frozenset(), "low": None, "high": None, "in_stock": False, **kw}
+    return plan.estimate(CELLS, **args)
+
+
+def test_estimates_follow_the_histogram():
+    whole = est()
+    assert whole.total == whole.matches == whole.category == whole.price == 100_000
+    one = est(category_ids=frozenset({7}), brand_ids=frozenset({3}), in_stock=True)
+    assert one.category == 2_000 and one.matches == 190
+    # 750-1000 is half of band 1 (500-1000): half of categories 1-25
+    half = est(low=Decimal("750"), high=Decimal("1000"))
+    assert half.price == half.matches == 25_000
+    assert est(low=Decimal("20000")).matches == 0
+    assert est(high=Decimal("100")).matches == est(high=Decimal("100")).price == 0  # below every cell
+
+
+def test_price_share_of_a_cell():
+    assert plan.price_share(None, None, 500, 1000) == 1.0
+    assert plan.price_share(600, 700, 500, 1000) == 0.2
+    assert plan.price_share(2000, None, 500, 1000) == 0.0
+    assert plan.price_share(None, 400, 500, 1000) == 0.0
+    assert plan.price_share(700, 700, 500, 1000) == 1 / 500  # one price point: not nothing
+    assert plan.price_share(100, 200, 150, 150) == 1.0  # a cell of one price, inside
+
+
+def choose(sort: str, estimate: plan.Estimate, **kw) -> plan.Choice:
+    args = {"limit": 25, "categories": 0, "price_filter": False, "attributes": 0, **kw}
+    return plan.choose(sort, estimate, **args)
+
+
+def test_a_broad_filter_walks_the_sort_index():
+    assert choose("newest", est(in_stock=True)).index == "ix_status_created"
+    assert choose("best_selling", est(brand_ids=frozenset({1, 2}))).index == "ix_status_sold"
+    assert choose("rating", est(category_ids=frozenset(range(1, 26))), categories=25).index == "ix_status_rating"
+
+
+def test_a_narrow_category_reads_its_own_range():
+    leaf = est(category_ids=frozenset({7}), brand_ids=frozenset({3}))
+    assert choose("newest", leaf, categories=1).index == "ix_category_created"
+    assert choose("price_desc", leaf, categories=1).index == "ix_category_price"
+    # a small subtree of three, one brand, under 700: 240 products; read whole and sorted beats
+    # walking the shop for 0.24 % of it (and the price range holds 10,000)
+    three = est(category_ids=frozenset({7, 8, 9}), brand_ids=frozenset({3}), high=Decimal("700"))
+    assert three.matches == 240
+    assert choose("best_selling", three, categories=3, price_filter=True).index == "ix_category_sold"
+    # a root of 25 categories over one brand (5 % of the shop): walking the shop's index wins;
+    # reading each category in order and merging is weighed, and the cheapest is taken
+    root = choose("newest", est(category_ids=frozenset(range(1, 26)), brand_ids=frozenset({3})), categories=25)
+    assert root.index == "ix_status_created" and not root.merge
+    assert "ix_category_created+merge" in dict(root.considered)
+    assert root.cost_us == min(cost for _, cost in root.considered)
+
+
+def test_a_narrow_price_range_reads_the_price_index():
+    narrow = est(low=Decimal("5000"), high=Decimal("5100"))  # 1 % of band 4: 500 products
+    assert narrow.matches == 500
+    assert choose("newest", narrow, price_filter=True).index == "ix_status_price"
+    assert choose("price_asc", narrow, price_filter=True).index == "ix_status_price"
+    # the same range over a brand: 50 products, still the range
+    assert choose("best_selling", est(low=Decimal("5000"), high=Decimal("5100"), brand_ids=frozenset({4})),
+                  price_filter=True).index == "ix_status_price"
+
+
+def test_attributes_and_text_make_candidates_dearer():
+    broad = est(category_ids=frozenset(range(1, 4)), brand_ids=frozenset({1}))
+    plain = choose("newest", broad, categories=3)
+    with_attributes = choose("newest", broad, categories=3, attributes=2)
+    assert with_attributes.cost_us > plain.cost_us
+    texty = choose("newest", est(), text_share=0.01)
+    assert texty.index == "ix_status_created" and texty.cost_us > choose("newest", est()).cost_us
+
+
+def test_a_price_walk_pays_for_what_lies_before_the_first_match():
+    # categories 26-50 cost 5,000-15,000: a cheap-first walk of the shop passes categories 1-25 first
+    dear = est(category_ids=frozenset({30}))
+    assert dear.before_asc == 50_000 and dear.before_desc == 0
+    assert choose("price_asc", dear, categories=1).index == "ix_category_price"
+    assert choose("price_desc", est(category_ids=frozenset({30, 31}), brand_ids=frozenset({2})),
+                  categories=2).index in {"ix_status_price", "ix_category_price"}
+    assert est(category_ids=frozenset({7}), brand_ids=frozenset({3})).matched_categories == {7}
+
+
+def test_nothing_to_plan():
+    assert choose("relevance", est()).index is None
+    assert choose("newest", plan.estimate([], category_ids=None, brand_ids=frozenset(), low=None, high=None,
+                                          in_stock=False)).index is None
