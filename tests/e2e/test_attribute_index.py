@@ -123,13 +123,21 @@ def assert_filters_agree(db: Database, tenant_id: int, rng: random.Random, round
     many of them matched something (the comparison must not be all empty lists)."""
     nonempty = 0
     keys = ["renk", "beden", "malzeme", "mensei", "numara", "Renk", "ic"]
-    stored = [r["attr_value"] for r in db.session().all(
-        "SELECT DISTINCT attr_value FROM product_attribute_values WHERE tenant_id = %s", (tenant_id,))]
+    # In a fixed order: the draws below must not depend on the order rows come back in.
+    pairs = [(r["attr_key"], r["attr_value"]) for r in db.session().all(
+        """SELECT DISTINCT attr_key, attr_value FROM product_attribute_values WHERE tenant_id = %s
+            ORDER BY attr_key, attr_value""", (tenant_id,))]
+    stored = sorted({value for _, value in pairs})
     variants = [*FILTER_VALUES, *stored, *(v.upper() for v in stored), *(v.lower() for v in stored)]
-    for _ in range(rounds):
-        chosen = rng.sample(keys[:5], rng.choice((1, 1, 2)))
-        attributes = tuple((key, tuple(dict.fromkeys(rng.sample(variants, rng.randint(1, 3)))))
-                           for key in sorted(chosen))
+    for round_ in range(rounds):
+        if round_ % 2 == 0 and pairs:
+            # a (key, value) some product holds, as stored: these filters match something
+            key, value = rng.choice(pairs)
+            attributes: tuple[tuple[str, tuple[str, ...]], ...] = ((key, (value,)),)
+        else:
+            chosen = rng.sample(keys[:5], rng.choice((1, 1, 2)))
+            attributes = tuple((key, tuple(dict.fromkeys(rng.sample(variants, rng.randint(1, 3)))))
+                               for key in sorted(chosen))
         new = matching(db, tenant_id, attributes, old=False)
         assert new == matching(db, tenant_id, attributes, old=True), attributes
         nonempty += bool(new)
