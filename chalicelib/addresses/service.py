@@ -76,15 +76,16 @@ def order_snapshot(session: Session, tenant_id: int, user_id: int, address_id: i
     """What an order keeps of an address (orders.shipping_address / billing_address): the
     address as it is now, so later edits or deletion don't rewrite history.  Phone, VKN and TCKN
     stay sealed (base64 of the AES-GCM blob, same field names as here); the masked forms are
-    alongside for display.  Another user's or tenant's id → 404."""
-    row = _owned(session, tenant_id, user_id, address_id)
-    shown = view(row)
+    alongside for display.  Another user's or tenant's id → 404.  Every value is JSON's own
+    (text, integer, null): the order stores the snapshot as JSON and shows it as it was read."""
+    row = repo.get_for_snapshot(session, tenant_id, user_id, address_id)
+    if row is None:
+        raise NotFound()
     return {
         "address_id": row["id"], "type": row["address_type"], "billing_kind": row["entity_type"],
         **{name: row[name] for name in _PLAIN},
         "country_code": row["country_code"],
-        "phone_masked": shown["phone_masked"], "tax_number_masked": shown["tax_number_masked"],
-        "national_id_masked": shown["national_id_masked"],
+        **_masked(row),
         "sealed": {name: base64.b64encode(row[column]).decode() for name, column in
                    (("phone", "phone_enc"), ("tax_number", "tax_number_enc"), ("national_id", "national_id_enc"))
                    if row[column] is not None},
@@ -294,21 +295,29 @@ def _fields(row: dict[str, Any]) -> dict[str, Any]:
 
 def view(row: dict[str, Any]) -> dict[str, Any]:
     """Stored row → what the owner is shown (schemas.AddressOut): sensitive values masked."""
-    tax_number = open_sealed(row["tax_number_enc"], TAX_NUMBER_FIELD)
-    national_id = open_sealed(row["national_id_enc"], NATIONAL_ID_FIELD)
     return {
         "id": row["id"],
         "type": row["address_type"],
         "billing_kind": row["entity_type"],
         "is_default": bool(row["is_default"]),
         **{name: row[name] for name in _PLAIN},
-        "phone_masked": row["phone"],
-        "tax_number_masked": rules.mask_digits(tax_number, 3) if tax_number else None,
-        "national_id_masked": rules.mask_digits(national_id, 2) if national_id else None,
+        **_masked(row),
         "country_code": row["country_code"],
         "lat": row["lat"],
         "lng": row["lng"],
         "geocode_status": row["geocode_status"],
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
+    }
+
+
+def _masked(row: dict[str, Any]) -> dict[str, Any]:
+    """phone_masked (kept masked beside the sealed phone), tax_number_masked, national_id_masked
+    (opened to be masked; only the masked form leaves this area)."""
+    tax_number = open_sealed(row["tax_number_enc"], TAX_NUMBER_FIELD)
+    national_id = open_sealed(row["national_id_enc"], NATIONAL_ID_FIELD)
+    return {
+        "phone_masked": row["phone"],
+        "tax_number_masked": rules.mask_digits(tax_number, 3) if tax_number else None,
+        "national_id_masked": rules.mask_digits(national_id, 2) if national_id else None,
     }

@@ -40,13 +40,22 @@ def lock_user_cart(uow: UnitOfWork, tenant_id: int, user_id: int) -> tuple[int |
     cart = uow.one("SELECT id FROM carts WHERE tenant_id = %s AND user_id = %s FOR UPDATE", (tenant_id, user_id))
     if cart is None:
         return None, []
-    rows = uow.all(
-        """SELECT ci.variation_id, ci.product_id, ci.quantity, v.price, v.sku, v.barcode, v.name AS variation_name,
-                  v.options, v.is_active, p.name, p.status, p.vat_rate,
-                  p.category_id, p.brand_id,
-                  (SELECT COALESCE(i.thumb_key, i.s3_key) FROM product_images i
-                    WHERE i.tenant_id = p.tenant_id AND i.product_id = p.id
-                    ORDER BY i.variation_id <=> ci.variation_id DESC, i.sort_order, i.id LIMIT 1) AS image_key
+    # One JSON column a line (Session.all_json): pymysql parses each result column's description in
+    # Python, and this read is on every checkout.  The image: the variation's own first, else the
+    # product's first - two LIMIT 1 walks of ix_product (s3_key is NOT NULL, so the first is NULL only
+    # when the variation has no image), not one sort by a computed key (a temporary table a line).
+    rows = uow.all_json(
+        """SELECT JSON_OBJECT('variation_id', ci.variation_id, 'product_id', ci.product_id, 'quantity', ci.quantity,
+                  'price', v.price, 'sku', v.sku, 'barcode', v.barcode, 'variation_name', v.name,
+                  'options', v.options, 'is_active', v.is_active, 'name', p.name, 'status', p.status,
+                  'vat_rate', p.vat_rate, 'category_id', p.category_id, 'brand_id', p.brand_id,
+                  'image_key', COALESCE(
+                      (SELECT COALESCE(i.thumb_key, i.s3_key) FROM product_images i
+                        WHERE i.tenant_id = ci.tenant_id AND i.product_id = ci.product_id
+                          AND i.variation_id = ci.variation_id ORDER BY i.sort_order, i.id LIMIT 1),
+                      (SELECT COALESCE(i.thumb_key, i.s3_key) FROM product_images i
+                        WHERE i.tenant_id = ci.tenant_id AND i.product_id = ci.product_id
+                        ORDER BY i.sort_order, i.id LIMIT 1)))
              FROM cart_items ci
              JOIN product_variations v ON v.tenant_id = ci.tenant_id AND v.id = ci.variation_id
              JOIN products p ON p.tenant_id = ci.tenant_id AND p.id = ci.product_id

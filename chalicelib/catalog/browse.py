@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.platform.db import Database, Session
 
 from . import facets as facet_math
-from . import listing_plan, search
+from . import listing_plan, search, text_walk
 from . import listing_repository as sql
 from .caching import RESPONSE_TTL, SUGGEST_TTL, cached, current_version
 from .errors import UnknownFilterValue
@@ -24,7 +24,6 @@ if TYPE_CHECKING:  # typing only: nothing more to import on a cold start
     from .schemas import ProductListQuery
 
 SUGGEST_LIMIT = 8
-ATTRIBUTE_COUNT_CAP = 2_000  # an attribute value with more products is walked, not read whole
 SUGGEST_CATEGORIES = 3
 
 
@@ -59,8 +58,10 @@ def list_products(db: Database, tenant_id: int, query: ProductListQuery) -> dict
             # count standing in for the score, so the relevance cursor keeps working.
             filters, index, merge = _index(reader, meta, estimate, filters, "best_selling", query.limit + 1,
                                            text_query)
-            rows = sql.page(reader, filters, "best_selling", query.after, query.limit + 1, index, merge=merge)
+            rows = _walk(reader, meta, filters, text_query, "best_selling", query, index, merge)
             rows = [{**r, "score": r["sold_count"]} for r in rows]
+        elif text is not None and not text.ranks:
+            rows = _walk(reader, meta, filters, text_query, sort, query, index, merge)
         else:
             rows = sql.page(reader, filters, sort, query.after, query.limit + 1, index, merge=merge)
         more = len(rows) > query.limit
@@ -103,13 +104,27 @@ def suggest(db: Database, tenant_id: int, q: str) -> dict[str, Any]:
         words = [g.prefixes for g in text_query.groups]
         categories = [{"type": "category", **c} for c in meta.matching_categories(words, SUGGEST_CATEGORIES)]
         limit = SUGGEST_LIMIT - len(categories)
-        text = _plan(text_query, tenant_id, meta, limit=limit, ranked=False)
-        rows = sql.suggestions(db.reader(), sql.Filters(tenant_id, text=text), limit) if limit else []
+        rows = _suggested(db.reader(), tenant_id, meta, text_query, limit) if limit else []
         products = [{"type": "product", "id": r["id"], "name": r["name"], "slug": r["slug"],
                      "category_id": r["category_id"]} for r in rows]
         return {"items": categories + products, "did_you_mean": text_query.did_you_mean}
 
     return cached(tenant_id, version, "suggest", text_query.folded, SUGGEST_TTL, load)
+
+
+def _suggested(reader: Session, tenant_id: int, meta: CatalogMeta, text_query: search.TextQuery,
+               limit: int) -> list[dict[str, Any]]:
+    """Products for the search box: a broad prefix walks the best-selling index with a budget
+    (catalog.text_walk), else - or when the budget runs out - MATCH ranks them."""
+    text = _plan(text_query, tenant_id, meta, limit=limit, ranked=False)
+    if text is not None and not text.ranks:
+        scan = text_walk.budget(limit, text_query.share(meta.total))
+        rows = text_walk.page(reader, sql.Filters(tenant_id, text=text), "best_selling", None, limit,
+                              listing_plan.WALK_INDEX["best_selling"], scan)
+        if rows is not None:
+            return rows
+        text = _plan(text_query, tenant_id, meta, limit=None, ranked=False)
+    return sql.suggestions(reader, sql.Filters(tenant_id, text=text), limit)
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -146,19 +161,42 @@ def _index(session: Session, meta: CatalogMeta, estimate: listing_plan.Estimate,
     sorts it (140 ms at 100,000 products) rather than walk the sort's index."""
     text_share = None
     if f.text is not None and text_query is not None:
-        text_share = min(g.df for g in text_query.groups) / max(meta.total, 1) if text_query.groups else 1.0
+        text_share = text_query.share(meta.total) if text_query.groups else 1.0
     if estimate.matches and f.category_ids is not None and len(f.category_ids) > 1:
         f = replace(f, category_ids=tuple(c for c in f.category_ids if c in estimate.matched_categories))
     if estimate.matches and len(f.brand_ids) > 1:
         f = replace(f, brand_ids=tuple(b for b in f.brand_ids if b in estimate.matched_brands))
-    attribute_rows = None
+    attribute_counts = None
     if f.attributes and estimate.matches:
-        attribute_rows = float(sql.attribute_matches(session, f.tenant_id, f.attributes, ATTRIBUTE_COUNT_CAP))
+        # a filter every product of the categories passes (mensei: Türkiye) is left out
+        f, counts = sql.without_universal(f, sql.attribute_counts(session, f))
+        attribute_counts = tuple((float(c.entries), float(c.matches)) for c in counts)
     choice = listing_plan.choose(sort, estimate, limit=limit, categories=len(f.category_ids or ()),
                                  price_filter=f.min_price is not None or f.max_price is not None,
                                  attributes=len(f.attributes), text_share=text_share, brands=len(f.brand_ids),
-                                 attribute_rows=attribute_rows)
+                                 attribute_counts=attribute_counts)
+    if choice.index == sql.ATTRIBUTE_INDEX and attribute_counts:
+        # the page reads the first attribute filter's rows (listing_repository.page): the fewest
+        driver = min(range(len(attribute_counts)), key=lambda i: (attribute_counts[i], i))
+        f = replace(f, attributes=(f.attributes[driver], *f.attributes[:driver], *f.attributes[driver + 1:]))
     return f, choice.index, choice.merge
+
+
+def _walk(reader: Session, meta: CatalogMeta, f: sql.Filters, text_query: search.TextQuery | None, sort: str,
+          query: ProductListQuery, index: str | None, merge: bool) -> list[dict[str, Any]]:
+    """A page of a broad search walked down the sort's index with a budget (catalog.text_walk);
+    past the budget, the same page through the FULLTEXT index (the words as a filter, the same
+    order), whose cost the narrowest word's postings bound."""
+    # (a rare attribute value's own rows, ATTRIBUTE_INDEX, are few already: read as planned)
+    if not merge and index != sql.ATTRIBUTE_INDEX and text_query is not None and sort in listing_plan.WALK_INDEX:
+        scan = text_walk.budget(query.limit + 1, text_query.share(meta.total))
+        rows = text_walk.page(reader, f, sort, query.after, query.limit + 1,
+                              index or listing_plan.WALK_INDEX[sort], scan)
+        if rows is not None:
+            return rows
+        matched = replace(f, text=_plan(text_query, f.tenant_id, meta, limit=None, ranked=False))
+        return sql.page(reader, matched, sort, query.after, query.limit + 1)
+    return sql.page(reader, f, sort, query.after, query.limit + 1, index, merge=merge)
 
 
 def _plan(text_query: search.TextQuery | None, tenant_id: int, meta: CatalogMeta, *, limit: int | None,

@@ -11,8 +11,11 @@ the filters every facet shares (category subtree, search text, attributes): cell
 its count and, when a price range is set, how many of it lie inside the range.  Every facet is a
 sum over those cells here.  Without text or attribute filters the cube comes from the counts that
 triggers keep per fine price bucket (product_facet_counts, migration 0020; PRICE_BUCKETS and
-price_plan below), else from grouping the matching products on the covering index ix_facets
-(listing_repository).  The cube does not depend on the brand or in-stock filters, the sort or the
+price_plan below); with one attribute value, from the same counts kept per value
+(product_attribute_facet_counts, migration 0023); with other attribute filters, from grouping
+one filter's rows of product_attribute_values, which carry every column the cube needs (its
+covering ix_cells / ix_category); with text, from grouping the matching products on the
+covering index ix_facets (listing_repository).  The cube does not depend on the brand or in-stock filters, the sort or the
 page, so it is cached on its own (catalog.caching).
 """
 from __future__ import annotations

@@ -21,9 +21,12 @@ page follows from it (in microseconds, measured on MariaDB 10.11 at 100,000 prod
   are carried) and sorted - the way in when a brand is the narrow filter.
 
 The cheapest is forced with FORCE INDEX.  Attribute filters (one primary-key probe per candidate
-in product_attribute_values) and text filters are not in the histogram: the most selective
-attribute's products are counted up to a cap (one short index range), and a rare one is read off
-product_attribute_values and sorted; text search keeps its own planner (catalog.search).
+in product_attribute_values) and text filters are not in the histogram: each attribute filter's
+products under the other filters are counted from the kept counts (product_attribute_facet_counts,
+migration 0023), which gives the walk's share and a fifth way - **product_attribute_values**: the
+filter with the fewest rows read off its covering index (category, brand, price and stock checked
+on it, the other attributes probed), the matches' rows read and sorted (ATTRIBUTE_WAY; Choice.index
+names it); text search keeps its own planner (catalog.search).
 """
 from __future__ import annotations
 
@@ -89,16 +92,19 @@ PART_US = 15.0  # one more part of a merged statement (its own index dive and LI
 
 def choose(sort: str, estimate: Estimate, *, limit: int, categories: int, price_filter: bool,
            attributes: int, text_share: float | None = None, brands: int = 0,
-           attribute_rows: float | None = None) -> Choice:
+           attribute_counts: tuple[tuple[float, float], ...] | None = None) -> Choice:
     """`categories`, `brands`: how many category / brand ids the filter holds; `text_share`: the
     share of the shop a LIKE-checked text filter keeps (None without one; each candidate that
-    passes the index's checks then costs a row read); `attribute_rows`: the products the most
-    selective attribute filter keeps when counted (listing_repository.attribute_matches; None: not
-    counted, ATTRIBUTE_SHARE each)."""
+    passes the index's checks then costs a row read); `attribute_counts`: per attribute filter,
+    (entries, matches) as listing_repository.attribute_counts counts them from the kept counts -
+    the attribute rows a read of its products walks, and those passing the other filters the
+    histogram knows (None: not counted, ATTRIBUTE_SHARE each)."""
     if sort not in WALK_INDEX or estimate.total <= 0:
         return Choice(None, 0.0, ())
-    if attribute_rows is not None and attributes:
-        attribute_share = min(max(attribute_rows, 0.5) / estimate.total, 1.0)
+    if attribute_counts and attributes:
+        attribute_share = 1.0
+        for _entries, matching in attribute_counts:  # independent filters, each known under the others
+            attribute_share *= min(max(matching, 0.5) / max(estimate.matches, 0.5), 1.0)
     else:
         attribute_share = ATTRIBUTE_SHARE ** attributes
     share = attribute_share * (1.0 if text_share is None else text_share)
@@ -146,13 +152,14 @@ def choose(sort: str, estimate: Estimate, *, limit: int, categories: int, price_
     if price_filter and sort not in PRICE_SORTS:  # (for a price sort the walk above is this range)
         extra = 0.0 if sort in PRICE_INDEX_CARRIES else ROW_US
         options.append((PRICE_INDEX, estimate.price * ENTRY_US + estimate.matches * (SORTED_US + extra + per_candidate)))
-    if attribute_rows is not None and attributes:
-        # a rare value: its products read off product_attribute_values, checked and sorted
-        # (no hint: MariaDB drives the semi-join from that index by itself)
-        options.append((ATTRIBUTE_WAY, attribute_rows * (ENTRY_US + ROW_US + SORTED_US)))
+    if attribute_counts and attributes and text_share is None:
+        # the fewest-entries filter's products read off product_attribute_values (the other
+        # filters checked on its covering index, the other attributes probed), then sorted
+        entries, matching = min(attribute_counts)
+        options.append((ATTRIBUTE_WAY, PART_US + entries * ENTRY_US
+                        + matching * ((attributes - 1) * PROBE_US + ROW_US + SORTED_US
+                                      + (0.0 if text_share is None else ROW_US))))
     best = min(options, key=lambda option: option[1])
-    if best[0] == ATTRIBUTE_WAY:
-        return Choice(None, best[1], tuple(options))
     merged = best[0].endswith(MERGE)
     return Choice(best[0].removesuffix(MERGE), best[1], tuple(options), merged)
 

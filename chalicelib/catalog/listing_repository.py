@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from chalicelib.platform.db import Session
 from chalicelib.platform.keyset import Keyset, Position
@@ -71,13 +71,23 @@ def where(f: Filters, *, facets: bool = False) -> tuple[str, list[Any]]:
         sql.append(attribute_sql)
         params += attribute_params
     if f.text is not None:
-        if f.text.against is not None:
-            sql.append("MATCH(p.search_terms) AGAINST (%s IN BOOLEAN MODE)")
-            params.append(f.text.against)
-        for group in f.text.like_groups:
-            sql.append("(" + " OR ".join([f"{TEXT} LIKE %s"] * len(group)) + ")")
-            params += [f"% {prefix}%" for prefix in group]
+        text_sql, text_params = text_condition(f.text)
+        sql += text_sql
+        params += text_params
     return " AND ".join(sql), params
+
+
+def text_condition(text: TextPlan) -> tuple[list[str], list[Any]]:
+    """The search words' conditions on products `p`: MATCH for the planned words, a word-prefix
+    LIKE for each of the others."""
+    sql, params = [], []
+    if text.against is not None:
+        sql.append("MATCH(p.search_terms) AGAINST (%s IN BOOLEAN MODE)")
+        params.append(text.against)
+    for group in text.like_groups:
+        sql.append("(" + " OR ".join([f"{TEXT} LIKE %s"] * len(group)) + ")")
+        params += [f"% {prefix}%" for prefix in group]
+    return sql, params
 
 
 def price_condition(f: Filters) -> tuple[str, list[Any]]:
@@ -91,7 +101,8 @@ def price_condition(f: Filters) -> tuple[str, list[Any]]:
     return " AND ".join(parts), params
 
 
-def _attribute(key: str, values: tuple[str, ...]) -> tuple[str, list[Any]]:
+def _attribute(key: str, values: tuple[str, ...], *, tenant: str = "p.tenant_id", product: str = "p.id",
+               alias: str = "a") -> tuple[str, list[Any]]:
     """A product attribute or the option of one of its active variations equals one of the
     values (case- and accent-insensitive), e.g. renk = Haki: a primary-key probe per value in
     product_attribute_values (migration 0021, kept by triggers) instead of reading the JSON.
@@ -99,16 +110,31 @@ def _attribute(key: str, values: tuple[str, ...]) -> tuple[str, list[Any]]:
     that length - or any match for a filter value that long, which only internal callers send
     (the API takes 100) - is rechecked against the JSON, as the filter read it before.  The
     recheck reads the product by the index row's id, not through `p`: a reference to
-    p.attributes would cost every candidate a row read on an index walk."""
-    cut = ATTRIBUTE_VALUE_CHARS
-    probes = tuple(dict.fromkeys(value[:cut] for value in values))
-    recheck, recheck_params = json_attribute(key, values, product="r")
-    exact = "" if any(len(value) >= cut for value in values) else f"CHAR_LENGTH(a.attr_value) < {cut} OR "
-    return (f"EXISTS (SELECT 1 FROM product_attribute_values a WHERE a.tenant_id = p.tenant_id"
-            f" AND a.attr_key = %s AND a.attr_value IN ({marks(probes)}) AND a.product_id = p.id"
-            f" AND ({exact}EXISTS (SELECT 1 FROM products r WHERE r.tenant_id = a.tenant_id AND r.id = a.product_id"
-            f" AND {recheck})))",
+    p.attributes would cost every candidate a row read on an index walk.  `tenant`, `product`:
+    the columns naming the product checked (products `p`, or another attribute row's)."""
+    a = alias
+    probes = _probes(values)
+    recheck, recheck_params = _recheck(key, values, a)
+    return (f"EXISTS (SELECT 1 FROM product_attribute_values {a} WHERE {a}.tenant_id = {tenant}"
+            f" AND {a}.attr_key = %s AND {a}.attr_value IN ({marks(probes)}) AND {a}.product_id = {product}"
+            f" AND {recheck})",
             [key, *probes, *recheck_params])
+
+
+def _probes(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(value[:ATTRIBUTE_VALUE_CHARS] for value in values))
+
+
+def _recheck(key: str, values: tuple[str, ...], alias: str) -> tuple[str, list[Any]]:
+    """The attribute row `alias` is a real match: its value is not a cut one, or the product's
+    JSON says so (see _attribute)."""
+    cut = ATTRIBUTE_VALUE_CHARS
+    recheck, recheck_params = json_attribute(key, values, product="r")
+    exact = "" if any(len(value) >= cut for value in values) else f"CHAR_LENGTH({alias}.attr_value) < {cut} OR "
+    # A scalar subquery, not EXISTS: MariaDB may turn an EXISTS under OR into a materialised
+    # semi-join - every product of the tenant read once per statement (~100 ms at 100,000).
+    return (f"({exact}(SELECT 1 FROM products r WHERE r.tenant_id = {alias}.tenant_id"
+            f" AND r.id = {alias}.product_id AND {recheck} LIMIT 1) IS NOT NULL)", recheck_params)
 
 
 def json_attribute(key: str, values: tuple[str, ...], *, product: str = "p") -> tuple[str, list[Any]]:
@@ -125,22 +151,148 @@ def json_attribute(key: str, values: tuple[str, ...], *, product: str = "p") -> 
             f" AND {value.format(col='v.options', marks=marks(values))}))", [path, *values, path, *values])
 
 
-def attribute_matches(session: Session, tenant_id: int, attributes: tuple[tuple[str, tuple[str, ...]], ...],
-                      cap: int) -> int:
-    """How many products the most selective attribute filter keeps, counted up to `cap` (an
-    index range of product_attribute_values, at most `cap` entries each): lets the listing's
-    planner tell a rare value (read its products from the index, then sort them) from a common
-    one (walk the sort's index, one probe per candidate).  A product matching through several
-    values of one key counts once per value: an estimate."""
-    fewest = cap
-    for key, values in attributes:
-        probes = tuple(dict.fromkeys(value[:ATTRIBUTE_VALUE_CHARS] for value in values))
-        found = session.scalar(
-            f"""SELECT COUNT(*) FROM (SELECT 1 FROM product_attribute_values
-                 WHERE tenant_id = %s AND attr_key = %s AND attr_value IN ({marks(probes)}) LIMIT %s) x""",
-            (tenant_id, key, *probes, cap))
-        fewest = min(fewest, int(found or 0))
-    return fewest
+@dataclass(frozen=True)
+class AttributeCount:
+    """Of one attribute filter (a key and its values): `entries`, the attribute rows a read of its
+    products off product_attribute_values walks (its values' active products in the filter's
+    categories, else in the price filter's buckets); `matches`, those also passing the brand,
+    stock and price filters (price by whole buckets).  Counted from product_attribute_facet_counts
+    (migration 0023): a product holding several of the values counts once for each, so both are
+    upper bounds, exact for one value; 0 means no product passes.  `universal`: every active
+    product of the filter's categories holds the value (one value, no cut one to recheck): the
+    filter keeps them all and may be left out (mensei: Türkiye in a Turkish shop)."""
+    key: str
+    entries: int
+    matches: int
+    universal: bool = False
+
+
+def attribute_counts(session: Session, f: Filters) -> list[AttributeCount]:
+    """AttributeCount of each attribute filter of `f`, in one statement (sums of a few hundred
+    to a few thousand kept cells at most)."""
+    if not f.attributes:
+        return []
+    buckets = None
+    if f.min_price is not None or f.max_price is not None:
+        inside, cut = facet_math.buckets_in_range(f.min_price, f.max_price)
+        buckets = sorted(inside + cut)
+    scope, scope_params = "", []
+    if f.category_ids is not None:
+        scope, scope_params = f" AND c.category_id IN ({marks(f.category_ids)})", list(f.category_ids)
+    parts = [f"(SELECT CAST(COALESCE(SUM(c.products), 0) AS UNSIGNED) FROM product_facet_counts c"
+             f" WHERE c.tenant_id = %s{scope})"]
+    params: list[Any] = [f.tenant_id, *scope_params]
+    for key, values in f.attributes:
+        probes = _probes(values)
+        passing, passing_params = ["TRUE"], []
+        if f.brand_ids:
+            passing.append(f"c.brand_id IN ({marks(f.brand_ids)})")
+            passing_params += list(f.brand_ids)
+        if f.in_stock:
+            passing.append("c.in_stock = 1")
+        in_price = "TRUE"
+        if buckets is not None:
+            in_price = f"c.facet_bucket IN ({', '.join(map(str, buckets))})" if buckets else "FALSE"
+            passing.append(in_price)
+        walked = "TRUE" if f.category_ids is not None else in_price
+        parts.append(
+            f"""(SELECT JSON_ARRAY(CAST(COALESCE(SUM(IF({walked}, c.products, 0)), 0) AS UNSIGNED),
+                                   CAST(COALESCE(SUM(IF({' AND '.join(passing)}, c.products, 0)), 0) AS UNSIGNED),
+                                   CAST(COALESCE(SUM(c.products), 0) AS UNSIGNED),
+                                   (SELECT COUNT(*) FROM product_attribute_values a FORCE INDEX (ix_cells)
+                                     WHERE a.tenant_id = %s AND a.attr_key = %s AND a.attr_value IN ({marks(probes)})
+                                       AND a.value_cut = 1))
+                   FROM product_attribute_facet_counts c
+                  WHERE c.tenant_id = %s AND c.attr_key = %s AND c.attr_value IN ({marks(probes)}){scope})""")
+        params += [*passing_params, f.tenant_id, key, *probes, f.tenant_id, key, *probes, *scope_params]
+    row = session.all(f"SELECT {', '.join(f'{part} AS k{i}' for i, part in enumerate(parts))}", params)[0]
+    total = int(row["k0"])
+    counts = []
+    for i, (key, values) in enumerate(f.attributes):
+        entries, matches, held, cut_rows = json.loads(row[f"k{i + 1}"])
+        universal = (len(_probes(values)) == 1 and len(values[0]) < ATTRIBUTE_VALUE_CHARS and not cut_rows
+                     and int(held) == total > 0)
+        counts.append(AttributeCount(key, int(entries), int(matches), universal))
+    return counts
+
+
+def without_universal(f: Filters, counts: list[AttributeCount]) -> tuple[Filters, list[AttributeCount]]:
+    """`f` without the attribute filters every product in its categories passes (AttributeCount.
+    universal), and the counts of the others."""
+    kept = [i for i, c in enumerate(counts) if not c.universal]
+    if len(kept) == len(counts):
+        return f, counts
+    return replace(f, attributes=tuple(f.attributes[i] for i in kept)), [counts[i] for i in kept]
+
+
+ATTRIBUTE_INDEX = "product_attribute_values"  # listing_plan.ATTRIBUTE_WAY: ids read off ix_cells / ix_category
+
+
+def _attribute_rows(f: Filters, driver: int, *, facets: bool, alias: str = "a",
+                   whole: bool = True) -> tuple[str, list[Any]]:
+    """The rows of product_attribute_values `a` of the `driver`-th attribute filter's values whose
+    products pass every other filter the rows carry (category; and brand, price and stock unless
+    `facets`), the other attribute filters (a probe each) and the cut values' recheck: one range
+    of ix_category (with categories) or ix_cells (by price bucket), checked on the index.
+    `whole` False: only the uncut values' rows, off ix_cells in price order (_price_bound)."""
+    key, values = f.attributes[driver]
+    probes = _probes(values)
+    index = "ix_category" if f.category_ids is not None and whole else "ix_cells"
+    sql = ["a.tenant_id = %s", "a.attr_key = %s", f"a.attr_value IN ({marks(probes)})"]
+    params: list[Any] = [f.tenant_id, key, *probes]
+    if index == "ix_cells":
+        sql.append("a.value_cut IN (0, 1)" if whole else "a.value_cut = 0")
+    sql.append("a.active = 1")
+    if f.category_ids is not None:
+        sql.append(f"a.category_id IN ({marks(f.category_ids)})")
+        params += f.category_ids
+    if not facets:
+        if f.brand_ids:
+            sql.append(f"a.brand_id IN ({marks(f.brand_ids)})")
+            params += f.brand_ids
+        if f.min_price is not None or f.max_price is not None:
+            if index == "ix_cells":
+                inside, cut = facet_math.buckets_in_range(f.min_price, f.max_price)
+                buckets = sorted(inside + cut) or [-1]
+                sql.append(f"a.facet_bucket BETWEEN {buckets[0]} AND {buckets[-1]}")
+            price_sql, price_params = price_condition(f)
+            sql.append(price_sql.replace("p.base_price", "a.base_price"))
+            params += price_params
+        if f.in_stock:
+            sql.append("a.in_stock = 1")
+    recheck, recheck_params = _recheck(key, values, "a")
+    sql.append(recheck)
+    params += recheck_params
+    for i, (other_key, other_values) in enumerate(f.attributes):
+        if i != driver:
+            other, other_params = _attribute(other_key, other_values, tenant="a.tenant_id", product="a.product_id",
+                                             alias=f"o{i}")
+            sql.append(other)
+            params += other_params
+    where_sql = " AND ".join(sql)
+    if alias != "a":
+        where_sql = where_sql.replace("a.", f"{alias}.")  # (the probes' aliases end in a digit)
+    return f"product_attribute_values {alias} FORCE INDEX ({index}) WHERE {where_sql}", params
+
+
+def _price_bound(f: Filters, driver: int, keyset: Keyset, after: Position | None, limit: int) -> tuple[str, list[Any]]:
+    """For a price sort over one value: the price of the `limit`-th of its products after the
+    cursor, read in price order off ix_cells (value, bucket, price: filters checked on the way,
+    stopping at `limit`) - the page lies among the rows priced up to it."""
+    rows_sql, params = _attribute_rows(f, driver, facets=False, alias="ab", whole=False)
+    direction = "DESC" if keyset.descending else "ASC"
+    if after is not None:
+        op = "<" if keyset.descending else ">"
+        rows_sql += f" AND (ab.base_price {op} %s OR (ab.base_price = %s AND ab.product_id {op} %s))"
+        params = [*params, after.value, after.value, after.id]
+    edge = "MIN" if keyset.descending else "MAX"
+    return (f"(SELECT {edge}(x.base_price) FROM (SELECT ab.base_price FROM {rows_sql}"
+            f" ORDER BY ab.facet_bucket {direction}, ab.base_price {direction} LIMIT %s) x)", [*params, limit])
+
+
+def driver_attribute(f: Filters, counts: list[AttributeCount]) -> int:
+    """The attribute filter whose products are fewest to walk."""
+    return min(range(len(f.attributes)), key=lambda i: (counts[i].entries, i)) if counts else 0
 
 
 def _score(text: TextPlan) -> tuple[str, list[Any]]:
@@ -151,15 +303,38 @@ def _score(text: TextPlan) -> tuple[str, list[Any]]:
 
 
 def page(session: Session, f: Filters, sort: str, after: Position | None, limit: int,
-         index: str | None = None, *, merge: bool = False) -> list[dict[str, Any]]:
+         index: str | None = None, *, merge: bool = False, driver: int = 0) -> list[dict[str, Any]]:
     """Up to `limit` products after the cursor in the sort's order (the caller asks one more
     than it shows to know whether there is a next page).  `index`: the products index the ids
-    are read from, as catalog.listing_plan chose it (None: MariaDB's choice); `merge`: read
-    each category of the filter apart, in order, and merge (_merged_ids)."""
+    are read from, as catalog.listing_plan chose it (None: MariaDB's choice; ATTRIBUTE_INDEX:
+    the `driver`-th attribute filter's products off product_attribute_values, then sorted);
+    `merge`: read each category of the filter apart, in order, and merge (_merged_ids)."""
     keyset = SORTS[sort]
     direction = "DESC" if keyset.descending else "ASC"
     filter_sql, params = where(f)
     select, having = "p.id", ""
+    if index == ATTRIBUTE_INDEX and sort != "relevance":
+        rows_sql, rows_params = _attribute_rows(f, driver, facets=False)
+        if sort in ("price_asc", "price_desc") and len(_probes(f.attributes[driver][1])) == 1:
+            # one value in price order: only its rows up to the page's last price (_price_bound)
+            bound, bound_params = _price_bound(f, driver, keyset, after, limit)
+            rows_sql, rows_params = _attribute_rows(f, driver, facets=False, whole=False)
+            rows_sql += f" AND a.base_price {'>=' if keyset.descending else '<='} {bound}"
+            rows_params = [*rows_params, *bound_params]
+            cut_sql, cut_params = _attribute_rows(f, driver, facets=False, whole=False)
+            cut_sql = cut_sql.replace("a.value_cut = 0", "a.value_cut = 1")  # the cut values' rows, all
+            rows_sql = f"{rows_sql} UNION SELECT a.product_id FROM {cut_sql}"
+            rows_params = [*rows_params, *cut_params]
+        filter_sql, params = where(replace(f, attributes=()))  # the attributes: checked on `a` already
+        if after is not None:
+            cond, cond_params = keyset.after(after)
+            filter_sql, params = f"{filter_sql} AND {cond}", [*params, *cond_params]
+        ids_sql = (f"SELECT p.id FROM (SELECT DISTINCT a.product_id FROM {rows_sql}) d"
+                   f" STRAIGHT_JOIN products p ON p.id = d.product_id WHERE {filter_sql}"
+                   f" ORDER BY {keyset.order_by()} LIMIT %s")
+        return _page_rows(session, ids_sql, [*rows_params, *params, limit], keyset.order_by(), sort, f.tenant_id)
+    if index == ATTRIBUTE_INDEX:
+        index = None
     if merge and index and sort != "relevance":
         ids_sql, params = _merged_ids(f, keyset, after, limit, index)
         inner_order = keyset.order_by()
@@ -227,20 +402,65 @@ def _merged_ids(f: Filters, keyset: Keyset, after: Position | None, limit: int, 
     return f"SELECT id FROM ({' UNION ALL '.join(parts)}) merged ORDER BY {order} LIMIT %s", [*params, limit]
 
 
-def facet_cube(session: Session, f: Filters) -> list[list[Any]]:
-    """The facet cube: from the kept counts when only category and price narrow it, else by
-    grouping the matching products (text and attributes narrow those to few rows)."""
+def facet_cube(session: Session, f: Filters, counts: list[AttributeCount] | None = None) -> list[list[Any]]:
+    """The facet cube: from the kept counts when only category and price narrow it, or one
+    attribute value (product_attribute_facet_counts); from product_attribute_values' covering
+    indexes for other attribute filters (the fewest rows' filter read, the others probed); by
+    grouping the matching products when text narrows it.  `counts`: attribute_counts of `f`
+    when the caller has them (which attribute to read)."""
     if f.text is None and not f.attributes:
         return facet_cube_counted(session, f)
+    if f.text is None:
+        if len(f.attributes) == 1 and len(_probes(f.attributes[0][1])) == 1 \
+                and len(f.attributes[0][1][0]) < ATTRIBUTE_VALUE_CHARS:
+            cube = facet_cube_counted(session, f, attribute=(f.attributes[0][0], f.attributes[0][1][0]))
+            if cube is not None:
+                return cube
+        return facet_cube_attributes(session, f, driver_attribute(f, counts) if counts else None)
     return facet_cube_scan(session, f)
 
 
-def facet_cube_counted(session: Session, f: Filters) -> list[list[Any]]:
+def facet_cube_attributes(session: Session, f: Filters, driver: int | None = None) -> list[list[Any]]:
+    """The same cube as facet_cube_scan for attribute filters without text: the `driver`-th
+    filter's rows of product_attribute_values (attribute_counts' fewest when None) in the
+    category, each product once, grouped - the index carries every column the cube needs."""
+    if driver is None:
+        counts = attribute_counts(session, replace(f, brand_ids=(), min_price=None, max_price=None, in_stock=False))
+        reduced, counts = without_universal(f, counts)
+        if reduced is not f:  # fewer filters: perhaps none, or one value the kept counts answer
+            return facet_cube(session, reduced)
+        driver = driver_attribute(f, counts)
+    rows_sql, params = _attribute_rows(f, driver, facets=True)
+    price_sql, price_params = price_condition(f)
+    in_price = f"CAST(SUM({price_sql.replace('p.base_price', 'd.base_price')}) AS UNSIGNED)" if price_sql \
+        else "COUNT(*)"
+    distinct = "DISTINCT " if len(_probes(f.attributes[driver][1])) > 1 else ""
+    raw = session.scalar(
+        f"""SELECT JSON_ARRAYAGG(JSON_ARRAY(c.category_id, c.brand_id, c.facet_band, c.in_stock, c.n, c.n_price))
+              FROM (SELECT d.category_id, d.brand_id, d.facet_band, d.in_stock, COUNT(*) AS n, {in_price} AS n_price
+                      FROM (SELECT {distinct}a.product_id, a.category_id, a.brand_id, a.facet_band, a.in_stock,
+                                   a.base_price FROM {rows_sql}) d
+                     GROUP BY d.category_id, d.brand_id, d.facet_band, d.in_stock) c""",
+        (*price_params, *params),
+    )
+    return json.loads(raw) if raw else []
+
+
+@overload
+def facet_cube_counted(session: Session, f: Filters) -> list[list[Any]]: ...
+@overload
+def facet_cube_counted(session: Session, f: Filters, attribute: tuple[str, str]) -> list[list[Any]] | None: ...
+def facet_cube_counted(session: Session, f: Filters, attribute: tuple[str, str] | None = None,
+                       ) -> list[list[Any]] | None:
     """The same cube as facet_cube_scan from product_facet_counts (migration 0020): the category
     subtree's cells, buckets summed to bands in the key's order.  With a price range, a bucket
     wholly inside counts fully, one wholly outside not at all, and of the (at most two) buckets
     the range cuts, the smaller side is counted from products through the covering
-    ix_price_bucket (facets.price_plan) and added to or taken from the cells here."""
+    ix_price_bucket (facets.price_plan) and added to or taken from the cells here.
+    `attribute` (key, value): the products holding that one value instead (f's attribute
+    filter), from product_attribute_facet_counts and product_attribute_values' ix_cells
+    (migration 0023); None when a cut value (CHAR_LENGTH 255) might match, which only the
+    JSON can tell (the caller reads the rows then)."""
     plan = facet_math.price_plan(f.min_price, f.max_price)
     priced = f.min_price is not None or f.max_price is not None
     category_sql, category_params = "", []
@@ -252,25 +472,37 @@ def facet_cube_counted(session: Session, f: Filters) -> list[list[Any]]:
         in_price = f"SUM(IF(c.facet_bucket IN ({', '.join(map(str, plan.whole))}), c.products, 0))"
     else:
         in_price = "0"
-    edges_sql, params = "NULL", [f.tenant_id, *category_params]
+    counts, of_value, value_params = "product_facet_counts", "", []
+    source, cut_sql = "products p FORCE INDEX (ix_price_bucket) WHERE p.tenant_id = %s AND p.status = 'active'", "0"
+    if attribute is not None:
+        counts, of_value, value_params = ("product_attribute_facet_counts", " AND c.attr_key = %s AND c.attr_value = %s",
+                                          list(attribute))
+        source = ("product_attribute_values p FORCE INDEX (ix_cells) WHERE p.tenant_id = %s AND p.attr_key = %s"
+                  " AND p.attr_value = %s AND p.value_cut = 0 AND p.active = 1")
+        cut_sql = ("(SELECT COUNT(*) FROM product_attribute_values a FORCE INDEX (ix_cells) WHERE a.tenant_id = %s"
+                   " AND a.attr_key = %s AND a.attr_value = %s AND a.value_cut = 1)")
+    edges_sql, params = "NULL", [f.tenant_id, *value_params, *category_params]
     if plan.add or plan.subtract:
         edge, edge_params = _edge_condition(f, plan)
         edges_sql = f"""(SELECT JSON_ARRAYAGG(JSON_ARRAY(e.category_id, e.brand_id, e.in_stock, e.facet_bucket, e.n))
               FROM (SELECT p.category_id, COALESCE(p.brand_id, 0) AS brand_id, p.in_stock, p.facet_bucket, COUNT(*) AS n
-                      FROM products p FORCE INDEX (ix_price_bucket)
-                     WHERE p.tenant_id = %s AND p.status = 'active' AND ({edge}){category_sql.format(t='p')}
+                      FROM {source} AND ({edge}){category_sql.format(t='p')}
                      GROUP BY p.category_id, p.brand_id, p.in_stock, p.facet_bucket) e)"""
-        params += [f.tenant_id, *edge_params, *category_params]
+        params += [f.tenant_id, *value_params, *edge_params, *category_params]
+    if attribute is not None:
+        params += [f.tenant_id, *value_params]
     row = session.all(
         f"""SELECT (SELECT JSON_ARRAYAGG(JSON_ARRAY(g.category_id, g.brand_id, g.facet_band, g.in_stock, g.n, g.n_price))
                       FROM (SELECT c.category_id, c.brand_id, c.facet_band, c.in_stock,
                                    CAST(SUM(c.products) AS UNSIGNED) AS n, CAST({in_price} AS UNSIGNED) AS n_price
-                              FROM product_facet_counts c
-                             WHERE c.tenant_id = %s AND c.products > 0{category_sql.format(t='c')}
+                              FROM {counts} c
+                             WHERE c.tenant_id = %s{of_value} AND c.products > 0{category_sql.format(t='c')}
                              GROUP BY c.category_id, c.brand_id, c.in_stock, c.facet_band) g) AS cells,
-                   {edges_sql} AS edges""",
+                   {edges_sql} AS edges, {cut_sql} AS cut""",
         params,
     )[0]
+    if row["cut"]:
+        return None
     cube = json.loads(row["cells"]) if row["cells"] else []
     if row["edges"]:
         by_cell = {(c[0], c[1], c[2], c[3]): c for c in cube}

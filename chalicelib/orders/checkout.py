@@ -42,7 +42,7 @@ from chalicelib.platform.errors import BadRequest, Conflict, NotFound
 from chalicelib.platform.text import reference_number
 
 from . import repository as repo
-from . import states
+from . import service, states
 
 if TYPE_CHECKING:  # typing only: nothing more to import on a cold start
     from chalicelib.cart.api import CheckoutLine
@@ -92,10 +92,11 @@ def place_order(db: Database, tenant: Tenant, user_id: int, body: CheckoutIn, id
         ship_to = _address(uow, tenant.id, user_id, body.shipping_address_id, "shipping_address_id")
         bill_to = ship_to if body.billing_address_id in (None, body.shipping_address_id) else \
             _address(uow, tenant.id, user_id, body.billing_address_id, "billing_address_id")
-        contact = repo.user_contact(uow, tenant.id, user_id) or {}
+        email = repo.user_email(uow, tenant.id, user_id)
         minutes = int(((tenant.settings or {}).get("orders") or {}).get("reservation_minutes",
                                                                           DEFAULT_RESERVATION_MINUTES))
         now = _utcnow_us()
+        ship_text = json.dumps(ship_to, ensure_ascii=False)
         discounts = [{**a, "amount": str(a["amount"])} for a in grouped(totals.discounts)] if totals.discounts else None
         fields = {
             "tenant_id": tenant.id, "order_number": _order_number(), "user_id": user_id,
@@ -106,9 +107,9 @@ def place_order(db: Database, tenant: Tenant, user_id: int, body: CheckoutIn, id
             "discounts": json.dumps(discounts, ensure_ascii=False) if discounts is not None else None,
             "shipping_address_id": body.shipping_address_id,
             "billing_address_id": body.billing_address_id or body.shipping_address_id,
-            "shipping_address": json.dumps(ship_to, ensure_ascii=False),
-            "billing_address": json.dumps(bill_to, ensure_ascii=False),
-            "contact_email": contact.get("email"), "customer_note": body.customer_note,
+            "shipping_address": ship_text,
+            "billing_address": ship_text if bill_to is ship_to else json.dumps(bill_to, ensure_ascii=False),
+            "contact_email": email, "customer_note": body.customer_note,
             "reserved_until": now.replace(microsecond=0) + dt.timedelta(minutes=minutes),
             "source": body.source, "ip": ip, "user_agent": (user_agent or "")[:255] or None,
             "placed_at": now, "created_at": now, "updated_at": now,
@@ -132,7 +133,7 @@ def place_order(db: Database, tenant: Tenant, user_id: int, body: CheckoutIn, id
         idempotency.record(uow, key, 201, {"id": order_id})
         uow.commit()
         return Placed(order_id, replayed=False,
-                      detail=_detail(order_id, fields, discounts, ship_to, bill_to, item_ids, rows, user_id))
+                      detail=_rendered(order_id, fields, discounts, ship_to, bill_to, item_ids, rows, user_id))
 
     try:
         return db.transaction(work)
@@ -145,39 +146,26 @@ def place_order(db: Database, tenant: Tenant, user_id: int, body: CheckoutIn, id
 _NEW_ORDER_DEFAULTS = {"status": states.PENDING_PAYMENT, "payment_status": "unpaid", "paid_total": money(0),
                        "refunded_total": money(0), "coupon_code": None, "paid_at": None, "shipped_at": None,
                        "delivered_at": None, "cancelled_at": None, "cancel_reason": None, "version": 0}
+_MONEY = ("subtotal", "discount_total", "shipping_total", "vat_total", "grand_total")
 _ITEM_KEYS = ("product_id", "variation_id", "name", "variation_name", "sku", "barcode", "options", "image_key",
               "unit_price", "vat_rate", "quantity", "discount_amount", "vat_amount", "line_total")
 
 
-def _detail(order_id: int, fields: dict[str, Any], discounts: list[dict[str, Any]] | None, ship_to: dict[str, Any],
-            bill_to: dict[str, Any], item_ids: list[int], rows: list[tuple[Any, ...]], user_id: int) -> dict[str, Any]:
-    """The new order as orders.service.detail renders it from its rows (just placed: no payments,
-    shipments or returns yet), from the values this transaction wrote.  Money went in rounded to
-    the kuruş (money()), as the DECIMAL(14,2) columns keep it."""
-    items = []
-    for item_id, row in zip(item_ids, rows, strict=True):
-        item = dict(zip(_ITEM_KEYS, row[2:], strict=True))
-        if item["options"] is not None:
-            item["options"] = json.loads(item["options"])
-        items.append({"id": item_id, **item, "returned_quantity": 0})
-    now = fields["placed_at"]
-    return {
-        "id": order_id, **{k: fields[k] for k in ("order_number", "user_id", "payment_method", "currency",
-                                                  "shipping_method", "contact_email", "customer_note", "reserved_until",
-                                                  "source", "placed_at", "created_at", "updated_at")},
-        **{k: money(fields[k]) for k in ("subtotal", "discount_total", "shipping_total", "vat_total", "grand_total")},
-        **_NEW_ORDER_DEFAULTS,
-        "shipping_address": _shown(ship_to), "billing_address": _shown(bill_to), "discounts": discounts or [],
-        "items": items, "payments": [], "shipments": [],
-        "timeline": [{"from_status": None, "to_status": states.PENDING_PAYMENT, "actor_type": "customer",
-                      "actor_user_id": user_id, "note": None, "created_at": now}],
-        "can_cancel": True, "can_return": False,
-    }
-
-
-def _shown(address: dict[str, Any]) -> dict[str, Any]:
-    """The snapshot as the order stores it (a JSON round trip), less the sealed fields (service._shown_address)."""
-    return {k: v for k, v in json.loads(json.dumps(address, ensure_ascii=False)).items() if k != "sealed"}
+def _rendered(order_id: int, fields: dict[str, Any], discounts: list[dict[str, Any]] | None, ship_to: dict[str, Any],
+              bill_to: dict[str, Any], item_ids: list[int], rows: list[tuple[Any, ...]], user_id: int) -> dict[str, Any]:
+    """The new order rendered by orders.service.render - the renderer of a GET and a replay - from
+    the values this transaction wrote: the order row as the database now holds it (the columns
+    left to their defaults too; money rounded to the kuruş as the DECIMAL(14,2) columns keep it;
+    the address snapshots, JSON values already, as their JSON text reads back), its items with the
+    ids the insert gave, and the first timeline entry; no payments or shipments yet."""
+    written = {**fields, **_NEW_ORDER_DEFAULTS, "id": order_id, **{k: money(fields[k]) for k in _MONEY},
+               "shipping_address": ship_to, "billing_address": bill_to, "discounts": discounts}
+    order = {name: written[name] for name in repo.ORDER_NAMES}
+    items = [{"id": item_id, **dict(zip(_ITEM_KEYS, row[2:], strict=True)), "returned_quantity": 0}
+             for item_id, row in zip(item_ids, rows, strict=True)]
+    timeline = [{"from_status": None, "to_status": states.PENDING_PAYMENT, "actor_type": "customer",
+                 "actor_user_id": user_id, "note": None, "created_at": fields["placed_at"]}]
+    return service.render(order, items, timeline, payments=[], shipments=[])
 
 
 def _snapshot(line: CheckoutLine) -> tuple[Any, ...]:

@@ -4,7 +4,6 @@ Every statement names the tenant.  Stock is the inventory area's (inventory.api)
 """
 from __future__ import annotations
 
-import weakref
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +16,7 @@ ORDER_COLUMNS = (
     "shipping_address, billing_address, contact_email, customer_note, reserved_until, source, placed_at, "
     "paid_at, shipped_at, delivered_at, cancelled_at, cancel_reason, version, created_at, updated_at"
 )
+ORDER_NAMES = tuple(name.strip() for name in ORDER_COLUMNS.split(","))
 ITEM_COLUMNS = (
     "id, product_id, variation_id, name, variation_name, sku, barcode, options, image_key, unit_price, vat_rate, "
     "quantity, discount_amount, vat_amount, line_total, returned_quantity"
@@ -25,9 +25,15 @@ ITEM_COLUMNS = (
 
 # -- checkout ---------------------------------------------------------------------------------
 def user_contact(session: Session, tenant_id: int, user_id: int) -> dict[str, Any] | None:
-    """The customer's e-mail and language for the order's contact snapshot (read-only use of
-    accounts' users table: the orders Lambda should not load the accounts area for two columns)."""
+    """The customer's e-mail and language (the order mails; read-only use of accounts' users table:
+    the orders Lambda should not load the accounts area for two columns)."""
     return session.one("SELECT email, language FROM users WHERE tenant_id = %s AND id = %s", (tenant_id, user_id))
+
+
+def user_email(session: Session, tenant_id: int, user_id: int) -> str | None:
+    """The customer's e-mail for the order's contact snapshot (user_contact's column the checkout needs)."""
+    email: str | None = session.scalar("SELECT email FROM users WHERE tenant_id = %s AND id = %s", (tenant_id, user_id))
+    return email
 
 
 def insert_order(uow: UnitOfWork, fields: dict[str, Any]) -> int:
@@ -39,31 +45,18 @@ _ITEM_INSERT = ("INSERT INTO order_items (tenant_id, order_id, product_id, varia
                 "barcode, options, image_key, unit_price, vat_rate, quantity, discount_amount, vat_amount, line_total) "
                 "VALUES ")
 _ITEM_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-# Per connection: (innodb_autoinc_lock_mode, auto_increment_increment), read once.
-_AUTOINC: weakref.WeakKeyDictionary[Any, tuple[int, int]] = weakref.WeakKeyDictionary()
 
 
 def insert_items(uow: UnitOfWork, rows: list[tuple[Any, ...]]) -> list[int]:
-    """One multi-row INSERT; returns the new rows' ids in the order of `rows`.
-
-    The statement's first id is LAST_INSERT_ID().  Under innodb_autoinc_lock_mode 0 or 1 (MariaDB's
-    default) a multi-row INSERT ... VALUES takes its ids in one allocation: first, first + step, ...
-    in row order, so they are known without a read.  MySQL 8's default, 2, does not promise
-    that when other statements insert at the same moment: there they are read back (one index read)."""
+    """One multi-row INSERT; returns the new rows' ids in the order of `rows`: counted from
+    LAST_INSERT_ID() where the server promises them consecutive (Session.consecutive_ids), read
+    back (one index read) where it does not."""
     first = uow.insert(_ITEM_INSERT + ", ".join([_ITEM_ROW] * len(rows)), [v for row in rows for v in row])
-    mode, step = _autoinc(uow)
-    if mode in (0, 1):
+    step = uow.consecutive_ids()
+    if step is not None:
         return [first + i * step for i in range(len(rows))]
     return [r["id"] for r in uow.all("SELECT id FROM order_items WHERE tenant_id = %s AND order_id = %s ORDER BY id",
                                      (rows[0][0], rows[0][1]))]
-
-
-def _autoinc(session: Session) -> tuple[int, int]:
-    known = _AUTOINC.get(session.conn)
-    if known is None:
-        row = session.one("SELECT @@innodb_autoinc_lock_mode AS mode, @@auto_increment_increment AS step")
-        known = _AUTOINC[session.conn] = (int(row["mode"]), int(row["step"])) if row else (2, 1)
-    return known
 
 
 # -- reads -------------------------------------------------------------------------------------

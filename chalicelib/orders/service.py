@@ -50,16 +50,26 @@ def detail(session: Session, order: dict[str, Any], *, just_placed: bool = False
     tenant_id, order_id = order.get("tenant_id"), order["id"]
     if tenant_id is None:
         raise ValueError("order row without tenant_id")
-    items = repo.items_of(session, tenant_id, [order_id])
+    return render(order, repo.items_of(session, tenant_id, [order_id]), repo.history_of(session, tenant_id, order_id),
+                  payments=[] if just_placed else repo.payments_of(session, tenant_id, order_id),
+                  shipments=[] if just_placed else repo.shipments_of(session, tenant_id, order_id))
+
+
+def render(order: dict[str, Any], items: list[dict[str, Any]], timeline: list[dict[str, Any]], *,
+           payments: list[dict[str, Any]], shipments: list[dict[str, Any]]) -> dict[str, Any]:
+    """The order as the API shows it (OrderOut) from its row (repository.ORDER_COLUMNS) and its
+    items', timeline's, payments' and shipments' rows.  A GET and a replay render what they read;
+    the checkout renders the order it has just written from the values it wrote (checkout.py), so
+    the 201 is the very shape a later GET answers.  JSON columns may come as text or as the value."""
     return {
         **{k: v for k, v in order.items() if k not in ("shipping_address", "billing_address", "discounts", "tenant_id")},
         "shipping_address": _shown_address(order["shipping_address"]),
         "billing_address": _shown_address(order["billing_address"]),
         "discounts": _json(order["discounts"]) or [],
         "items": [{**i, "options": _json(i["options"])} for i in items],
-        "payments": [] if just_placed else repo.payments_of(session, tenant_id, order_id),
-        "shipments": [] if just_placed else repo.shipments_of(session, tenant_id, order_id),
-        "timeline": repo.history_of(session, tenant_id, order_id),
+        "payments": payments,
+        "shipments": shipments,
+        "timeline": timeline,
         "can_cancel": order["status"] in states.CANCELLABLE,
         "can_return": order["status"] in (states.DELIVERED, states.RETURNED, states.REFUNDED)
         and any(i["returned_quantity"] < i["quantity"] for i in items),

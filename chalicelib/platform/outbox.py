@@ -1,7 +1,8 @@
 """Transactional outbox: events that must not be lost are written with the change they report.
 
-`add(uow, ...)` inserts an outbox_events row inside the caller's transaction, so the event
-exists exactly when the change does (an order placed, paid, cancelled).  After the commit the
+`add(uow, ...)` records an event in the caller's transaction: its outbox_events row is written,
+with the transaction's other events in one INSERT, just before that transaction commits, so the
+event exists exactly when the change does (an order placed, paid, cancelled).  After the commit the
 events are published to their SQS queue at once and marked sent; should the process die (or
 SQS fail) in between, `relay()` (a scheduled function, every minute) publishes what is still
 pending after a grace period.  The SQS message id is "outbox-<tenant>-<row id>", and `queue.consume`
@@ -30,36 +31,60 @@ MAX_ATTEMPTS = 20  # then the row stays 'failed' for an operator to look at
 
 
 def add(uow: UnitOfWork, tenant_id: int, event_type: str, payload: dict[str, Any], *, queue: str,
-        aggregate_type: str | None = None, aggregate_id: Any = None, deferred: bool = False) -> int:
+        aggregate_type: str | None = None, aggregate_id: Any = None, deferred: bool = False) -> None:
     """Record an event in the open transaction; it is published after the commit, or with
     `deferred` by the relay alone (a minute or two later), so the request pays no SQS call for an
-    event nobody waits for (the ML service's order and payment events)."""
-    event_id = uow.insert(
-        """INSERT INTO outbox_events (tenant_id, queue, event_type, aggregate_type, aggregate_id, payload)
-           VALUES (%s, %s, %s, %s, %s, %s)""",
-        (tenant_id, queue, event_type, aggregate_type,
-         None if aggregate_id is None else str(aggregate_id), cache.dumps(payload)))
-    if deferred:
-        return event_id
-    pending: list[dict[str, Any]] | None = uow.state.get("outbox")
-    if pending is None:  # the first event of this transaction: one publish for all of them
-        pending = uow.state["outbox"] = []
-        uow.on_commit(lambda: _publish_after_commit(uow, pending))
-    pending.append({"id": event_id, "tenant_id": tenant_id, "queue": queue, "event_type": event_type,
-                    "aggregate_type": aggregate_type, "aggregate_id": aggregate_id, "payload": payload})
-    return event_id
+    event nobody waits for (the ML service's order and payment events).
+
+    The transaction's events are written together, by one multi-row INSERT just before it commits
+    (UnitOfWork.before_commit; issue 16 item 4: a checkout's two events were two statements), so
+    the rows exist exactly when the change does.  The payload is serialised here, once: the row
+    and the SQS message carry that text."""
+    event = {"tenant_id": tenant_id, "queue": queue, "event_type": event_type, "aggregate_type": aggregate_type,
+             "aggregate_id": aggregate_id, "payload": payload, "text": cache.dumps(payload), "deferred": deferred}
+    if uow.committed:  # added after the commit (autocommit again): written at once, published with the rest
+        _write(uow, [event])
+        return
+    events: list[dict[str, Any]] | None = uow.state.get("outbox")
+    if events is None:  # the first event of this transaction: one INSERT, then one publish, for all
+        events = uow.state["outbox"] = []
+        uow.before_commit(lambda: _write(uow, events))
+    events.append(event)
 
 
 def add_to_each(uow: UnitOfWork, tenant_id: int, event_type: str, payload: dict[str, Any], *,
-                queues: Sequence[str], aggregate_type: str | None = None, aggregate_id: Any = None) -> list[int]:
+                queues: Sequence[str], aggregate_type: str | None = None, aggregate_id: Any = None) -> None:
     """The same event for several consumers, one row per queue (each SQS queue has one consumer):
     an order delivered is rewarded by the wallet, loyalty, referrals and campaigns alike."""
-    return [add(uow, tenant_id, event_type, payload, queue=queue, aggregate_type=aggregate_type,
-                aggregate_id=aggregate_id) for queue in queues]
+    for queue in queues:
+        add(uow, tenant_id, event_type, payload, queue=queue, aggregate_type=aggregate_type, aggregate_id=aggregate_id)
+
+
+_INSERT = "INSERT INTO outbox_events (tenant_id, queue, event_type, aggregate_type, aggregate_id, payload) VALUES "
+_ROW = "(%s, %s, %s, %s, %s, %s)"
+
+
+def _write(uow: UnitOfWork, events: list[dict[str, Any]]) -> None:
+    """The transaction's events as rows (before its commit); the ones not deferred are published
+    after it.  One INSERT where the server numbers a multi-row INSERT's rows consecutively
+    (Session.consecutive_ids: the SQS message ids are the row ids), else one INSERT a row."""
+    if not events:
+        return
+    rows = [(e["tenant_id"], e["queue"], e["event_type"], e["aggregate_type"],
+             None if e["aggregate_id"] is None else str(e["aggregate_id"]), e["text"]) for e in events]
+    step = uow.consecutive_ids() if len(rows) > 1 else 1
+    if step is None:
+        ids = [uow.insert(_INSERT + _ROW, row) for row in rows]
+    else:
+        first = uow.insert(_INSERT + ", ".join([_ROW] * len(rows)), [v for row in rows for v in row])
+        ids = [first + i * step for i in range(len(rows))]
+    pending = [{**e, "id": event_id} for e, event_id in zip(events, ids, strict=True) if not e["deferred"]]
+    if pending:
+        uow.on_commit(lambda: _publish_after_commit(uow, pending))
 
 
 def message(event: dict[str, Any]) -> dict[str, Any]:
-    """The SQS body of an outbox event (what consumers receive)."""
+    """The SQS body of an outbox event (what consumers receive); `_body` writes the same text."""
     # The tenant in the id too: ids restart when a database is rebuilt (tests, a restore) while
     # Redis may still remember handled ids for two days.
     return {"id": f"outbox-{event['tenant_id']}-{event['id']}", "type": event["event_type"], "tenant_id": event["tenant_id"],
@@ -89,11 +114,26 @@ def _publish(events: list[dict[str, Any]]) -> list[int]:
         for start in range(0, len(items), 10):
             batch = items[start:start + 10]
             answer = sqs.send_message_batch(QueueUrl=queue_url(queue), Entries=[
-                {"Id": str(e["id"]), "MessageBody": cache.dumps(message(e))} for e in batch])
+                {"Id": str(e["id"]), "MessageBody": _body(e)} for e in batch])
             sent.extend(int(ok["Id"]) for ok in answer.get("Successful", []))
             for failed in answer.get("Failed", []):
                 log.warning("outbox event refused by SQS", extra={"event": failed.get("Id"), "code": failed.get("Code")})
     return sent
+
+
+def _body(event: dict[str, Any]) -> str:
+    """cache.dumps(message(event)), reusing the payload's text when the event has it (serialised
+    once, in `add`): the compact JSON of the envelope with that text in place of the payload."""
+    text = event.get("text")
+    if text is None:
+        return cache.dumps(message(event))
+    envelope = cache.dumps({**message(event), "payload": None})
+    if not envelope.endswith(_NULL_PAYLOAD):  # message() no longer ends with the payload
+        return cache.dumps(message(event))
+    return envelope[:-len("null}")] + text + "}"
+
+
+_NULL_PAYLOAD = '"payload":null}'
 
 
 def _mark_sent(session: Session, ids: list[int]) -> None:

@@ -64,6 +64,7 @@ OWNERS: dict[str, str] = {
     # Written only by the triggers on products and product_variations (migration 0021), read by
     # the listing's attribute filters.
     "product_attribute_values": "catalog",
+    "product_attribute_facet_counts": "catalog",
     "product_variations": "catalog_admin",
     "price_history": "catalog_admin",
     "product_images": "media",

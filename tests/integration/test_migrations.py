@@ -62,6 +62,7 @@ EXPECTED_TABLES = {
     "ml_anomalies",  # the ML service's flagged cases for staff review (0017)
     "product_facet_counts",  # active products per facet cell, kept by triggers on products (0020)
     "product_attribute_values",  # attribute and option values per product, kept by triggers (0021)
+    "product_attribute_facet_counts",  # active products per attribute value and facet cell (0023)
     # campaigns, loyalty, referrals, content (0018)
     "coupon_batches", "campaign_customer_uses", "campaign_redemptions", "cart_coupons", "wheel_prizes",
     "campaign_sends", "campaign_send_recipients", "loyalty_members", "loyalty_points", "referral_codes",
@@ -459,6 +460,13 @@ CORE_KEYS = {
     ("product_variations", "ux_nfc_tag"): ["tenant_id", "nfc_tag"],
     ("product_attribute_values", "PRIMARY"): ["tenant_id", "attr_key", "attr_value", "product_id"],  # 0021
     ("product_attribute_values", "ix_product"): ["tenant_id", "product_id"],
+    ("product_attribute_values", "ix_cells"): ["tenant_id", "attr_key", "attr_value", "value_cut", "active",  # 0023
+                                               "facet_bucket", "base_price", "category_id", "brand_id", "in_stock",
+                                               "facet_band"],
+    ("product_attribute_values", "ix_category"): ["tenant_id", "attr_key", "attr_value", "active", "category_id",
+                                                  "brand_id", "in_stock", "base_price", "facet_band"],
+    ("product_attribute_facet_counts", "PRIMARY"): ["tenant_id", "attr_key", "attr_value", "category_id", "brand_id",
+                                                    "in_stock", "facet_band", "facet_bucket"],
     ("product_images", "ix_product"): ["tenant_id", "product_id", "sort_order"],
     ("orders", "ux_order_number"): ["tenant_id", "order_number"],
     ("reviews", "ux_product_user"): ["tenant_id", "product_id", "user_id"],

@@ -1,0 +1,136 @@
+"""A broad search walked down the sort's index with a budget (catalog.text_walk), and its
+fall-back to the FULLTEXT index when the budget runs out, give the brute-force pages: over a
+2,000-product catalogue, for single broad words, word beginnings, typos and pairs of words that
+rarely meet, under category / brand / price / stock filters, walked page by page through the
+cursors - with budgets so small that nearly every page falls back, and with the real ones."""
+from __future__ import annotations
+
+import random
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from chalicelib.catalog import browse, search, text_walk
+from chalicelib.catalog.schemas import ProductListQuery
+from chalicelib.catalog.state import vocabulary
+from chalicelib.platform.db import get_db
+from tests.conftest import make_tenant
+from tests.e2e import catalog_scale_kit as kit
+
+SORTS = ("newest", "price_asc", "price_desc", "best_selling", "rating", "relevance")
+
+
+@pytest.fixture(scope="module")
+def shop(database: str) -> dict[str, Any]:
+    db = get_db()
+    tenant = make_tenant()
+    kit.seed(db, tenant.id, 2_000, 47)
+    session = db.session()
+    products = session.all(
+        """SELECT p.id, p.category_id, COALESCE(p.brand_id, 0) AS brand_id, p.base_price, p.total_stock,
+                  COALESCE(p.search_text, p.name) AS search_text, p.created_at, p.sold_count, p.rating_avg,
+                  p.rating_count, c.path
+             FROM products p JOIN categories c ON c.tenant_id = p.tenant_id AND c.id = p.category_id
+            WHERE p.tenant_id = %s AND p.status = 'active'""", (tenant.id,))
+    for p in products:
+        p["words"] = p["search_text"].split()
+    df = Counter(w for p in products for w in set(p["words"]))
+    categories = session.all("SELECT id, path, depth FROM categories WHERE tenant_id = %s", (tenant.id,))
+    brands = [int(r["id"]) for r in session.all("SELECT id FROM brands WHERE tenant_id = %s", (tenant.id,))]
+    return {"tenant_id": tenant.id, "products": products, "df": df, "categories": categories, "brands": brands}
+
+
+def _queries(shop: dict[str, Any], rng: random.Random) -> list[str]:
+    broad = [w for w, n in shop["df"].most_common(40) if len(w) >= 4]
+    words = [p["words"] for p in shop["products"]]
+    together = {frozenset((a, b)) for ws in words for a in ws for b in ws if a != b}
+    apart = [(a, b) for a in broad for b in broad if a < b and frozenset((a, b)) not in together]
+    word = rng.choice(broad)
+    pair = rng.choice(apart) if apart else (broad[0], broad[1])
+    typo = word[:2] + word[3:] if len(word) >= 6 else word
+    return [word, word[:3], f"{pair[0]} {pair[1]}", f"{rng.choice(broad)} {rng.choice(broad)[:4]}", typo]
+
+
+def _pages(tenant_id: int, q: str, sort: str, limit: int, **filters: Any) -> list[int]:
+    ids: list[int] = []
+    cursor = None
+    for _ in range(300):
+        query = ProductListQuery.model_validate({"q": q, "sort": sort, "limit": limit, "cursor": cursor, **filters})
+        answer = browse.list_products(get_db(), tenant_id, query)
+        ids += [item["id"] for item in answer["items"]]
+        cursor = answer["next_cursor"]
+        if cursor is None:
+            return ids
+    raise AssertionError("more than 300 pages")
+
+
+@pytest.mark.parametrize("budget", ["tiny", "real"])
+@pytest.mark.parametrize("draw", range(6))
+def test_walked_and_fallen_back_pages_equal_brute_force(shop: dict[str, Any], monkeypatch, draw: int, budget: str):
+    monkeypatch.setattr("chalicelib.catalog.caching.responses_enabled", False)
+    monkeypatch.setattr(search, "WALK_FACTOR", 0)  # every non-relevance search of a page walks
+    monkeypatch.setattr(search, "RANKED_WALK_MIN_DF", 0)  # and relevance walks best-selling
+    monkeypatch.setattr(search, "RANKED_WALK_FACTOR", 0)
+    if budget == "tiny":
+        monkeypatch.setattr(text_walk, "MIN_BUDGET", 4)
+        monkeypatch.setattr(text_walk, "MAX_BUDGET", 9)
+    rng = random.Random(draw)
+    tenant_id = shop["tenant_id"]
+    roots = [c for c in shop["categories"] if c["depth"] == 0]
+    category = rng.choice(roots) if draw % 2 else None
+    brands = sorted(rng.sample(shop["brands"], rng.choice([0, 1, 2])))
+    low = Decimal(rng.choice([300, 800])) if draw % 3 == 1 else None
+    in_stock = draw % 3 == 2
+    filters = {"category_id": None if category is None else category["id"], "brand_id": brands or None,
+               "min_price": low, "in_stock": in_stock}
+    words = vocabulary(get_db(), tenant_id, None)
+    for q in _queries(shop, rng):
+        groups = [g.prefixes for g in search.analyse(q, words).groups]
+        for sort in SORTS:
+            # A walked relevance is best-selling first (catalog.browse).
+            expected = kit.brute_force(shop["products"], path=None if category is None else category["path"],
+                                       brand_ids=tuple(brands), min_price=low, in_stock=in_stock, words=groups,
+                                       sort="best_selling" if sort == "relevance" else sort)
+            got = _pages(tenant_id, q, sort, rng.choice([5, 24]), **filters)
+            assert got == expected, (q, sort, filters, budget)
+
+
+def test_the_budget_follows_the_words_share():
+    assert text_walk.budget(25, 1.0) == text_walk.MIN_BUDGET
+    assert text_walk.budget(10, 0.1) == 3 * 10 * 10
+    assert text_walk.budget(25, 0.0001) == text_walk.MAX_BUDGET
+
+
+def test_two_words_that_rarely_meet_are_not_walked_as_if_always_together():
+    vocab = search.Vocabulary.from_counts({"yelek": 5_000, "tufegi": 10_000, "uyku": 300})
+    query = search.analyse("yelek tüfeği", vocab)
+    assert query.share(100_000) == pytest.approx(0.05 * 0.10)
+    # 500 expected matches: a page of 36 is found after ~7,000 candidates - MATCH reads 5,000 postings
+    pair = search.plan(query, 1, catalogue_size=100_000, limit=36, ranked=False)
+    assert pair is not None and pair.against is not None
+    # one broad word alone still walks
+    one = search.plan(search.analyse("tufegi", vocab), 1, catalogue_size=100_000, limit=36, ranked=False)
+    assert one is not None and one.against is None
+
+
+@pytest.mark.parametrize("budget", ["tiny", "real"])
+def test_suggestions_walked_or_fallen_back_hold_every_word(shop: dict[str, Any], monkeypatch, budget: str):
+    monkeypatch.setattr("chalicelib.catalog.caching.responses_enabled", False)
+    monkeypatch.setattr(search, "WALK_FACTOR", 0)
+    if budget == "tiny":
+        monkeypatch.setattr(text_walk, "MIN_BUDGET", 2)
+        monkeypatch.setattr(text_walk, "MAX_BUDGET", 3)
+    tenant_id = shop["tenant_id"]
+    words = vocabulary(get_db(), tenant_id, None)
+    for q in _queries(shop, random.Random(budget)):
+        groups = [g.prefixes for g in search.analyse(q, words).groups]
+        expected = kit.brute_force(shop["products"], words=groups, sort="best_selling")
+        items = browse.suggest(get_db(), tenant_id, q)["items"]
+        products = [i["id"] for i in items if i["type"] == "product"]
+        categories = len(items) - len(products)
+        assert set(products) <= set(expected), q
+        assert len(products) == min(browse.SUGGEST_LIMIT - categories, len(expected)), q
+        if budget == "real" and len(expected) > 100:  # broad: walked, so best-selling first
+            assert products == expected[:len(products)], q
