@@ -1,8 +1,10 @@
 """The public listing (filters, sorts, keyset pages, facets), search and suggestions.
 
 One request = the catalogue version (one Redis GET), the metadata and vocabulary from process
-memory, then at most one SQL statement for the page and one for the facet cube — each answer
-cached in Redis under the version (catalog.caching) — whatever the page size.
+memory, then the page's SQL (one statement; two when a budgeted walk of a broad search falls back
+to FULLTEXT, catalog.text_walk; plus one count when attribute filters are set) and the facet
+cube's (one; one more to pick the driving filter of several attribute keys) — each answer cached
+in Redis under the version (catalog.caching) — whatever the page size.
 """
 from __future__ import annotations
 

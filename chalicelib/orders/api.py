@@ -108,11 +108,10 @@ def register_messages() -> None:
     from . import errors  # noqa: F401 - the module registers its messages when imported
 
 
-def get_order(session: Session, tenant_id: int, order_id: int, *, user_id: int | None = None,
-              just_placed: bool = False) -> dict[str, Any]:
+def get_order(session: Session, tenant_id: int, order_id: int, *, user_id: int | None = None) -> dict[str, Any]:
     from . import service  # lazy: see the module docstring
 
-    return service.get_order(session, tenant_id, order_id, user_id=user_id, just_placed=just_placed)
+    return service.get_order(session, tenant_id, order_id, user_id=user_id)
 
 
 def cancel_locked(uow: UnitOfWork, order: dict[str, Any], actor: Actor, reason: str) -> dict[str, Any]:

@@ -34,25 +34,22 @@ def list_orders(db: Database, tenant_id: int, user_id: int, *, statuses: list[st
             "next_cursor": rows[-1]["id"] if more else None}
 
 
-def get_order(session: Session, tenant_id: int, order_id: int, *, user_id: int | None = None,
-              just_placed: bool = False) -> dict[str, Any]:
+def get_order(session: Session, tenant_id: int, order_id: int, *, user_id: int | None = None) -> dict[str, Any]:
     """The order with items, payments, shipments and timeline.  With `user_id`, another
-    user's order is indistinguishable from a missing one (404).  `just_placed`: the checkout's
-    own answer - an order committed a moment ago has no payments or shipments yet, so those
-    two reads are skipped (checkout throughput; a replay reads everything)."""
+    user's order is indistinguishable from a missing one (404)."""
     order = repo.get_order(session, tenant_id, order_id)
     if order is None or (user_id is not None and order["user_id"] != user_id):
         raise NotFound("order_not_found")
-    return detail(session, order, just_placed=just_placed)
+    return detail(session, order)
 
 
-def detail(session: Session, order: dict[str, Any], *, just_placed: bool = False) -> dict[str, Any]:
+def detail(session: Session, order: dict[str, Any]) -> dict[str, Any]:
     tenant_id, order_id = order.get("tenant_id"), order["id"]
     if tenant_id is None:
         raise ValueError("order row without tenant_id")
     return render(order, repo.items_of(session, tenant_id, [order_id]), repo.history_of(session, tenant_id, order_id),
-                  payments=[] if just_placed else repo.payments_of(session, tenant_id, order_id),
-                  shipments=[] if just_placed else repo.shipments_of(session, tenant_id, order_id))
+                  payments=repo.payments_of(session, tenant_id, order_id),
+                  shipments=repo.shipments_of(session, tenant_id, order_id))
 
 
 def render(order: dict[str, Any], items: list[dict[str, Any]], timeline: list[dict[str, Any]], *,
