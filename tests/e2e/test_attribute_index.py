@@ -124,9 +124,12 @@ def assert_filters_agree(db: Database, tenant_id: int, rng: random.Random, round
     nonempty = 0
     keys = ["renk", "beden", "malzeme", "mensei", "numara", "Renk", "ic"]
     # In a fixed order: the draws below must not depend on the order rows come back in.
+    # Pairs of active products only: a draft's pairs match nothing, and a shop whose random writes
+    # left only drafts holding attributes would make every "matching" draw empty.
     pairs = [(r["attr_key"], r["attr_value"]) for r in db.session().all(
-        """SELECT DISTINCT attr_key, attr_value FROM product_attribute_values WHERE tenant_id = %s
-            ORDER BY attr_key, attr_value""", (tenant_id,))]
+        """SELECT DISTINCT a.attr_key, a.attr_value FROM product_attribute_values a
+             JOIN products p ON p.tenant_id = a.tenant_id AND p.id = a.product_id AND p.status = 'active'
+            WHERE a.tenant_id = %s ORDER BY a.attr_key, a.attr_value""", (tenant_id,))]
     stored = sorted({value for _, value in pairs})
     variants = [*FILTER_VALUES, *stored, *(v.upper() for v in stored), *(v.lower() for v in stored)]
     for round_ in range(rounds):
@@ -162,20 +165,27 @@ class Writer:
     def _json(self, doc: Any) -> str | None:
         return None if doc is None else json.dumps(doc, ensure_ascii=False)
 
+    # ORDER BY id: the draws must not follow whichever index MariaDB reads the ids from.
     def products(self) -> list[int]:
-        return [r["id"] for r in self.s.all("SELECT id FROM products WHERE tenant_id = %s", (self.tenant_id,))]
-
-    def variations(self) -> list[int]:
-        return [r["id"] for r in self.s.all("SELECT id FROM product_variations WHERE tenant_id = %s",
+        return [r["id"] for r in self.s.all("SELECT id FROM products WHERE tenant_id = %s ORDER BY id",
                                             (self.tenant_id,))]
 
-    def add_product(self) -> None:
+    def variations(self) -> list[int]:
+        return [r["id"] for r in self.s.all("SELECT id FROM product_variations WHERE tenant_id = %s ORDER BY id",
+                                            (self.tenant_id,))]
+
+    def add_product(self, *, active_with_attributes: bool = False) -> None:
         rng, t = self.rng, self.tenant_id
+        doc = random_doc(rng)
+        if active_with_attributes:
+            status, doc = "active", doc or {"renk": "Haki"}
+        else:
+            status = rng.choice(("active", "active", "draft"))
         pid = self.s.insert(
             "INSERT INTO products (tenant_id, category_id, name, slug, status, base_price, attributes)"
             " VALUES (%s, %s, %s, %s, %s, 100, %s)",
             (t, self.shop.categories["Kamp"], f"Ürün {uuid.uuid4().hex[:8]}", f"p-{uuid.uuid4().hex[:10]}",
-             rng.choice(("active", "active", "draft")), self._json(random_doc(rng))))
+             status, self._json(doc)))
         for _ in range(rng.randint(0, 3)):
             self.add_variation(pid)
 
@@ -230,7 +240,12 @@ def test_the_index_follows_every_raw_write_across_two_tenants(db):
         for _ in range(40):
             rng.choice(writers).step()
         assert assert_index_exact(db, first.id, second.id) > 0
-    # a shop's rows never leak into the other's filters
+    # a shop's rows never leak into the other's filters; each shop is topped up with active,
+    # attributed products so the "a pair some product holds" draws cannot all come up empty
+    for writer in writers:
+        for _ in range(3):
+            writer.add_product(active_with_attributes=True)
+    assert_index_exact(db, first.id, second.id)
     for writer in writers:
         assert assert_filters_agree(db, writer.tenant_id, rng, 60) > 5
     # the migration's fill lands where the triggers did (the other shop's rows are kept by IGNORE)
