@@ -2,7 +2,7 @@
 
 One request = the catalogue version (one Redis GET), the metadata and vocabulary from process
 memory, then the page's SQL (one statement; two when a budgeted walk of a broad search falls back
-to FULLTEXT, catalog.text_walk; plus one count when attribute filters are set) and the facet
+to every match, catalog.text_walk; plus one count when attribute filters are set) and the facet
 cube's (one; one more to pick the driving filter of several attribute keys) — each answer cached
 in Redis under the version (catalog.caching) — whatever the page size.
 """
@@ -117,7 +117,8 @@ def suggest(db: Database, tenant_id: int, q: str) -> dict[str, Any]:
 def _suggested(reader: Session, tenant_id: int, meta: CatalogMeta, text_query: search.TextQuery,
                limit: int) -> list[dict[str, Any]]:
     """Products for the search box: a broad prefix walks the best-selling index with a budget
-    (catalog.text_walk), else - or when the budget runs out - MATCH ranks them."""
+    (catalog.text_walk) - when the budget runs out, every match best-selling first, as the walk
+    would have had them (off product_search_words) - else MATCH ranks them."""
     text = _plan(text_query, tenant_id, meta, limit=limit, ranked=False)
     if text is not None and not text.ranks:
         scan = text_walk.budget(limit, text_query.share(meta.total))
@@ -125,7 +126,7 @@ def _suggested(reader: Session, tenant_id: int, meta: CatalogMeta, text_query: s
                               listing_plan.WALK_INDEX["best_selling"], scan)
         if rows is not None:
             return rows
-        text = _plan(text_query, tenant_id, meta, limit=None, ranked=False)
+        return sql.suggestions_of_every_match(reader, sql.Filters(tenant_id, text=text), limit)
     return sql.suggestions(reader, sql.Filters(tenant_id, text=text), limit)
 
 
@@ -187,8 +188,8 @@ def _index(session: Session, meta: CatalogMeta, estimate: listing_plan.Estimate,
 def _walk(reader: Session, meta: CatalogMeta, f: sql.Filters, text_query: search.TextQuery | None, sort: str,
           query: ProductListQuery, index: str | None, merge: bool) -> list[dict[str, Any]]:
     """A page of a broad search walked down the sort's index with a budget (catalog.text_walk);
-    past the budget, the same page through the FULLTEXT index (the words as a filter, the same
-    order), whose cost the narrowest word's postings bound."""
+    past the budget, the same page from every match (the words as a filter, the same order: off
+    product_search_words, listing_repository.page), whose cost the narrowest word's rows bound."""
     # (a rare attribute value's own rows, ATTRIBUTE_INDEX, are few already: read as planned)
     if not merge and index != sql.ATTRIBUTE_INDEX and text_query is not None and sort in listing_plan.WALK_INDEX:
         scan = text_walk.budget(query.limit + 1, text_query.share(meta.total))

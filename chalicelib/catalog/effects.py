@@ -72,8 +72,7 @@ def invalidate(tenant_id: int, product_ids: list[int], *, listings: bool = True)
     order's reservation changes a detail's stock status but no listing)."""
     from .service import catalog_changed, forget_product
 
-    for product_id in product_ids:
-        forget_product(tenant_id, product_id)
+    forget_product(tenant_id, *product_ids)
     if listings:
         catalog_changed(tenant_id)
 

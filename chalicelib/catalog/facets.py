@@ -14,8 +14,8 @@ triggers keep per fine price bucket (product_facet_counts, migration 0020; PRICE
 price_plan below); with one attribute value, from the same counts kept per value
 (product_attribute_facet_counts, migration 0023); with other attribute filters, from grouping
 one filter's rows of product_attribute_values, which carry every column the cube needs (its
-covering ix_cells / ix_category); with text, from grouping the matching products on the
-covering index ix_facets (listing_repository).  The cube does not depend on the brand or in-stock filters, the sort or the
+covering ix_cells / ix_category); with text, from grouping the narrowest word's rows of
+product_search_words (migration 0024), which carry the same columns (listing_repository).  The cube does not depend on the brand or in-stock filters, the sort or the
 page, so it is cached on its own (catalog.caching).
 """
 from __future__ import annotations

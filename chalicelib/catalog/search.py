@@ -18,6 +18,11 @@
    - for a sort other than relevance, when even the narrowest word is broad, skips MATCH and
      walks the sort's index with the LIKE filters: with df matches spread over N products,
      a page of `limit` needs ~limit·N/df rows, cheaper than df postings once df² > limit·N·4.
+   When every match is needed - a page sorted by another sort than relevance that does not walk,
+   a walk's fall-back, the facet counts - the words are read off `product_search_words`
+   (migration 0024, listing_repository): the narrowest group's range of its primary key, the
+   other groups probed, ~0.3 µs a row where MATCH costs ~8 µs a posting; the row carries the
+   filter, facet and price / newest sort columns.
    Relevance uses MATCH: InnoDB's score (TF-IDF) for the MATCH words, scaled to an integer,
    plus a large boost when the product name starts with the query - unless even the narrowest
    word matches so many products that scoring them all costs more than walking the best-selling
@@ -135,6 +140,10 @@ class TextPlan:
     against: str | None
     like_groups: tuple[tuple[str, ...], ...]
     phrase: str  # the folded query, for the name-prefix boost
+    # Every group's word beginnings, the narrowest group first: what a read of
+    # product_search_words (migration 0024) is driven by and probes (listing_repository).
+    groups: tuple[tuple[str, ...], ...] = ()
+    narrowest_df: int = 0  # at most this many products hold a word of groups[0] (the vocabulary's count)
 
     @property
     def ranks(self) -> bool:
@@ -149,6 +158,7 @@ def plan(query: TextQuery, tenant_id: int, *, catalogue_size: int, limit: int | 
     if not query.groups:
         return None
     narrowest = min(g.df for g in query.groups)
+    by_df = tuple(g.prefixes for g in sorted(query.groups, key=lambda g: g.df))
     found = query.share(catalogue_size) * max(catalogue_size, 1) * max(min(share, 1.0), 0.0)  # a walk stops at these
     if ranked:
         # Not by the page size: a query's order must not change with `limit`, or pages of 2
@@ -158,11 +168,12 @@ def plan(query: TextQuery, tenant_id: int, *, catalogue_size: int, limit: int | 
     else:
         walk = limit is not None and found * narrowest >= WALK_FACTOR * limit * max(catalogue_size, 1)
     if walk:
-        return TextPlan(None, tuple(g.prefixes for g in query.groups), query.folded)
+        return TextPlan(None, tuple(g.prefixes for g in query.groups), query.folded, by_df, narrowest)
     cheap = max(narrowest, CHEAP_DF)
     matched = [g for g in query.groups if g.df <= cheap]
     rest = [g for g in query.groups if g.df > cheap]
-    return TextPlan(boolean_query(matched, tenant_id), tuple(g.prefixes for g in rest), query.folded)
+    return TextPlan(boolean_query(matched, tenant_id), tuple(g.prefixes for g in rest), query.folded, by_df,
+                    narrowest)
 
 
 def boolean_query(groups: list[TermGroup], tenant_id: int) -> str:

@@ -3,7 +3,7 @@ the seed's diagram 14), the category tree and the brand list.  The per-version s
 (metadata, vocabulary) is in catalog.state.
 
 Writes elsewhere call, after commit:
-- `forget_product(tenant_id, product_id)` when a product's detail changed (price, stock, images,
+- `forget_product(tenant_id, *product_ids)` when a product's detail changed (price, stock, images,
   status, reviews);
 - `catalog_changed(tenant_id)` when anything a listing shows changed (every product write,
   categories, brands): listings, facets, suggestions, the tree and brand counts follow at once.
@@ -29,8 +29,9 @@ __all__ = ["list_products", "suggest", "product_detail", "category_tree", "brand
 DETAIL_TTL_SECONDS = 600
 
 # -- invalidation (called by other areas after commit) -------------------------------------------
-def forget_product(tenant_id: int, product_id: int) -> None:
-    cache.invalidate(_detail_key(tenant_id, product_id))
+def forget_product(tenant_id: int, *product_ids: int) -> None:
+    """Drop the products' cached details, all in one DEL (a checkout of many lines: one round trip)."""
+    cache.invalidate(*(_detail_key(tenant_id, product_id) for product_id in product_ids))
 
 
 def catalog_version_key(tenant_id: int) -> str:

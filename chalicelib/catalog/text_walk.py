@@ -12,8 +12,9 @@ products.
 So the walk gets a budget: it reads the first `budget` candidates off the index (the filters
 are checked on the covering index entry), then the rows of those for the words and attributes.  A full page
 among them is the answer - the candidates are in page order, and the first matches in that order
-are the page.  Fewer, and the caller asks the FULLTEXT index instead, whose cost is bounded by
-the narrowest word's postings (catalog.browse).  Worst case: the budget plus that MATCH.
+are the page.  Fewer, and the caller reads every match instead (product_search_words, migration
+0024), whose cost is bounded by the narrowest word's rows (catalog.browse).  Worst case: the
+budget plus that read.
 """
 from __future__ import annotations
 

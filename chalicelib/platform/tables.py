@@ -65,6 +65,8 @@ OWNERS: dict[str, str] = {
     # the listing's attribute filters.
     "product_attribute_values": "catalog",
     "product_attribute_facet_counts": "catalog",
+    # Written only by the triggers on products (migration 0024), read by search and its facets.
+    "product_search_words": "catalog",
     "product_variations": "catalog_admin",
     "price_history": "catalog_admin",
     "product_images": "media",

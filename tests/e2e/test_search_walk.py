@@ -1,18 +1,23 @@
 """A broad search walked down the sort's index with a budget (catalog.text_walk), and its
-fall-back to the FULLTEXT index when the budget runs out, give the brute-force pages: over a
-2,000-product catalogue, for single broad words, word beginnings, typos and pairs of words that
-rarely meet, under category / brand / price / stock filters, walked page by page through the
-cursors - with budgets so small that nearly every page falls back, and with the real ones."""
+fall-back when the budget runs out (every match, off product_search_words), give the brute-force
+pages: over a 2,000-product catalogue, for single broad words, word beginnings, typos and pairs
+of words that rarely meet, under category / brand / price / stock filters, walked page by page
+through the cursors - with budgets so small that nearly every page falls back, and with the real
+ones.  Searches with attribute filters (the words read or probed off product_search_words, the
+attribute's rows read when fewer) too, and a search's facet cube off product_search_words equals
+the grouped FULLTEXT matches."""
 from __future__ import annotations
 
 import random
 from collections import Counter
+from dataclasses import astuple
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from chalicelib.catalog import browse, search, text_walk
+from chalicelib.catalog import browse, facets, search, text_walk
+from chalicelib.catalog import listing_repository as sql
 from chalicelib.catalog.schemas import ProductListQuery
 from chalicelib.catalog.state import vocabulary
 from chalicelib.platform.db import get_db
@@ -28,14 +33,7 @@ def shop(database: str) -> dict[str, Any]:
     tenant = make_tenant()
     kit.seed(db, tenant.id, 2_000, 47)
     session = db.session()
-    products = session.all(
-        """SELECT p.id, p.category_id, COALESCE(p.brand_id, 0) AS brand_id, p.base_price, p.total_stock,
-                  COALESCE(p.search_text, p.name) AS search_text, p.created_at, p.sold_count, p.rating_avg,
-                  p.rating_count, c.path
-             FROM products p JOIN categories c ON c.tenant_id = p.tenant_id AND c.id = p.category_id
-            WHERE p.tenant_id = %s AND p.status = 'active'""", (tenant.id,))
-    for p in products:
-        p["words"] = p["search_text"].split()
+    products = kit.load_products(session, tenant.id)  # with "words" and the attribute "values"
     df = Counter(w for p in products for w in set(p["words"]))
     categories = session.all("SELECT id, path, depth FROM categories WHERE tenant_id = %s", (tenant.id,))
     brands = [int(r["id"]) for r in session.all("SELECT id FROM brands WHERE tenant_id = %s", (tenant.id,))]
@@ -134,3 +132,76 @@ def test_suggestions_walked_or_fallen_back_hold_every_word(shop: dict[str, Any],
         assert len(products) == min(browse.SUGGEST_LIMIT - categories, len(expected)), q
         if budget == "real" and len(expected) > 100:  # broad: walked, so best-selling first
             assert products == expected[:len(products)], q
+
+
+def _attribute_draws(shop: dict[str, Any], rng: random.Random) -> list[tuple[str, str]]:
+    """(key, value) pairs products hold: a common one and a rare one."""
+    held = Counter((k, v) for p in shop["products"] for k, values in p["values"].items() for v in values)
+    common = [pair for pair, _n in held.most_common(10)]
+    rare = [pair for pair, n in held.items() if 3 <= n <= 30]
+    return [rng.choice(common), rng.choice(sorted(rare) or common)]
+
+
+@pytest.mark.parametrize("draw", range(4))
+def test_searches_with_an_attribute_filter_equal_brute_force(shop: dict[str, Any], monkeypatch, draw: int):
+    """Every sort, through the cursors: the words driving (product_search_words' range, the
+    attribute probed) or the attribute's rows driving (the words probed), as the counts decide."""
+    monkeypatch.setattr("chalicelib.catalog.caching.responses_enabled", False)
+    rng = random.Random(1000 + draw)
+    tenant_id = shop["tenant_id"]
+    roots = [c for c in shop["categories"] if c["depth"] == 0]
+    category = rng.choice(roots) if draw % 2 else None
+    low = Decimal(rng.choice([300, 800])) if draw % 3 == 1 else None
+    in_stock = draw % 3 == 2
+    words = vocabulary(get_db(), tenant_id, None)
+    for key, value in _attribute_draws(shop, rng):
+        for q in _queries(shop, rng)[:3]:
+            groups = [g.prefixes for g in search.analyse(q, words).groups]
+            for sort in SORTS:
+                expected = kit.brute_force(shop["products"], path=None if category is None else category["path"],
+                                           min_price=low, in_stock=in_stock, attr=(key, value), words=groups,
+                                           sort="best_selling" if sort == "relevance" else sort)
+                filters = {"category_id": None if category is None else category["id"], "min_price": low,
+                           "in_stock": in_stock, "attr": [f"{key}:{value}"]}
+                got = _pages(tenant_id, q, sort, rng.choice([5, 24]), **filters)
+                if sort == "relevance":  # scored when MATCH ranks: the same products in another order
+                    assert sorted(got) == sorted(expected), (q, key, value, filters)
+                else:
+                    assert got == expected, (q, sort, key, value, filters)
+
+
+def _cells(rows: list[list[Any]]) -> list[tuple[Any, ...]]:
+    return sorted(astuple(cell) for cell in facets.cells(rows))  # (no brand: NULL or 0, as one)
+
+
+def test_a_searchs_facet_cube_equals_the_grouped_fulltext_matches(shop: dict[str, Any]):
+    """facet_cube_words (each product of the narrowest word's rows once, grouped) against the
+    definition, facet_cube_scan: the products the FULLTEXT index and the LIKE checks match,
+    grouped - under categories, prices and attribute filters."""
+    rng = random.Random(77)
+    tenant_id = shop["tenant_id"]
+    words = vocabulary(get_db(), tenant_id, None)
+    subtrees = {c["id"]: tuple(int(d["id"]) for d in shop["categories"] if d["path"].startswith(c["path"]))
+                for c in shop["categories"]}
+    reader = get_db().reader()
+    nonempty = 0
+    for round_ in range(40):
+        queries = _queries(shop, rng)  # a broad word and its beginning hold products; the others may not
+        q = rng.choice(queries[:2] if round_ % 2 else queries)
+        text = search.plan(search.analyse(q, words), tenant_id, catalogue_size=len(shop["products"]), limit=None,
+                           ranked=False)
+        assert text is not None and text.against is not None and text.groups
+        category = rng.choice([None, *(c["id"] for c in shop["categories"] if c["depth"] < 2)])
+        attributes = ()
+        if round_ % 3 == 0:
+            key, value = rng.choice(_attribute_draws(shop, rng))
+            attributes = ((key, (value,)),)
+        low, high = rng.choice([(None, None), (Decimal(300), None), (None, Decimal("1499.99")),
+                                (Decimal(250), Decimal(4000))])
+        f = sql.Filters(tenant_id, None if category is None else subtrees[category], (), low, high, False,
+                        attributes, text)
+        words_cube = _cells(sql.facet_cube_words(reader, f))
+        assert words_cube == _cells(sql.facet_cube_scan(reader, f)), (q, category, attributes, low, high)
+        assert _cells(sql.facet_cube(reader, f)) == words_cube
+        nonempty += bool(words_cube)
+    assert nonempty >= 8  # 12 of the 40 with these draws

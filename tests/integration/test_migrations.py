@@ -63,6 +63,7 @@ EXPECTED_TABLES = {
     "product_facet_counts",  # active products per facet cell, kept by triggers on products (0020)
     "product_attribute_values",  # attribute and option values per product, kept by triggers (0021)
     "product_attribute_facet_counts",  # active products per attribute value and facet cell (0023)
+    "product_search_words",  # the words of each product's search text, kept by triggers (0024)
     # campaigns, loyalty, referrals, content (0018)
     "coupon_batches", "campaign_customer_uses", "campaign_redemptions", "cart_coupons", "wheel_prizes",
     "campaign_sends", "campaign_send_recipients", "loyalty_members", "loyalty_points", "referral_codes",
@@ -467,6 +468,8 @@ CORE_KEYS = {
                                                   "brand_id", "in_stock", "base_price", "facet_band"],
     ("product_attribute_facet_counts", "PRIMARY"): ["tenant_id", "attr_key", "attr_value", "category_id", "brand_id",
                                                     "in_stock", "facet_band", "facet_bucket"],
+    ("product_search_words", "PRIMARY"): ["tenant_id", "word", "product_id"],  # 0024
+    ("product_search_words", "ix_product"): ["tenant_id", "product_id", "word"],
     ("product_images", "ix_product"): ["tenant_id", "product_id", "sort_order"],
     ("orders", "ux_order_number"): ["tenant_id", "order_number"],
     ("reviews", "ux_product_user"): ["tenant_id", "product_id", "user_id"],
