@@ -449,14 +449,19 @@ def facet_cube(session: Session, f: Filters, counts: list[AttributeCount] | None
                 return cube
         return facet_cube_attributes(session, f, driver_attribute(f, counts) if counts else None)
     if f.text.groups:
+        if f.attributes:  # an attribute filter rarer than the narrowest word drives, the words probed
+            scope = replace(f, text=None, brand_ids=(), min_price=None, max_price=None, in_stock=False)
+            counts = counts or attribute_counts(session, scope)
+            if min(c.entries for c in counts) < f.text.narrowest_df:
+                return facet_cube_attributes(session, f, driver_attribute(f, counts))
         return facet_cube_words(session, f)
     return facet_cube_scan(session, f)
 
 
 def facet_cube_attributes(session: Session, f: Filters, driver: int | None = None) -> list[list[Any]]:
-    """The same cube as facet_cube_scan for attribute filters without text: the `driver`-th
-    filter's rows of product_attribute_values (attribute_counts' fewest when None) in the
-    category, each product once, grouped - the index carries every column the cube needs."""
+    """The same cube as facet_cube_scan for attribute filters (a search's words probed): the
+    `driver`-th filter's rows of product_attribute_values (attribute_counts' fewest when None)
+    in the category, each product once, grouped - the index carries every column the cube needs."""
     if driver is None:
         counts = attribute_counts(session, replace(f, brand_ids=(), min_price=None, max_price=None, in_stock=False))
         reduced, counts = without_universal(f, counts)
@@ -595,8 +600,8 @@ def _word_probes(groups: tuple[tuple[str, ...], ...], row: str, tenant_id: int, 
 def _word_rows(f: Filters, *, facets: bool) -> tuple[str, list[Any]]:
     """The rows of product_search_words `w` (migration 0024) of the text's narrowest group - any
     of its word beginnings - whose products are active, in the category filter (and unless
-    `facets`, the brand, price and stock filters), hold a word beginning each other group (a
-    probe of ix_product each) and pass the attribute filters (a probe each): one range of the
+    `facets`, the brand, price and stock filters), hold a word beginning each other group
+    (_word_probes) and pass the attribute filters (a probe each): one range of the
     clustered primary key, which carries the filter, facet and price / newest sort columns.  A
     product holding several words of the group has a row for each (the caller takes it once)."""
     assert f.text is not None and f.text.groups
