@@ -25,9 +25,11 @@
    filter, facet and price / newest sort columns.
    Relevance uses MATCH: InnoDB's score (TF-IDF) for the MATCH words, scaled to an integer,
    plus a large boost when the product name starts with the query - unless even the narrowest
-   word matches so many products that scoring them all costs more than walking the best-selling
-   index (df ≥ 1,000 and df² ≥ RANKED_WALK_FACTOR · 25 · N, whatever the page size): then
-   the matches come best-selling first, the walk's order (issue 16).
+   word is in RANKED_WALK_MIN_DF products or more (whatever the other filters and the page
+   size): then the matches come best-selling first, walked with a budget and else read off
+   product_search_words (issue 16).  Scoring costs ~8 µs a posting of the narrowest word however
+   few of them pass the other filters ("silah" under Giyim: 145 ms at 100,000 products); the
+   walk and its fall-back cost at most the budget and ~0.3 µs a row.
 """
 from __future__ import annotations
 
@@ -42,11 +44,10 @@ MAX_TERM_LENGTH = 40
 CHEAP_DF = 300  # a word matching at most this many products is cheap enough to MATCH as well
 WALK_FACTOR = 4  # scan-walk only when clearly cheaper than the FULLTEXT postings
 # Relevance over a broad query: ranking every match costs ~8 µs a posting (10,000 matches: 80 ms),
-# a walk down the best-selling index with the LIKE checks ~3 µs a candidate.  Past the crossover
-# the matches are ranked by sales instead (catalog.browse) - every one of them holds every word,
-# and among a thousand such products the popular ones are what a shopper looks for first.
-RANKED_WALK_FACTOR = 0.4
-RANKED_PAGE = 25
+# a budgeted walk down the best-selling index ~6 µs a candidate (at most ~7 ms) and its fall-back
+# ~0.3 µs a word row.  From this many postings the matches are ranked by sales instead
+# (catalog.browse) - every one of them holds every word, and among a thousand such products the
+# popular ones are what a shopper looks for first.
 RANKED_WALK_MIN_DF = 1_000  # below, scoring every match stays under ~8 ms: always true relevance
 NAME_PREFIX_BOOST = 100_000  # MATCH scores are ~0.1-20, scaled by 1000
 _SOFTENING = {"k": "g", "p": "b", "t": "d"}
@@ -161,10 +162,9 @@ def plan(query: TextQuery, tenant_id: int, *, catalogue_size: int, limit: int | 
     by_df = tuple(g.prefixes for g in sorted(query.groups, key=lambda g: g.df))
     found = query.share(catalogue_size) * max(catalogue_size, 1) * max(min(share, 1.0), 0.0)  # a walk stops at these
     if ranked:
-        # Not by the page size: a query's order must not change with `limit`, or pages of 2
-        # and a page of 100 would disagree.
-        walk = limit is not None and narrowest >= RANKED_WALK_MIN_DF and \
-            found * narrowest >= RANKED_WALK_FACTOR * RANKED_PAGE * max(catalogue_size, 1)
+        # By the words alone: a query's order must not change with `limit` (pages of 2 and a
+        # page of 100 would disagree) nor with the other filters.
+        walk = limit is not None and narrowest >= RANKED_WALK_MIN_DF
     else:
         walk = limit is not None and found * narrowest >= WALK_FACTOR * limit * max(catalogue_size, 1)
     if walk:

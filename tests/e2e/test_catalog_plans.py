@@ -66,7 +66,7 @@ COVERING = {"none", "root", "leaf", "brand", "price", "in_stock"}  # facet reads
 # narrowest word's range of product_search_words (migration 0024), which carries the filter,
 # facet and price / newest columns: its matches are grouped or sorted in a temporary table,
 # bounded by that word's products (~0.3 µs each, where the FULLTEXT index cost ~8 µs).
-RELEVANCE_INDEXES = {"ft_terms", "ix_status_sold"}
+RELEVANCE_INDEXES = {"ft_terms", "ix_status_sold", WORDS}
 SUGGEST_INDEXES = {"ft_terms", "ix_status_sold", WORDS}
 SEARCHES = ["kamp", "sisme yatak", "Uyku Tulumu", "av tüfeği", "huglu", "kamp sandalye"]
 SUGGESTS = ["k", "ka", "kam", "sisme y", "hug", "uyku t"]

@@ -70,7 +70,6 @@ def test_walked_and_fallen_back_pages_equal_brute_force(shop: dict[str, Any], mo
     monkeypatch.setattr("chalicelib.catalog.caching.responses_enabled", False)
     monkeypatch.setattr(search, "WALK_FACTOR", 0)  # every non-relevance search of a page walks
     monkeypatch.setattr(search, "RANKED_WALK_MIN_DF", 0)  # and relevance walks best-selling
-    monkeypatch.setattr(search, "RANKED_WALK_FACTOR", 0)
     if budget == "tiny":
         monkeypatch.setattr(text_walk, "MIN_BUDGET", 4)
         monkeypatch.setattr(text_walk, "MAX_BUDGET", 9)
