@@ -180,7 +180,7 @@ def _index(session: Session, meta: CatalogMeta, estimate: listing_plan.Estimate,
                                  price_filter=f.min_price is not None or f.max_price is not None,
                                  attributes=len(f.attributes), text_share=text_share, brands=len(f.brand_ids),
                                  attribute_counts=attribute_counts,
-                                 bounded_value=driver is not None and len(set(f.attributes[driver][1])) == 1)
+                                 driver_values=0 if driver is None else len(set(f.attributes[driver][1])))
     if choice.index == sql.ATTRIBUTE_INDEX and driver is not None:
         # the page reads the first attribute filter's rows (listing_repository.page)
         f = replace(f, attributes=(f.attributes[driver], *f.attributes[:driver], *f.attributes[driver + 1:]))

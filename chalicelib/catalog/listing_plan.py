@@ -93,15 +93,15 @@ PART_US = 15.0  # one more part of a merged statement (its own index dive and LI
 def choose(sort: str, estimate: Estimate, *, limit: int, categories: int, price_filter: bool,
            attributes: int, text_share: float | None = None, brands: int = 0,
            attribute_counts: tuple[tuple[float, float], ...] | None = None,
-           bounded_value: bool = False) -> Choice:
+           driver_values: int = 0) -> Choice:
     """`categories`, `brands`: how many category / brand ids the filter holds; `text_share`: the
     share of the shop a LIKE-checked text filter keeps (None without one; each candidate that
     passes the index's checks then costs a row read); `attribute_counts`: per attribute filter,
     (entries, matches) as listing_repository.attribute_counts counts them from the kept counts -
     the attribute rows a read of its products walks, and those passing the other filters the
-    histogram knows (None: not counted, ATTRIBUTE_SHARE each); `bounded_value`: the fewest-entries
-    filter has one value, so a price sort reads its rows in price order only up to the page's
-    last price (listing_repository._price_bound)."""
+    histogram knows (None: not counted, ATTRIBUTE_SHARE each); `driver_values`: how many values
+    the fewest-entries filter has - a price sort reads each one's rows in price order only up to
+    the page's last price (listing_repository._price_bound)."""
     if sort not in WALK_INDEX or estimate.total <= 0:
         return Choice(None, 0.0, ())
     if attribute_counts and attributes:
@@ -159,12 +159,14 @@ def choose(sort: str, estimate: Estimate, *, limit: int, categories: int, price_
         # the fewest-entries filter's products read off product_attribute_values (the other
         # filters checked on its covering index, the other attributes probed), then sorted
         entries, matching = min(attribute_counts)
-        if bounded_value and sort in PRICE_SORTS:
-            # the bound: the value's rows in price order until `limit` pass (the other filters
-            # checked on the entry, the other attributes probed), then those rows again
+        if driver_values and sort in PRICE_SORTS:
+            # the bound: each value's rows in price order until `limit` pass (the other filters
+            # checked on the entry, the other attributes probed), then the values' entries up to
+            # it (the price is checked on each: the bucket comes first in the index)
             passing = max(matching, 0.5) / max(entries, 1.0)
-            read = min(entries, limit / passing)
-            options.append((ATTRIBUTE_WAY, 2 * PART_US + read * (2 * ENTRY_US + (attributes - 1) * PROBE_US)
+            read = min(entries, driver_values * limit / passing)
+            options.append((ATTRIBUTE_WAY, (driver_values + 1) * PART_US + entries * ENTRY_US
+                            + read * (2 * ENTRY_US + (attributes - 1) * PROBE_US)
                             + min(matching, limit) * (ROW_US + SORTED_US)))
         else:
             options.append((ATTRIBUTE_WAY, PART_US + entries * ENTRY_US

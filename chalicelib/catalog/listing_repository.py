@@ -295,18 +295,33 @@ def _attribute_rows(f: Filters, driver: int, *, facets: bool, alias: str = "a",
 
 
 def _price_bound(f: Filters, driver: int, keyset: Keyset, after: Position | None, limit: int) -> tuple[str, list[Any]]:
-    """For a price sort over one value: the price of the `limit`-th of its products after the
-    cursor, read in price order off ix_cells (value, bucket, price: filters checked on the way,
-    stopping at `limit`) - the page lies among the rows priced up to it."""
-    rows_sql, params = _attribute_rows(f, driver, facets=False, alias="ab", whole=False)
+    """For a price sort over the `driver`-th attribute filter: the price of the `limit`-th of its
+    products after the cursor - each of its values' rows read in price order off ix_cells
+    (value, bucket, price: filters checked on the way, stopping at `limit`), the parts merged and
+    each product taken once - the page lies among the rows priced up to it.  (A part holds each
+    product once, so the merged first `limit` products are among the parts' first `limit` rows:
+    the bound is never tighter than the page.)"""
     direction = "DESC" if keyset.descending else "ASC"
-    if after is not None:
+    bound = None
+    if after is not None:  # checked on the index entry, before any probe
         op = "<" if keyset.descending else ">"
-        rows_sql += f" AND (ab.base_price {op} %s OR (ab.base_price = %s AND ab.product_id {op} %s))"
-        params = [*params, after.value, after.value, after.id]
+        bound = (f"(a.base_price {op} %s OR (a.base_price = %s AND a.product_id {op} %s))",
+                 [after.value, after.value, after.id])
+    key, values = f.attributes[driver]
+    parts, params = [], []
+    for value in _probes(values):
+        one = replace(f, attributes=tuple((k, (value,)) if i == driver else (k, v)
+                                          for i, (k, v) in enumerate(f.attributes)))
+        rows_sql, rows_params = _attribute_rows(one, driver, facets=False, alias="ab", whole=False, bound=bound)
+        parts.append(f"(SELECT ab.product_id, ab.base_price FROM {rows_sql}"
+                     f" ORDER BY ab.facet_bucket {direction}, ab.base_price {direction} LIMIT %s)")
+        params += [*rows_params, limit]
     edge = "MIN" if keyset.descending else "MAX"
-    return (f"(SELECT {edge}(x.base_price) FROM (SELECT ab.base_price FROM {rows_sql}"
-            f" ORDER BY ab.facet_bucket {direction}, ab.base_price {direction} LIMIT %s) x)", [*params, limit])
+    if len(parts) == 1:
+        return f"(SELECT {edge}(x.base_price) FROM {parts[0]} x)", params
+    merged = (f"SELECT DISTINCT u.product_id, u.base_price FROM ({' UNION ALL '.join(parts)}) u"
+              f" ORDER BY u.base_price {direction} LIMIT %s")
+    return f"(SELECT {edge}(x.base_price) FROM ({merged}) x)", [*params, limit]
 
 
 def driver_attribute(f: Filters, counts: list[AttributeCount]) -> int:
@@ -345,8 +360,8 @@ def page(session: Session, f: Filters, sort: str, after: Position | None, limit:
     select, having = "p.id", ""
     if index == ATTRIBUTE_INDEX and sort != "relevance":
         rows_sql, rows_params = _attribute_rows(f, driver, facets=False)
-        if sort in ("price_asc", "price_desc") and len(_probes(f.attributes[driver][1])) == 1:
-            # one value in price order: only its rows up to the page's last price (_price_bound)
+        if sort in ("price_asc", "price_desc"):
+            # in price order: only the values' rows up to the page's last price (_price_bound)
             bound, bound_params = _price_bound(f, driver, keyset, after, limit)
             rows_sql, rows_params = _attribute_rows(
                 f, driver, facets=False, whole=False,

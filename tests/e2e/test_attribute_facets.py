@@ -13,12 +13,10 @@
 # ruff: noqa: F811 - fixtures
 from __future__ import annotations
 
-import importlib.util
 import os
 import random
 from dataclasses import replace
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pymysql
@@ -30,6 +28,7 @@ from chalicelib.catalog.schemas import ProductListQuery
 from chalicelib.platform.db import get_db
 from infra.local.seed_catalog import seed_catalog
 from infra.migrations.runner import alembic_config, connect_args, upgrade_to_head
+from tests import migration_files
 from tests.conftest import MYSQL_URL, TenantInfo, make_tenant
 from tests.e2e import test_attribute_index as attribute_kit
 from tests.e2e import test_facet_counts as facet_kit
@@ -41,12 +40,7 @@ COPIED = {"active": "p.status = 'active'", "category_id": "p.category_id", "bran
 
 
 def migration() -> Any:
-    path = Path(__file__).resolve().parents[2] / "infra/migrations/versions/0023_attribute_facets.py"
-    spec = importlib.util.spec_from_file_location("migration_0023", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return migration_files.load("0023_attribute_facets.py")
 
 
 # -- exactness of what the triggers keep --------------------------------------------------------------

@@ -7,12 +7,10 @@ the same key, and the two are compared under the columns' collations both ways.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
 import uuid
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,6 +20,7 @@ from chalicelib.backups.repository import DERIVED_COMMENT
 from chalicelib.catalog import listing_repository as lr
 from chalicelib.platform.db import Database
 from chalicelib.platform.sql import marks
+from tests import migration_files
 from tests.catalog_kit import Shop
 from tests.conftest import Api, TenantInfo, make_tenant
 from tests.e2e.catalog_admin_kit import admin, ca_client, make_category, make_product  # noqa: F401 - fixtures
@@ -38,12 +37,7 @@ FILTER_VALUES = ["Haki", "haki", "HAKİ", "hakı", "HAKI", "Siyah", "siyah", "S�
 
 
 def migration() -> Any:
-    path = Path(__file__).resolve().parents[2] / "infra/migrations/versions/0021_attribute_index.py"
-    spec = importlib.util.spec_from_file_location("migration_0021", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return migration_files.load("0021_attribute_index.py")
 
 
 # -- the index recomputed from the JSON --------------------------------------------------------

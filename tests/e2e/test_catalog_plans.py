@@ -94,7 +94,7 @@ def _picks(tenant_id: int) -> dict[str, Any]:
     """The filter values the shapes use: the largest root and leaf category, a brand of middling
     size, renk:Haki, a price range."""
     session = get_db().session()
-    cats = session.all("SELECT id, parent_id, path FROM categories WHERE tenant_id = %s", (tenant_id,))
+    cats = session.all("SELECT id, parent_id, path FROM categories WHERE tenant_id = %s ORDER BY id", (tenant_id,))
     counts = Counter({int(r["category_id"]): int(r["n"]) for r in session.all(
         "SELECT category_id, COUNT(*) AS n FROM products WHERE tenant_id = %s AND status = 'active' "
         "GROUP BY category_id", (tenant_id,))})

@@ -24,8 +24,8 @@ def shop(database: str) -> dict[str, Any]:
     tenant = make_tenant()
     kit.seed(db, tenant.id, 2_000, 31)
     session = db.session()
-    categories = session.all("SELECT id, path, depth FROM categories WHERE tenant_id = %s", (tenant.id,))
-    brands = [int(r["id"]) for r in session.all("SELECT id FROM brands WHERE tenant_id = %s", (tenant.id,))]
+    categories = session.all("SELECT id, path, depth FROM categories WHERE tenant_id = %s ORDER BY id", (tenant.id,))
+    brands = [int(r["id"]) for r in session.all("SELECT id FROM brands WHERE tenant_id = %s ORDER BY id", (tenant.id,))]
     return {"tenant_id": tenant.id, "products": kit.load_products(session, tenant.id), "categories": categories,
             "brands": brands}
 

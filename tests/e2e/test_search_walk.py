@@ -35,8 +35,8 @@ def shop(database: str) -> dict[str, Any]:
     session = db.session()
     products = kit.load_products(session, tenant.id)  # with "words" and the attribute "values"
     df = Counter(w for p in products for w in set(p["words"]))
-    categories = session.all("SELECT id, path, depth FROM categories WHERE tenant_id = %s", (tenant.id,))
-    brands = [int(r["id"]) for r in session.all("SELECT id FROM brands WHERE tenant_id = %s", (tenant.id,))]
+    categories = session.all("SELECT id, path, depth FROM categories WHERE tenant_id = %s ORDER BY id", (tenant.id,))
+    brands = [int(r["id"]) for r in session.all("SELECT id FROM brands WHERE tenant_id = %s ORDER BY id", (tenant.id,))]
     return {"tenant_id": tenant.id, "products": products, "df": df, "categories": categories, "brands": brands}
 
 

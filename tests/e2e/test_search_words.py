@@ -10,17 +10,16 @@ table), and the two are compared both ways, every column.
 """
 from __future__ import annotations
 
-import importlib.util
 import random
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from chalicelib.backups.repository import DERIVED_COMMENT
 from chalicelib.platform.db import Database
 from chalicelib.platform.sql import marks
+from tests import migration_files
 from tests.catalog_kit import Shop
 from tests.conftest import make_tenant
 
@@ -31,12 +30,7 @@ WORDS = ["kamp", "KAMP", "Kamp", "çadır", "cadir", "ŞİŞME", "sisme", "yatak
 
 
 def migration() -> Any:
-    path = Path(__file__).resolve().parents[2] / "infra/migrations/versions/0024_search_words.py"
-    spec = importlib.util.spec_from_file_location("migration_0024", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return migration_files.load("0024_search_words.py")
 
 
 def _expected_rows(db: Database, tenant_id: int) -> list[tuple[Any, ...]]:

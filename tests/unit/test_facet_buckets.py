@@ -3,10 +3,8 @@ catalog.facets.PRICE_BUCKETS, bands are runs of whole buckets, and buckets_in_ra
 bucket the way a brute force over its prices does."""
 from __future__ import annotations
 
-import importlib.util
 import random
 from decimal import Decimal
-from pathlib import Path
 
 from chalicelib.catalog.facets import (
     BAND_FIRST_BUCKETS,
@@ -17,16 +15,11 @@ from chalicelib.catalog.facets import (
     buckets_in_range,
     price_plan,
 )
-
-MIGRATION = Path(__file__).resolve().parents[2] / "infra/migrations/versions/0020_facet_counts.py"
+from tests import migration_files
 
 
 def _migration():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("migration_0020", MIGRATION)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return migration_files.load("0020_facet_counts.py")
 
 
 def test_the_migration_holds_the_same_bounds():

@@ -97,21 +97,25 @@ def test_a_price_walk_pays_for_what_lies_before_the_first_match():
     assert est(category_ids=frozenset({7}), brand_ids=frozenset({3})).matched_categories == {7}
 
 
-def test_one_attribute_value_in_price_order_reads_up_to_the_pages_last_price():
+def test_attribute_values_in_price_order_read_up_to_the_pages_last_price():
     # a value on 3,000 products, all of which pass: walking the price index assumes them spread
     # along it, but values follow categories (and prices follow categories), so the walk can
     # pass most of the shop first - one value read in price order up to the page (_price_bound)
     # costs about the page, not its 3,000 rows
     counts = ((3000.0, 3000.0),)
     bounded = plan.choose("price_asc", est(), limit=37, categories=0, price_filter=False, attributes=1,
-                          attribute_counts=counts, bounded_value=True)
-    assert bounded.index == plan.ATTRIBUTE_WAY and bounded.cost_us < 1000
+                          attribute_counts=counts, driver_values=1)
+    assert bounded.index == plan.ATTRIBUTE_WAY and bounded.cost_us < 2000
     whole = plan.choose("price_asc", est(), limit=37, categories=0, price_filter=False, attributes=1,
                         attribute_counts=counts)
     assert dict(whole.considered)[plan.ATTRIBUTE_WAY] > 5 * bounded.cost_us
+    # two values: a part each, merged - still far below reading every row
+    two = plan.choose("price_asc", est(), limit=37, categories=0, price_filter=False, attributes=1,
+                      attribute_counts=counts, driver_values=2)
+    assert bounded.cost_us < two.cost_us < dict(whole.considered)[plan.ATTRIBUTE_WAY]
     # not for other sorts: the value's rows are read whole and sorted
     newest = plan.choose("newest", est(), limit=37, categories=0, price_filter=False, attributes=1,
-                         attribute_counts=counts, bounded_value=True)
+                         attribute_counts=counts, driver_values=1)
     assert dict(newest.considered)[plan.ATTRIBUTE_WAY] == dict(whole.considered)[plan.ATTRIBUTE_WAY]
 
 
