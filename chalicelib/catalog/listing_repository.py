@@ -651,7 +651,7 @@ def _word_page_ids(f: Filters, keyset: Keyset, after: Position | None, limit: in
     cond, cond_params = keyset.after(after) if after is not None else ("TRUE", [])
     if keyset.name in WORD_SORTS:
         # the derived table is `p`, its columns named as products', so the keyset's SQL applies
-        inner = f"SELECT DISTINCT w.product_id AS id, w.base_price, w.created_at FROM {rows_sql}"
+        inner = f"SELECT DISTINCT w.product_id AS id, w.base_price, w.product_created_at AS created_at FROM {rows_sql}"
         return (f"SELECT p.id FROM ({inner}) p WHERE {cond} ORDER BY {keyset.order_by()} LIMIT %s",
                 [*params, *cond_params, limit])
     return (f"SELECT p.id FROM (SELECT DISTINCT w.product_id FROM {rows_sql}) d"

@@ -24,7 +24,7 @@ from tests.catalog_kit import Shop
 from tests.conftest import make_tenant
 
 COLUMNS = ("tenant_id", "word", "product_id", "active", "category_id", "brand_id", "in_stock", "facet_band",
-           "facet_bucket", "base_price", "created_at")
+           "facet_bucket", "base_price", "product_created_at")
 WORDS = ["kamp", "KAMP", "Kamp", "çadır", "cadir", "ŞİŞME", "sisme", "yatak", "uyku", "tulumu", "av", "tüfeği",
          "x" * 70, "ğ" * 65, "a\tb", "İnce", "ince", "ılık", "2", "😀", "o'reilly", '"tırnak"', "back\\slash"]
 

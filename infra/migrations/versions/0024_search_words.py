@@ -14,20 +14,20 @@ columns beside it (as product_attribute_values carries them, 0023):
   cut word is exact.  `word LIKE 'kamp%'` here is the same test as
   CONCAT(' ', search_text) LIKE '% kamp%' on the product (catalog.listing_repository.TEXT).
 - active (status = 'active'), category_id, brand_id (0 = none), in_stock, facet_band,
-  facet_bucket, base_price, created_at: copies of the product's, so a word's matching products,
-  grouped for the facet cube, or checked against category, brand, price and stock and sorted by
-  price or newest for a page, are one range of the clustered primary key (tenant_id, word,
-  product_id) without reading products.  (Not sold_count or ratings: every sale would rewrite a
-  product's word rows; those sorts read the matches' products.)
+  facet_bucket, base_price, product_created_at: copies of the product's, so a word's matching
+  products, grouped for the facet cube, or checked against category, brand, price and stock and
+  sorted by price or newest for a page, are one range of the clustered primary key (tenant_id,
+  word, product_id) without reading products.  (Not sold_count or ratings: every sale would
+  rewrite a product's word rows; those sorts read the matches' products.)
 - ix_product (tenant_id, product_id, word): the other words of a query probed per product, and a
   product's rows found when it changes.
 
 Kept by triggers on products, in the writer's transaction, whoever writes (inline SQL, as 0021):
 AFTER INSERT adds the product's words; AFTER UPDATE replaces them when the text changed
-(compared as binary text) and otherwise, when status, category, brand, price or in_stock
-changed (or created_at), updates the copied columns through ix_product (a few rows: one per word) - a checkout's
-stock update that leaves in_stock alone, sold_count and ratings cost one comparison; AFTER DELETE
-removes them.  The table's comment starts with "Derived": a shop's export leaves it out and its
+(compared as binary text) and otherwise, when status, category, brand, price, in_stock or
+created_at changed, updates the copied columns through ix_product (a few rows: one per word) - a
+checkout's stock update that leaves in_stock alone, sold_count and ratings cost one comparison;
+AFTER DELETE removes them.  The table's comment starts with "Derived": a shop's export leaves it out and its
 restore rebuilds it through the target's triggers (backups.repository).
 
 Creating triggers with binary logging on needs SUPER or log_bin_trust_function_creators = 1 (see
@@ -58,7 +58,7 @@ COLUMNS = {
     "facet_band": "{p}.facet_band",
     "facet_bucket": "{p}.facet_bucket",
     "base_price": "{p}.base_price",
-    "created_at": "{p}.created_at",
+    "product_created_at": "{p}.created_at",
 }
 # A product's change its rows follow without a new split.
 WATCHED = ("status", "category_id", "brand_id", "base_price", "in_stock", "created_at")
@@ -127,7 +127,7 @@ def upgrade() -> None:
              facet_band TINYINT UNSIGNED NOT NULL,
              facet_bucket TINYINT UNSIGNED NOT NULL,
              base_price DECIMAL(14,2) NOT NULL,
-             created_at DATETIME(6) NOT NULL,
+             product_created_at DATETIME(6) NOT NULL COMMENT 'the product''s created_at (newest order)',
              PRIMARY KEY (tenant_id, word, product_id),
              KEY ix_product (tenant_id, product_id, word),
              CONSTRAINT fk_product_search_words_tenant FOREIGN KEY (tenant_id) REFERENCES tenants (id)
