@@ -19,7 +19,6 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-import pymysql
 import pytest
 
 from chalicelib.catalog import browse, caching, facets
@@ -27,9 +26,9 @@ from chalicelib.catalog import listing_repository as sql
 from chalicelib.catalog.schemas import ProductListQuery
 from chalicelib.platform.db import get_db
 from infra.local.seed_catalog import seed_catalog
-from infra.migrations.runner import alembic_config, connect_args, upgrade_to_head
+from infra.migrations.runner import alembic_config, upgrade_to_head
 from tests import migration_files
-from tests.conftest import MYSQL_URL, TenantInfo, make_tenant
+from tests.conftest import TenantInfo, make_tenant
 from tests.e2e import test_attribute_index as attribute_kit
 from tests.e2e import test_facet_counts as facet_kit
 
@@ -284,50 +283,30 @@ def test_the_migration_fills_columns_and_counts_and_its_downgrade_removes_them()
     from alembic import command
 
     name = f"huglu_test_attr_facets_mig_{os.getpid()}"
-    scratch = f"{MYSQL_URL}/{name}"
-    args, _ = connect_args(scratch)
-    server = pymysql.connect(autocommit=True, **args)
-    try:
-        with server.cursor() as cur:
-            cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-        command.upgrade(alembic_config(scratch), "0022")
-        with server.cursor() as cur:
-            cur.execute(f"USE `{name}`")
-            cur.execute("INSERT INTO tenants (slug, name) VALUES ('m', 'M')")
-            tenant = cur.lastrowid
-            cur.execute("INSERT INTO categories (tenant_id, name, slug, path) VALUES (%s, 'K', 'k', '/')", (tenant,))
-            category = cur.lastrowid
-            cur.execute("INSERT INTO brands (tenant_id, name, slug) VALUES (%s, 'B', 'b')", (tenant,))
-            brand = cur.lastrowid
-            for i, (price, stock, status, doc) in enumerate([
-                    ("99.99", 1, "active", '{"renk": "Haki", "beden": "M"}'), ("150", 0, "active", '{"renk": "HAKİ"}'),
-                    ("5", 1, "draft", '{"renk": "Haki"}')]):
-                cur.execute("INSERT INTO products (tenant_id, category_id, brand_id, name, slug, status, base_price, "
-                            "total_stock, attributes) VALUES (%s, %s, %s, 'x', %s, %s, %s, %s, %s)",
-                            (tenant, category, brand, f"x{i}", status, price, stock, doc))
+    with migration_files.scratch_shop(name, "0022") as (scratch, cur, tenant, category, brand):
+        for i, (price, stock, status, doc) in enumerate([
+                ("99.99", 1, "active", '{"renk": "Haki", "beden": "M"}'), ("150", 0, "active", '{"renk": "HAKİ"}'),
+                ("5", 1, "draft", '{"renk": "Haki"}')]):
+            cur.execute("INSERT INTO products (tenant_id, category_id, brand_id, name, slug, status, base_price, "
+                        "total_stock, attributes) VALUES (%s, %s, %s, 'x', %s, %s, %s, %s, %s)",
+                        (tenant, category, brand, f"x{i}", status, price, stock, doc))
         upgrade_to_head(scratch)
-        with server.cursor() as cur:
-            cur.execute("SELECT attr_key, category_id, brand_id, in_stock, facet_band, facet_bucket, products"
-                        " FROM product_attribute_facet_counts ORDER BY attr_key, in_stock")
-            assert cur.fetchall() == (("beden", category, brand, 1, 0, 0, 1), ("renk", category, brand, 0, 0, 1, 1),
-                                      ("renk", category, brand, 1, 0, 0, 1))
-            cur.execute("SELECT SUM(active), SUM(base_price) FROM product_attribute_values")
-            assert cur.fetchone() == (Decimal(3), Decimal("354.98"))  # 2 x 99.99 + 150 + 5 (draft)
+        cur.execute("SELECT attr_key, category_id, brand_id, in_stock, facet_band, facet_bucket, products"
+                    " FROM product_attribute_facet_counts ORDER BY attr_key, in_stock")
+        assert cur.fetchall() == (("beden", category, brand, 1, 0, 0, 1), ("renk", category, brand, 0, 0, 1, 1),
+                                  ("renk", category, brand, 1, 0, 0, 1))
+        cur.execute("SELECT SUM(active), SUM(base_price) FROM product_attribute_values")
+        assert cur.fetchone() == (Decimal(3), Decimal("354.98"))  # 2 x 99.99 + 150 + 5 (draft)
         command.downgrade(alembic_config(scratch), "0022")
-        with server.cursor() as cur:
-            cur.execute("SELECT COUNT(*) FROM information_schema.triggers WHERE trigger_schema = %s"
-                        " AND trigger_name IN %s", (name, tuple([*migration().TRIGGERS, *migration().COUNT_TRIGGERS])))
-            assert cur.fetchone() == (0,)
-            cur.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %s "
-                        "AND table_name = 'product_attribute_facet_counts'", (name,))
-            assert cur.fetchone() == (0,)
-            cur.execute("SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = %s "
-                        "AND table_name = 'product_attribute_values'", (name,))
-            assert cur.fetchone() == (4,)
-    finally:
-        with server.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        server.close()
+        cur.execute("SELECT COUNT(*) FROM information_schema.triggers WHERE trigger_schema = %s"
+                    " AND trigger_name IN %s", (name, tuple([*migration().TRIGGERS, *migration().COUNT_TRIGGERS])))
+        assert cur.fetchone() == (0,)
+        cur.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %s "
+                    "AND table_name = 'product_attribute_facet_counts'", (name,))
+        assert cur.fetchone() == (0,)
+        cur.execute("SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = %s "
+                    "AND table_name = 'product_attribute_values'", (name,))
+        assert cur.fetchone() == (4,)
 
 
 def test_a_value_every_product_holds_is_left_out(shops):

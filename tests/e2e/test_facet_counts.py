@@ -17,15 +17,15 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-import pymysql
 import pytest
 
 from chalicelib.catalog import caching, facets, service
 from chalicelib.catalog import listing_repository as sql
 from chalicelib.platform.db import get_db
 from infra.local.seed_catalog import seed_catalog
-from infra.migrations.runner import alembic_config, connect_args, upgrade_to_head
-from tests.conftest import MYSQL_URL, TenantInfo, make_tenant
+from infra.migrations.runner import alembic_config, upgrade_to_head
+from tests import migration_files
+from tests.conftest import TenantInfo, make_tenant
 from tests.e2e.catalog_admin_kit import (  # noqa: F401 - fixtures
     admin,
     ca_client,
@@ -272,44 +272,24 @@ def test_the_migration_fills_the_counts_from_existing_products_and_its_downgrade
     from alembic import command
 
     name = f"huglu_test_facets_mig_{os.getpid()}"
-    scratch = f"{MYSQL_URL}/{name}"
-    args, _ = connect_args(scratch)
-    server = pymysql.connect(autocommit=True, **args)
-    try:
-        with server.cursor() as cur:
-            cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-        command.upgrade(alembic_config(scratch), "0019")
-        with server.cursor() as cur:
-            cur.execute(f"USE `{name}`")
-            cur.execute("INSERT INTO tenants (slug, name) VALUES ('m', 'M')")
-            tenant = cur.lastrowid
-            cur.execute("INSERT INTO categories (tenant_id, name, slug, path) VALUES (%s, 'K', 'k', '/')", (tenant,))
-            category = cur.lastrowid
-            cur.execute("INSERT INTO brands (tenant_id, name, slug) VALUES (%s, 'B', 'b')", (tenant,))
-            brand = cur.lastrowid
-            for i, (price, stock, status, with_brand) in enumerate([
-                    ("99.99", 1, "active", True), ("100.00", 1, "active", True), ("100.00", 1, "active", True),
-                    ("250000", 0, "active", False), ("5", 1, "draft", True), ("5", 1, "archived", False)]):
-                cur.execute("INSERT INTO products (tenant_id, category_id, brand_id, name, slug, status, base_price, "
-                            "total_stock) VALUES (%s, %s, %s, 'x', %s, %s, %s, %s)",
-                            (tenant, category, brand if with_brand else None, f"x{i}", status, price, stock))
+    with migration_files.scratch_shop(name, "0019") as (scratch, cur, tenant, category, brand):
+        for i, (price, stock, status, with_brand) in enumerate([
+                ("99.99", 1, "active", True), ("100.00", 1, "active", True), ("100.00", 1, "active", True),
+                ("250000", 0, "active", False), ("5", 1, "draft", True), ("5", 1, "archived", False)]):
+            cur.execute("INSERT INTO products (tenant_id, category_id, brand_id, name, slug, status, base_price, "
+                        "total_stock) VALUES (%s, %s, %s, 'x', %s, %s, %s, %s)",
+                        (tenant, category, brand if with_brand else None, f"x{i}", status, price, stock))
         upgrade_to_head(scratch)
-        with server.cursor() as cur:
-            cur.execute("SELECT category_id, brand_id, facet_bucket, in_stock, products FROM product_facet_counts "
-                        "ORDER BY facet_bucket")
-            assert cur.fetchall() == ((category, brand, 0, 1, 1), (category, brand, 1, 1, 2),
-                                      (category, 0, len(facets.PRICE_BUCKETS) - 1, 0, 1))
+        cur.execute("SELECT category_id, brand_id, facet_bucket, in_stock, products FROM product_facet_counts "
+                    "ORDER BY facet_bucket")
+        assert cur.fetchall() == ((category, brand, 0, 1, 1), (category, brand, 1, 1, 2),
+                                  (category, 0, len(facets.PRICE_BUCKETS) - 1, 0, 1))
         command.downgrade(alembic_config(scratch), "0019")
-        with server.cursor() as cur:
-            cur.execute("SELECT COUNT(*) FROM information_schema.triggers WHERE trigger_schema = %s", (name,))
-            assert cur.fetchone() == (0,)
-            cur.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %s "
-                        "AND table_name = 'product_facet_counts'", (name,))
-            assert cur.fetchone() == (0,)
-            cur.execute("SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = %s "
-                        "AND column_name = 'facet_bucket'", (name,))
-            assert cur.fetchone() == (0,)
-    finally:
-        with server.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        server.close()
+        cur.execute("SELECT COUNT(*) FROM information_schema.triggers WHERE trigger_schema = %s", (name,))
+        assert cur.fetchone() == (0,)
+        cur.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %s "
+                    "AND table_name = 'product_facet_counts'", (name,))
+        assert cur.fetchone() == (0,)
+        cur.execute("SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = %s "
+                    "AND column_name = 'facet_bucket'", (name,))
+        assert cur.fetchone() == (0,)
