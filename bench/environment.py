@@ -454,6 +454,11 @@ def prepare(quick: bool, progress: Callable[[str], None] = log) -> BenchEnv:
         progress("bench database stale or incomplete: recreating it")
         reset_app_state()
         _drop_database(url)
+        # Ids restart in the new database, so Redis's memory of the old one would answer for it:
+        # the queues' handled-message claims (a feed run's "feed-run-<tenant>-<run>" would be
+        # skipped as a redelivery) and the tenants' caches.
+        clear_redis_keys("q:*")
+        clear_redis_keys("t:*")
         _migrate(url)
         reset_app_state()
 

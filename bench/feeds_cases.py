@@ -1,7 +1,7 @@
 """Product-feed sync numbers (issue 13 item 1): a generated 100,000-product feed (1 % of it bad in
 four ways) synced end to end - fetched over HTTP from the local feed origin, parsed by streaming,
 checked, sent in batches through SQS (the emulator) and upserted through the catalogue - in a
-child process, so its peak memory (ru_maxrss) is the sync's own.  Reported: products per second
+child process, so its peak memory (VmHWM) is the sync's own.  Reported: products per second
 over the whole run (fetch start to the report written), the parse phase alone, and the peak
 RSS; targets ≥ 2,000 products/s and < 300 MB.
 
@@ -28,6 +28,16 @@ QUICK_PRODUCTS = 10_000
 BAD_EVERY = 100
 TARGET_PER_SECOND = 2000
 TARGET_MB = 300
+
+
+def _peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM: its memory map's high-water mark).  Not ru_maxrss: a
+    spawned child's starts at its parent's peak (Linux carries it over fork and exec), and the
+    parent has seeded the 100k catalogue by then."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: the closest there is
 
 
 def _child(products: int, out: Any) -> None:
@@ -62,7 +72,7 @@ def _sync(products: int) -> dict[str, Any]:
                                                        "format": "plain_xml"})
         kit.drain("feed-runs")
         kit.drain("feed-sync")
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss_before = _peak_rss_mb()
         started = time.perf_counter()
         run = service.run_now(db, tenant_id, source["id"], dry_run=False, actor_id=None)
         for record in kit.drain("feed-runs"):
@@ -73,7 +83,7 @@ def _sync(products: int) -> dict[str, Any]:
         counts = kit.run_queues()
         finished = time.perf_counter()
         origin.stop()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = _peak_rss_mb()
     result = service.get_run(db, tenant_id, run["id"])
     expected_bad = products // BAD_EVERY
     correct = (result["status"] == "succeeded" and result["seen_count"] == products

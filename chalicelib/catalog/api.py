@@ -11,6 +11,9 @@ How the catalogue shows things, for other areas' answers:
     rating_summary(average, count, stars) → {"average", "count", "distribution"}
     product_cards(tenant_id, product_ids) → {id: card} of the ACTIVE products among the ids (the ML
                                        area hydrates recommended ids with it; others are left out)
+The catalogue's derived tables (facet counts, attribute values, search words: kept by triggers):
+    created_in_bulk(uow, tenant_id)    a block that creates new products with those triggers off,
+                                       then writes the new products' rows set-wise (derived_rows.py)
 
 Everything else under chalicelib/catalog/ is private.  `Effects` imports only the platform; the
 catalogue service (browse, search state, repository) is imported on the first call of the
@@ -22,9 +25,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from .derived_rows import created_in_bulk
 from .effects import Effects
 
-__all__ = ["Effects", "catalog_changed", "forget_product", "product_cards", "rating_summary", "stock_status"]
+__all__ = ["Effects", "catalog_changed", "created_in_bulk", "forget_product", "product_cards", "rating_summary", "stock_status"]
 
 
 def forget_product(tenant_id: int, product_id: int) -> None:

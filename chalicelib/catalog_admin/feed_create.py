@@ -2,6 +2,7 @@
 (product, its price-history row, the variation, its price-history row, the opening stock with its
 movement and the product's total through inventory.api), in a handful of multi-row statements per
 batch instead of eight statements per product - a 100,000-product feed is mostly new products.
+The catalogue's derived rows of the new products are written set-wise too (catalog.api.created_in_bulk).
 
 Slugs: the product's name and SKU ("cadir-2-kisilik-sku-12"), unique in practice because the SKU is;
 the few already taken fall back to the importer's next-free rule one by one.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.catalog import api as catalogue
 from chalicelib.inventory import api as inventory
 from chalicelib.platform.db import UnitOfWork
 
@@ -46,6 +48,16 @@ def create_single_variation_products(uow: UnitOfWork, tenant_id: int, actor: Act
                          naming.search_text(values["name"], brands.get(values.get("brand_id") or 0),
                                             values["category_id"], categories),
                          values.get("status") or DRAFT, row.price, currency, values.get("vat_rate", 20)))
+    # The catalogue's derived rows (search words, facet cells, attribute values) of the new
+    # products are written set-wise after the block, not by the per-row triggers (migration 0025).
+    with catalogue.created_in_bulk(uow, tenant_id) as created:
+        product_ids = _create(uow, tenant_id, actor, groups, currency, products, slugs)
+        created.extend(product_ids)
+    return product_ids
+
+
+def _create(uow: UnitOfWork, tenant_id: int, actor: Actor, groups: list[Group], currency: str,
+            products: list[tuple[Any, ...]], slugs: list[str]) -> list[int]:
     prepo.insert_products(uow, products)
     ids = {p["slug"]: int(p["id"]) for p in prepo.products_by_slug(uow, tenant_id, slugs).values()}
     product_ids = [ids[s] for s in slugs]

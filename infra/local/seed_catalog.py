@@ -28,6 +28,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.catalog import api as catalogue
+from chalicelib.platform.db import Session
 from chalicelib.platform.text import ean13_check_digit, fold, slugify
 from infra.local.turkish import (
     BRANDS,
@@ -65,8 +67,12 @@ def seed_catalog(conn: Any, tenant_id: int, *, products: int = 240, seed: int = 
         categories = _insert_categories(cur, tenant_id)
         brands = _insert_brands(cur, tenant_id)
         plan = list(_plan_products(rng, products))
-        product_ids = _insert_products(cur, tenant_id, plan, categories, brands)
-        variations = _insert_variations(cur, tenant_id, plan, product_ids)
+        # New products only: the catalogue's derived rows (search words, facet cells, attribute
+        # values) are written set-wise after the block, not row by row by the triggers.
+        with catalogue.created_in_bulk(Session(conn), tenant_id) as created:
+            product_ids = _insert_products(cur, tenant_id, plan, categories, brands)
+            variations = _insert_variations(cur, tenant_id, plan, product_ids)
+            created.extend(product_ids.values())
         images = _insert_images(cur, tenant_id, plan, product_ids)
         movements = _insert_stock_movements(cur, tenant_id)
         conn.commit()
