@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.platform.db import UnitOfWork
+from chalicelib.platform.sql import BY_ID
 
 
 @dataclass
@@ -44,8 +45,11 @@ def lock_user_cart(uow: UnitOfWork, tenant_id: int, user_id: int) -> tuple[int |
     # Python, and this read is on every checkout.  The image: the variation's own first, else the
     # product's first - two LIMIT 1 walks of ix_product (s3_key is NOT NULL, so the first is NULL only
     # when the variation has no image), not one sort by a computed key (a temporary table a line).
+    # BY_ID on the joined rows: the tenant is a constant, so without it the optimizer estimates
+    # a range in each of products' 18 tenant-led indexes (and product_variations' 6) before it
+    # picks the primary key anyway - 0.3 ms of a 1 ms statement, on every checkout.
     rows = uow.all_json(
-        """SELECT JSON_OBJECT('variation_id', ci.variation_id, 'product_id', ci.product_id, 'quantity', ci.quantity,
+        f"""SELECT JSON_OBJECT('variation_id', ci.variation_id, 'product_id', ci.product_id, 'quantity', ci.quantity,
                   'price', v.price, 'sku', v.sku, 'barcode', v.barcode, 'variation_name', v.name,
                   'options', v.options, 'is_active', v.is_active, 'name', p.name, 'status', p.status,
                   'vat_rate', p.vat_rate, 'category_id', p.category_id, 'brand_id', p.brand_id,
@@ -57,8 +61,8 @@ def lock_user_cart(uow: UnitOfWork, tenant_id: int, user_id: int) -> tuple[int |
                         WHERE i.tenant_id = ci.tenant_id AND i.product_id = ci.product_id
                         ORDER BY i.sort_order, i.id LIMIT 1)))
              FROM cart_items ci
-             JOIN product_variations v ON v.tenant_id = ci.tenant_id AND v.id = ci.variation_id
-             JOIN products p ON p.tenant_id = ci.tenant_id AND p.id = ci.product_id
+             JOIN product_variations v {BY_ID} ON v.tenant_id = ci.tenant_id AND v.id = ci.variation_id
+             JOIN products p {BY_ID} ON p.tenant_id = ci.tenant_id AND p.id = ci.product_id
             WHERE ci.tenant_id = %s AND ci.cart_id = %s
             ORDER BY ci.variation_id""", (tenant_id, cart["id"]))
     return cart["id"], [

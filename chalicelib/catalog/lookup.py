@@ -120,7 +120,7 @@ def find_variation(session: Session, tenant_id: int, found: Criterion) -> dict[s
                      WHERE i.tenant_id = p.tenant_id AND i.product_id = p.id
                      ORDER BY (i.variation_id <=> v.id) DESC, i.sort_order, i.id LIMIT 1) AS image
               FROM product_variations v
-              JOIN products p ON p.tenant_id = v.tenant_id AND p.id = v.product_id
+              JOIN products p FORCE INDEX (PRIMARY) ON p.tenant_id = v.tenant_id AND p.id = v.product_id
               LEFT JOIN brands b ON b.tenant_id = p.tenant_id AND b.id = p.brand_id
              WHERE v.tenant_id = %s AND {_COLUMNS[found.kind]} IN ({marks(found.values)})
                AND v.is_active = 1 AND p.status = 'active'

@@ -57,7 +57,7 @@ def cards(session: Session, tenant_id: int, product_ids: list[int]) -> list[dict
                    (SELECT i.s3_key FROM product_images i
                      WHERE i.tenant_id = p.tenant_id AND i.product_id = p.id
                      ORDER BY i.sort_order, i.id LIMIT 1) AS image
-              FROM products p
+              FROM products p FORCE INDEX (PRIMARY)
              WHERE p.tenant_id = %s AND p.id IN ({marks}) AND p.status = 'active'""",
         (tenant_id, *product_ids),
     )

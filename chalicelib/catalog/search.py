@@ -145,6 +145,7 @@ class TextPlan:
     # product_search_words (migration 0024) is driven by and probes (listing_repository).
     groups: tuple[tuple[str, ...], ...] = ()
     narrowest_df: int = 0  # at most this many products hold a word of groups[0] (the vocabulary's count)
+    dfs: tuple[int, ...] = ()  # the same bound for each of `groups`, in their order
 
     @property
     def ranks(self) -> bool:
@@ -159,7 +160,8 @@ def plan(query: TextQuery, tenant_id: int, *, catalogue_size: int, limit: int | 
     if not query.groups:
         return None
     narrowest = min(g.df for g in query.groups)
-    by_df = tuple(g.prefixes for g in sorted(query.groups, key=lambda g: g.df))
+    ordered = sorted(query.groups, key=lambda g: g.df)
+    by_df, dfs = tuple(g.prefixes for g in ordered), tuple(g.df for g in ordered)
     found = query.share(catalogue_size) * max(catalogue_size, 1) * max(min(share, 1.0), 0.0)  # a walk stops at these
     if ranked:
         # By the words alone: a query's order must not change with `limit` (pages of 2 and a
@@ -168,12 +170,12 @@ def plan(query: TextQuery, tenant_id: int, *, catalogue_size: int, limit: int | 
     else:
         walk = limit is not None and found * narrowest >= WALK_FACTOR * limit * max(catalogue_size, 1)
     if walk:
-        return TextPlan(None, tuple(g.prefixes for g in query.groups), query.folded, by_df, narrowest)
+        return TextPlan(None, tuple(g.prefixes for g in query.groups), query.folded, by_df, narrowest, dfs)
     cheap = max(narrowest, CHEAP_DF)
     matched = [g for g in query.groups if g.df <= cheap]
     rest = [g for g in query.groups if g.df > cheap]
     return TextPlan(boolean_query(matched, tenant_id), tuple(g.prefixes for g in rest), query.folded, by_df,
-                    narrowest)
+                    narrowest, dfs)
 
 
 def boolean_query(groups: list[TermGroup], tenant_id: int) -> str:

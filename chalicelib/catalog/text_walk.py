@@ -23,6 +23,7 @@ from typing import Any
 
 from chalicelib.platform.db import Session
 from chalicelib.platform.keyset import Position
+from chalicelib.platform.sql import BY_ID
 
 from .listing_repository import SORTS, Filters, _page_rows, text_condition, where
 
@@ -59,7 +60,7 @@ def page(session: Session, f: Filters, sort: str, after: Position | None, limit:
     walked_order = ", ".join(f"c.{col.split('.')[-1]} {direction}" for col in (*keyset.columns, keyset.id_column))
     ids_sql = (f"SELECT c.id FROM (SELECT p.id, {columns} FROM products p FORCE INDEX ({index})"
                f" WHERE {filter_sql} ORDER BY {keyset.order_by()} LIMIT %s) c"
-               f" JOIN products p ON p.tenant_id = %s AND p.id = c.id"
+               f" JOIN products p {BY_ID} ON p.tenant_id = %s AND p.id = c.id"
                f" WHERE {' AND '.join(text_sql)} ORDER BY {walked_order} LIMIT %s")
     rows = _page_rows(session, ids_sql, [*params, scan, f.tenant_id, *text_params, limit], keyset.order_by(),
                       sort, f.tenant_id)
