@@ -53,7 +53,7 @@ def page(session: Session, f: Filters, sort: str, after: Position | None, limit:
         filter_sql, params = f"{filter_sql} AND {cond}", [*params, *cond_params]
     text_sql, text_params = text_condition(f.text)
     if f.attributes:
-        attribute_sql, attribute_params = where(Filters(f.tenant_id, attributes=f.attributes))
+        attribute_sql, attribute_params = where(Filters(f.tenant_id, attributes=f.attributes), probes=True)
         text_sql, text_params = [*text_sql, attribute_sql], [*text_params, *attribute_params]
     columns = ", ".join(keyset.columns)
     direction = "DESC" if keyset.descending else "ASC"

@@ -84,9 +84,13 @@ class Verdict:
         return "\n".join(" | ".join(str(r.get(c)) for c in cols) for r in self.rows)
 
 
-def explain(session: dbmod.Session, sql: str, params: Any, *, fulltext_matches: int | None = None) -> Verdict:
+def explain(session: dbmod.Session, sql: str, params: Any, *, fulltext_matches: int | None = None,
+            page: bool = False) -> Verdict:
     """EXPLAIN the statement and judge it.  `fulltext_matches`: how many rows the MATCH returns
-    (counted by the caller), what a filesort after a FULLTEXT access really sorts."""
+    (counted by the caller), what a filesort after a FULLTEXT access really sorts.  `page`: a
+    page's read, which must not materialise an attribute filter's rows (an EXISTS turned into a
+    semi-join reads every row of the values before a walk that stops after the page;
+    listing_repository._attribute's `probe`)."""
     rows = session.all("EXPLAIN " + sql, params)
     tables = aliases(sql)
     verdict = Verdict(rows)
@@ -95,6 +99,9 @@ def explain(session: dbmod.Session, sql: str, params: Any, *, fulltext_matches: 
         extra = str(r.get("Extra") or "")
         if table in SCANNED_TABLES and r["type"] in ("ALL", "index"):
             verdict.problems.append(f"full scan ({r['type']}) of {table} [{r['table']}], rows {r['rows']}")
+        if (page and r["select_type"] == "MATERIALIZED" and table == "product_attribute_values"
+                and int(r["rows"] or 0) > FILESORT_ROWS):
+            verdict.problems.append(f"a page materialises {r['rows']} rows of {table} [{r['table']}]")
         if "filesort" in extra and table == "products":
             sorted_rows = int(r["rows"] or 0)
             if r["type"] == "fulltext" and fulltext_matches is not None:
