@@ -115,6 +115,12 @@ def choose(sort: str, estimate: Estimate, *, limit: int, categories: int, price_
     per_candidate = attributes * PROBE_US + (0.0 if text_share is None else ROW_US)
     options: list[tuple[str, float]] = []
 
+    def passed(entries_total: float) -> float:
+        """One entry of a merged part's walk, in a range of `entries_total`: read, and probed for
+        the attributes (the parts probe: listing_repository._merged_ids) when it passes the
+        index's checks, as the matches' share of the range."""
+        return ENTRY_US + estimate.matches / max(entries_total, 1.0) * per_candidate
+
     def walk_cost(entries_total: float, passing_index: float) -> float:
         """Entries read walking `entries_total` in sort order until `limit` pass, each entry
         passing the index's checks also checked for attributes and text."""
@@ -139,17 +145,15 @@ def choose(sort: str, estimate: Estimate, *, limit: int, categories: int, price_
             # each category in order up to `limit`, merged: about `limit` passing entries per
             # category (fewer in a small one), with the walk's waste where filters thin them
             per_part = min(estimate.category / categories, limit * estimate.category / keep)
-            checked = categories * per_part * estimate.matches / max(estimate.category, 1)  # probed on the way
             options.append((CATEGORY_INDEX[sort] + MERGE, categories * (PART_US + limit * SORTED_US)
-                            + (categories * per_part + category_before) * ENTRY_US + checked * per_candidate))
+                            + (categories * per_part + category_before) * passed(estimate.category)))
     if estimate.brands and brands:
         if brands == 1 and sort in PRICE_SORTS:  # one brand's range of ix_status_brand is in price order
             options.append((BRAND_INDEX, brand_before * ENTRY_US + walk_cost(estimate.brands, estimate.matches)))
         elif sort in PRICE_SORTS:  # several: each in price order, merged
             per_part = min(estimate.brands / brands, limit * estimate.brands / keep)
-            checked = brands * per_part * estimate.matches / max(estimate.brands, 1)
             options.append((BRAND_INDEX + MERGE, brands * (PART_US + limit * SORTED_US)
-                            + (brands * per_part + brand_before) * ENTRY_US + checked * per_candidate))
+                            + (brands * per_part + brand_before) * passed(estimate.brands)))
         else:  # the brands' ranges read whole, each match's sort key (a row read unless carried) sorted
             extra = 0.0 if sort in PRICE_INDEX_CARRIES else ROW_US
             options.append((BRAND_INDEX, estimate.brands * ENTRY_US

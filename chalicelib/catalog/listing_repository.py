@@ -113,9 +113,9 @@ def _attribute(key: str, values: tuple[str, ...], *, tenant: str = "p.tenant_id"
     p.attributes would cost every candidate a row read on an index walk.  `tenant`, `product`:
     the columns naming the product checked (products `p`, or another attribute row's).
     `probe`: a scalar subquery instead of EXISTS, which MariaDB may turn into a semi-join that
-    reads every row of the values into a temporary table first - right for a read of every
-    match, wrong for a walk that stops after a page (each part of a merged read did it: two
-    colours under Giyim by price, 6 x 33,000 rows, 100 ms)."""
+    reads every row of the values into a temporary table first - right for a read of every match
+    or a walk that may pass most of the shop, wrong for each part of a merged read, which stops
+    after a page of its category (two colours under Giyim by price: 6 x 33,000 rows, 100 ms)."""
     a = alias
     probes = _probes(values)
     recheck, recheck_params = _recheck(key, values, a)
@@ -360,8 +360,10 @@ def page(session: Session, f: Filters, sort: str, after: Position | None, limit:
         else:
             ids_sql, params = _word_page_ids(f, keyset, after, limit)
             return _page_rows(session, ids_sql, params, keyset.order_by(), sort, f.tenant_id)
-    # Attribute filters probed per candidate, as the planner prices them (a walk stops after the page)
-    filter_sql, params = where(f, probes=True)
+    # EXISTS here: a walk of one index may pass most of the shop before the page (the colours of
+    # shoes in price order), and a semi-join of the values' rows read once bounds that; the merged
+    # parts below, each a category's range, probe.
+    filter_sql, params = where(f)
     select, having = "p.id", ""
     if index == ATTRIBUTE_INDEX and sort != "relevance":
         rows_sql, rows_params = _attribute_rows(f, driver, facets=False)

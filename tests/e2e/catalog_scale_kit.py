@@ -88,9 +88,9 @@ def explain(session: dbmod.Session, sql: str, params: Any, *, fulltext_matches: 
             page: bool = False) -> Verdict:
     """EXPLAIN the statement and judge it.  `fulltext_matches`: how many rows the MATCH returns
     (counted by the caller), what a filesort after a FULLTEXT access really sorts.  `page`: a
-    page's read, which must not materialise an attribute filter's rows (an EXISTS turned into a
-    semi-join reads every row of the values before a walk that stops after the page;
-    listing_repository._attribute's `probe`)."""
+    page's read, whose merged parts (a UNION, one a category) must not materialise an attribute
+    filter's rows (an EXISTS turned into a semi-join reads every row of the values in each part,
+    which stops after a page of its category; listing_repository._attribute's `probe`)."""
     rows = session.all("EXPLAIN " + sql, params)
     tables = aliases(sql)
     verdict = Verdict(rows)
@@ -99,7 +99,7 @@ def explain(session: dbmod.Session, sql: str, params: Any, *, fulltext_matches: 
         extra = str(r.get("Extra") or "")
         if table in SCANNED_TABLES and r["type"] in ("ALL", "index"):
             verdict.problems.append(f"full scan ({r['type']}) of {table} [{r['table']}], rows {r['rows']}")
-        if (page and r["select_type"] == "MATERIALIZED" and table == "product_attribute_values"
+        if (page and "UNION ALL" in sql and r["select_type"] == "MATERIALIZED" and table == "product_attribute_values"
                 and int(r["rows"] or 0) > FILESORT_ROWS):
             verdict.problems.append(f"a page materialises {r['rows']} rows of {table} [{r['table']}]")
         if "filesort" in extra and table == "products":

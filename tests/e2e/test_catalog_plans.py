@@ -184,9 +184,9 @@ def test_listing_plan(scale: dict[str, Any], size: str, flt: str, sort: str):
 
 
 # Two broad values of one key under the largest root category: the planner walks, reads each
-# category apart and merges, or reads the values' rows; a walk (or each merged part) stops after
-# the page, so it probes the values per candidate and never reads every row of them first (as
-# EXISTS, MariaDB materialised 33,000 rows in each part: 100 ms).
+# category apart and merges, or reads the values' rows; each merged part stops after a page of
+# its category, so it probes the values per candidate and never reads every row of them first
+# (as EXISTS, MariaDB materialised 33,000 rows in each part: 100 ms).
 @pytest.mark.parametrize("sort", ["price_desc", "newest", "rating"])
 def test_two_broad_values_under_a_root_are_probed_not_materialised(scale: dict[str, Any], sort: str):
     tenant_id = scale["100k"]["tenant_id"]
