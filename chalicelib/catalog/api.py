@@ -22,13 +22,24 @@ load it on a cold start.
 """
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .derived_rows import created_in_bulk
 from .effects import Effects
 
+if TYPE_CHECKING:
+    from chalicelib.platform.db import Session
+
 __all__ = ["Effects", "catalog_changed", "created_in_bulk", "forget_product", "product_cards", "rating_summary", "stock_status"]
+
+
+def created_in_bulk(session: Session, tenant_id: int) -> AbstractContextManager[list[int]]:
+    """`with created_in_bulk(uow, tenant_id) as created:` (derived_rows.py); loaded on first use,
+    as the service is: only the feeds' consumer and the seeder create products in bulk."""
+    from . import derived_rows
+
+    return derived_rows.created_in_bulk(session, tenant_id)
 
 
 def forget_product(tenant_id: int, product_id: int) -> None:

@@ -16,6 +16,7 @@ from chalicelib.catalog import api as catalogue
 from chalicelib.catalog import derived_rows
 from chalicelib.catalog_admin import api as catalogue_admin
 from chalicelib.platform.db import Database, get_db
+from chalicelib.platform.sql import marks
 from tests import migration_files
 from tests.catalog_kit import Shop
 from tests.conftest import make_tenant
@@ -61,7 +62,7 @@ def test_bulk_blocks_between_raw_writes_leave_every_derived_table_exact(db):
                     s.execute("UPDATE products SET total_stock = %s, status = %s WHERE tenant_id = %s AND id = %s",
                               (rng.choice((0, 4)), rng.choice(("active", "active", "draft")), tenant_id, pid))
                 s.execute(f"UPDATE product_variations SET stock = stock + 1 WHERE tenant_id = %s"
-                          f" AND product_id IN ({', '.join(str(p) for p in new)})", (tenant_id,))
+                          f" AND product_id IN ({marks(new)})", (tenant_id, *new))
                 created.extend(new)
             assert _flag(db) is None
         # the triggers work again: writes of every kind on old and new products, both tenants
