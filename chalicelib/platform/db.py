@@ -201,7 +201,9 @@ class Database:
             connect_timeout=int(target.params.get("connect_timeout", 5)),
             read_timeout=int(target.params.get("read_timeout", 30)),
             write_timeout=int(target.params.get("write_timeout", 30)),
-            init_command="SET time_zone = '+00:00'",
+            # JSON_ARRAYAGG (a listing page, the facet cube: one document each) is cut at
+            # group_concat_max_len, 1 MB by default: room for any page of 100 with long names
+            init_command="SET time_zone = '+00:00', group_concat_max_len = 16777216",
         )
         with conn.cursor() as cur:  # portable across MySQL 8 and MariaDB (variable names differ)
             cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")

@@ -90,7 +90,9 @@ def explain(session: dbmod.Session, sql: str, params: Any, *, fulltext_matches: 
     (counted by the caller), what a filesort after a FULLTEXT access really sorts.  `page`: a
     page's read, whose merged parts (a UNION, one a category) must not materialise an attribute
     filter's rows (an EXISTS turned into a semi-join reads every row of the values in each part,
-    which stops after a page of its category; listing_repository._attribute's `probe`)."""
+    which stops after a page of its category; listing_repository._attribute's `probe`).  Every
+    statement: a probe of product_attribute_values per candidate must name the product (ix_product,
+    or the whole primary key of one value), never read by (tenant, key) alone."""
     rows = session.all("EXPLAIN " + sql, params)
     tables = aliases(sql)
     verdict = Verdict(rows)
@@ -102,6 +104,11 @@ def explain(session: dbmod.Session, sql: str, params: Any, *, fulltext_matches: 
         if (page and "UNION ALL" in sql and r["select_type"] == "MATERIALIZED" and table == "product_attribute_values"
                 and int(r["rows"] or 0) > FILESORT_ROWS):
             verdict.problems.append(f"a page materialises {r['rows']} rows of {table} [{r['table']}]")
+        if (table == "product_attribute_values" and "DEPENDENT" in str(r["select_type"]) and r["type"] == "ref"
+                and r["key"] != "ix_product" and len(str(r["ref"] or "").split(",")) < 3):
+            # a probe per candidate by (tenant, key) alone: every row of the attribute, each time
+            verdict.problems.append(f"each probe of {table} [{r['table']}] reads the attribute's every row "
+                                    f"(key {r['key']}, ref {r['ref']})")
         if "filesort" in extra and table == "products":
             sorted_rows = int(r["rows"] or 0)
             if r["type"] == "fulltext" and fulltext_matches is not None:

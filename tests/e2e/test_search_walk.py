@@ -73,6 +73,7 @@ def test_walked_and_fallen_back_pages_equal_brute_force(shop: dict[str, Any], mo
     if budget == "tiny":
         monkeypatch.setattr(text_walk, "MIN_BUDGET", 4)
         monkeypatch.setattr(text_walk, "MAX_BUDGET", 9)
+        monkeypatch.setattr(text_walk, "hopeless", lambda limit, share: False)  # walk, then fall back
     rng = random.Random(draw)
     tenant_id = shop["tenant_id"]
     roots = [c for c in shop["categories"] if c["depth"] == 0]
@@ -100,6 +101,31 @@ def test_the_budget_follows_the_words_share():
     assert text_walk.budget(25, 0.0001) == text_walk.MAX_BUDGET
 
 
+def test_a_walk_the_largest_budget_cannot_fill_is_not_run(shop: dict[str, Any], monkeypatch):
+    """limit / share over MAX_BUDGET: the walk would read its whole budget and fall back anyway."""
+    assert text_walk.hopeless(96, 0.05) and not text_walk.hopeless(24, 0.05)
+    monkeypatch.setattr("chalicelib.catalog.caching.responses_enabled", False)
+    monkeypatch.setattr(search, "WALK_FACTOR", 0)
+    monkeypatch.setattr(search, "RANKED_WALK_MIN_DF", 0)
+    monkeypatch.setattr(text_walk, "MAX_BUDGET", 9)
+    walks: list[int] = []
+    real_page = text_walk.page
+    monkeypatch.setattr(text_walk, "page", lambda *a, **k: walks.append(1) or real_page(*a, **k))
+    tenant_id = shop["tenant_id"]
+    word = next(w for w, _n in shop["df"].most_common(40) if len(w) >= 4)
+    groups = [g.prefixes for g in search.analyse(word, vocabulary(get_db(), tenant_id, None)).groups]
+    share = search.analyse(word, vocabulary(get_db(), tenant_id, None)).share(len(shop["products"]))
+    assert 24 / share > 9  # hopeless at this budget
+    for sort in ("newest", "relevance"):
+        expected = kit.brute_force(shop["products"], words=groups, sort="best_selling" if sort == "relevance" else sort)
+        assert _pages(tenant_id, word, sort, 24) == expected
+    assert walks == []
+    monkeypatch.setattr(text_walk, "MAX_BUDGET", 1_200)  # the real budget holds a page: walked
+    assert _pages(tenant_id, word, "newest", 24)[:24] == kit.brute_force(shop["products"], words=groups,
+                                                                          sort="newest")[:24]
+    assert walks
+
+
 def test_two_words_that_rarely_meet_are_not_walked_as_if_always_together():
     vocab = search.Vocabulary.from_counts({"yelek": 5_000, "tufegi": 10_000, "uyku": 300})
     query = search.analyse("yelek tüfeği", vocab)
@@ -119,6 +145,7 @@ def test_suggestions_walked_or_fallen_back_hold_every_word(shop: dict[str, Any],
     if budget == "tiny":
         monkeypatch.setattr(text_walk, "MIN_BUDGET", 2)
         monkeypatch.setattr(text_walk, "MAX_BUDGET", 3)
+        monkeypatch.setattr(text_walk, "hopeless", lambda limit, share: False)
     tenant_id = shop["tenant_id"]
     words = vocabulary(get_db(), tenant_id, None)
     for q in _queries(shop, random.Random(budget)):
