@@ -52,14 +52,15 @@ def list_products(db: Database, tenant_id: int, query: ProductListQuery) -> dict
         filters = replace(base, text=text)
         index, merge, empty = None, False, estimate.matches == 0  # text and attributes only narrow further
         if text is None or not text.ranks:
-            filters, index, merge = _index(reader, meta, estimate, filters, sort, query.limit + 1, text_query)
+            filters, index, merge, none = _index(reader, meta, estimate, filters, sort, query.limit + 1, text_query)
+            empty = empty or none
         if empty:
             rows: list[dict[str, Any]] = []
         elif sort == "relevance" and text is not None and not text.ranks:
             # Too broad to score every match (catalog.search): best-selling first, the sales
             # count standing in for the score, so the relevance cursor keeps working.
-            filters, index, merge = _index(reader, meta, estimate, filters, "best_selling", query.limit + 1,
-                                           text_query)
+            filters, index, merge, _none = _index(reader, meta, estimate, filters, "best_selling", query.limit + 1,
+                                                  text_query)
             rows = _walk(reader, meta, filters, text_query, "best_selling", query, index, merge)
             rows = [{**r, "score": r["sold_count"]} for r in rows]
         elif text is not None and not text.ranks:
@@ -158,9 +159,11 @@ def _estimate(meta: CatalogMeta, f: sql.Filters) -> listing_plan.Estimate:
 
 
 def _index(session: Session, meta: CatalogMeta, estimate: listing_plan.Estimate, f: sql.Filters, sort: str,
-           limit: int, text_query: search.TextQuery | None) -> tuple[sql.Filters, str | None, bool]:
-    """The filters narrowed to the categories and brands that hold a match, the index a page
-    reads its ids from, and whether per category or brand (catalog.listing_plan).  Even without
+           limit: int, text_query: search.TextQuery | None) -> tuple[sql.Filters, str | None, bool, bool]:
+    """The filters narrowed to the categories and brands that hold a match (and to the categories
+    where the attribute filters meet, listing_repository.narrowed), the index a page reads its
+    ids from, whether per category or brand (catalog.listing_plan), and whether nothing can
+    match.  Even without
     a filter: left to itself MariaDB reads the whole shop off the narrowest covering index and
     sorts it (140 ms at 100,000 products) rather than walk the sort's index."""
     text_share = None
@@ -174,6 +177,15 @@ def _index(session: Session, meta: CatalogMeta, estimate: listing_plan.Estimate,
     if f.attributes and estimate.matches:
         # a filter every product of the categories passes (mensei: Türkiye) is left out
         f, counts = sql.without_universal(f, sql.attribute_counts(session, f))
+        met = sql.narrowed(f, counts)
+        narrow = None if met is None or met is f else _estimate(meta, met)
+        if met is None or (narrow is not None and not narrow.matches):
+            return f, None, False, True  # no category holds a product of every attribute filter
+        if narrow is not None and met is not None and met.category_ids and narrow.matches * 2 <= estimate.matches:
+            # the categories where the attribute filters meet hold under half the matches: plan
+            # (and read) those only, counted there
+            f = replace(met, category_ids=tuple(c for c in met.category_ids if c in narrow.matched_categories))
+            estimate, counts = narrow, sql.attribute_counts(session, f)
         attribute_counts = tuple((float(c.entries), float(c.matches)) for c in counts)
     # the attribute filter a read of product_attribute_values would be driven by: the fewest rows
     driver = min(range(len(attribute_counts)), key=lambda i: (attribute_counts[i], i)) if attribute_counts else None
@@ -185,7 +197,7 @@ def _index(session: Session, meta: CatalogMeta, estimate: listing_plan.Estimate,
     if choice.index == sql.ATTRIBUTE_INDEX and driver is not None:
         # the page reads the first attribute filter's rows (listing_repository.page)
         f = replace(f, attributes=(f.attributes[driver], *f.attributes[:driver], *f.attributes[driver + 1:]))
-    return f, choice.index, choice.merge
+    return f, choice.index, choice.merge, estimate.matches == 0
 
 
 def _walk(reader: Session, meta: CatalogMeta, f: sql.Filters, text_query: search.TextQuery | None, sort: str,

@@ -176,6 +176,7 @@ class AttributeCount:
     entries: int
     matches: int
     universal: bool = False
+    categories: frozenset[int] = frozenset()  # those holding a product of the values that passes
 
 
 def attribute_counts(session: Session, f: Filters) -> list[AttributeCount]:
@@ -206,25 +207,46 @@ def attribute_counts(session: Session, f: Filters) -> list[AttributeCount]:
             in_price = f"c.facet_bucket IN ({', '.join(map(str, buckets))})" if buckets else "FALSE"
             passing.append(in_price)
         walked = "TRUE" if f.category_ids is not None else in_price
+        # per category: so the filters' categories can be met (narrowed) as well as summed
         parts.append(
-            f"""(SELECT JSON_ARRAY(CAST(COALESCE(SUM(IF({walked}, c.products, 0)), 0) AS UNSIGNED),
-                                   CAST(COALESCE(SUM(IF({' AND '.join(passing)}, c.products, 0)), 0) AS UNSIGNED),
-                                   CAST(COALESCE(SUM(c.products), 0) AS UNSIGNED),
-                                   (SELECT COUNT(*) FROM product_attribute_values a FORCE INDEX (ix_cells)
-                                     WHERE a.tenant_id = %s AND a.attr_key = %s AND a.attr_value IN ({marks(probes)})
-                                       AND a.value_cut = 1))
-                   FROM product_attribute_facet_counts c
-                  WHERE c.tenant_id = %s AND c.attr_key = %s AND c.attr_value IN ({marks(probes)}){scope})""")
-        params += [*passing_params, f.tenant_id, key, *probes, f.tenant_id, key, *probes, *scope_params]
+            f"""(SELECT JSON_ARRAYAGG(JSON_ARRAY(g.category_id, g.walked, g.passing, g.held))
+                             FROM (SELECT c.category_id, CAST(SUM(IF({walked}, c.products, 0)) AS UNSIGNED) AS walked,
+                                          CAST(SUM(IF({' AND '.join(passing)}, c.products, 0)) AS UNSIGNED) AS passing,
+                                          CAST(SUM(c.products) AS UNSIGNED) AS held
+                                     FROM product_attribute_facet_counts c
+                                    WHERE c.tenant_id = %s AND c.attr_key = %s AND c.attr_value IN ({marks(probes)}){scope}
+                                      AND c.products > 0
+                                    GROUP BY c.category_id) g)""")
+        parts.append(f"""(SELECT COUNT(*) FROM product_attribute_values a FORCE INDEX (ix_cells)
+                           WHERE a.tenant_id = %s AND a.attr_key = %s AND a.attr_value IN ({marks(probes)})
+                             AND a.value_cut = 1)""")
+        params += [*passing_params, f.tenant_id, key, *probes, *scope_params, f.tenant_id, key, *probes]
     row = session.all(f"SELECT {', '.join(f'{part} AS k{i}' for i, part in enumerate(parts))}", params)[0]
     total = int(row["k0"])
     counts = []
     for i, (key, values) in enumerate(f.attributes):
-        entries, matches, held, cut_rows = json.loads(row[f"k{i + 1}"])
+        cells, cut_rows = json.loads(row[f"k{2 * i + 1}"] or "[]"), int(row[f"k{2 * i + 2}"])
+        entries, matches, held = (sum(int(c[j]) for c in cells) for j in (1, 2, 3))
         universal = (len(_probes(values)) == 1 and len(values[0]) < ATTRIBUTE_VALUE_CHARS and not cut_rows
                      and int(held) == total > 0)
-        counts.append(AttributeCount(key, int(entries), int(matches), universal))
+        counts.append(AttributeCount(key, int(entries), int(matches), universal,
+                                     frozenset(int(c[0]) for c in cells if int(c[2]) > 0)))
     return counts
+
+
+def narrowed(f: Filters, counts: list[AttributeCount]) -> Filters | None:
+    """`f` in only the categories where every attribute filter has a product passing the other
+    filters the kept counts know (attribute_counts' `categories`): no other category can hold a
+    match - shoe sizes and clothing sizes meet nowhere, a colour and a shock system in one
+    category.  The counts are upper bounds (a cut value counts its 255-character start), so
+    nothing that matches is left out.  None when no category is left: nothing matches."""
+    if not counts:
+        return f
+    held = frozenset.intersection(*(c.categories for c in counts))
+    kept = tuple(c for c in f.category_ids if c in held) if f.category_ids is not None else tuple(sorted(held))
+    if not kept:
+        return None
+    return f if kept == f.category_ids else replace(f, category_ids=kept)
 
 
 def without_universal(f: Filters, counts: list[AttributeCount]) -> tuple[Filters, list[AttributeCount]]:
@@ -499,10 +521,18 @@ def facet_cube_attributes(session: Session, f: Filters, driver: int | None = Non
     `driver`-th filter's rows of product_attribute_values (attribute_counts' fewest when None)
     in the category, each product once, grouped - the index carries every column the cube needs."""
     if driver is None:
-        counts = attribute_counts(session, replace(f, brand_ids=(), min_price=None, max_price=None, in_stock=False))
+        def counted(g: Filters) -> list[AttributeCount]:
+            return attribute_counts(session, replace(g, brand_ids=(), min_price=None, max_price=None, in_stock=False))
+
+        counts = counted(f)
         reduced, counts = without_universal(f, counts)
         if reduced is not f:  # fewer filters: perhaps none, or one value the kept counts answer
             return facet_cube(session, reduced)
+        met = narrowed(f, counts)
+        if met is None:  # the filters meet in no category
+            return []
+        if met is not f:  # only the categories where they meet are read (ix_category), counted there
+            f, counts = met, counted(met)
         driver = driver_attribute(f, counts)
     rows_sql, params = _attribute_rows(f, driver, facets=True)
     price_sql, price_params = price_condition(f)

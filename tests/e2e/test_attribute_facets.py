@@ -29,6 +29,7 @@ from infra.local.seed_catalog import seed_catalog
 from infra.migrations.runner import alembic_config, upgrade_to_head
 from tests import migration_files
 from tests.conftest import TenantInfo, make_tenant
+from tests.e2e import catalog_scale_kit as kit
 from tests.e2e import test_attribute_index as attribute_kit
 from tests.e2e import test_facet_counts as facet_kit
 
@@ -333,3 +334,40 @@ def test_a_value_every_product_holds_is_left_out(shops):
     # two values of the key: a product may hold both, so the counts are no proof
     two = sql.attribute_counts(reader, sql.Filters(mine.id, attributes=((key, (value, rare_value)),)))
     assert [c.universal for c in two] == [False]
+
+
+def test_filters_that_meet_in_no_category_read_nothing_and_meet_only_where_they_do(shops, monkeypatch):
+    """Shoe sizes and clothing sizes meet nowhere: the kept counts say so, and neither the page nor
+    the cube is read.  Filters that meet in some categories are read in those only."""
+    mine, _ = shops
+    monkeypatch.setattr(caching, "responses_enabled", False)
+    rows = get_db().session().all(
+        "SELECT DISTINCT attr_key, attr_value, category_id FROM product_attribute_values"
+        " WHERE tenant_id = %s AND active = 1 AND value_cut = 0 ORDER BY attr_key, attr_value, category_id", (mine.id,))
+    where: dict[tuple[str, str], set[int]] = {}
+    for r in rows:
+        where.setdefault((r["attr_key"], r["attr_value"]), set()).add(int(r["category_id"]))
+    pairs = sorted(where)
+    apart = next((a, b) for a in pairs for b in pairs if a[0] < b[0] and not where[a] & where[b])
+    partly = next((a, b) for a in pairs for b in pairs
+                  if a[0] < b[0] and where[a] & where[b] and (where[a] | where[b]) - (where[a] & where[b]))
+
+    def listed(a: tuple[str, str], b: tuple[str, str]) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+        query = ProductListQuery.model_validate({"attr": [f"{a[0]}:{a[1]}", f"{b[0]}:{b[1]}"], "facets": True,
+                                                 "limit": 50})
+        with kit.recorded() as statements:
+            answer = browse.list_products(get_db(), mine.id, query)
+        return answer, statements
+
+    answer, statements = listed(*apart)
+    assert answer["items"] == [] and answer["facets"]["in_stock"] == 0 and not answer["facets"]["brands"]
+    assert not [s for s, _ in statements if "JSON_OBJECT(" in s or "GROUP BY d.category_id" in s], statements
+
+    answer, statements = listed(*partly)
+    f = sql.Filters(mine.id, attributes=((partly[0][0], (partly[0][1],)), (partly[1][0], (partly[1][1],))))
+    assert [i["id"] for i in answer["items"]] == _brute(f, "newest")[:50]
+    cube = [(s, p) for s, p in statements if "GROUP BY d.category_id" in s]
+    assert len(cube) == 1 and "a.category_id IN (" in cube[0][0], cube
+    read = {int(x) for x in cube[0][1] if isinstance(x, int)}
+    assert where[partly[0]] & where[partly[1]] <= read
+    assert not (where[partly[0]] ^ where[partly[1]]) & read - (where[partly[0]] & where[partly[1]])
