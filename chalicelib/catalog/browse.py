@@ -122,7 +122,7 @@ def _suggested(reader: Session, tenant_id: int, meta: CatalogMeta, text_query: s
     would have had them (off product_search_words) - else MATCH ranks them."""
     text = _plan(text_query, tenant_id, meta, limit=limit, ranked=False)
     if text is not None and not text.ranks:
-        if not text_walk.hopeless(limit, text_query.share(meta.total)):
+        if not text_walk.hopeless(limit, text_query.most(meta.total)):
             scan = text_walk.budget(limit, text_query.share(meta.total))
             rows = text_walk.page(reader, sql.Filters(tenant_id, text=text), "best_selling", None, limit,
                                   listing_plan.WALK_INDEX["best_selling"], scan)
@@ -208,7 +208,7 @@ def _walk(reader: Session, meta: CatalogMeta, f: sql.Filters, text_query: search
     # (a rare attribute value's own rows, ATTRIBUTE_INDEX, are few already: read as planned)
     if index == sql.ATTRIBUTE_INDEX or text_query is None or sort not in listing_plan.WALK_INDEX:
         return sql.page(reader, f, sort, query.after, query.limit + 1, index, merge=merge)
-    if not merge and not text_walk.hopeless(query.limit + 1, text_query.share(meta.total)):
+    if not merge and not text_walk.hopeless(query.limit + 1, text_query.most(meta.total)):
         scan = text_walk.budget(query.limit + 1, text_query.share(meta.total))
         rows = text_walk.page(reader, f, sort, query.after, query.limit + 1,
                               index or listing_plan.WALK_INDEX[sort], scan)

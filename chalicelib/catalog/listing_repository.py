@@ -531,9 +531,12 @@ def facet_cube_attributes(session: Session, f: Filters, driver: int | None = Non
         met = narrowed(f, counts)
         if met is None:  # the filters meet in no category
             return []
-        if met is not f:  # only the categories where they meet are read (ix_category), counted there
-            f, counts = met, counted(met)
         driver = driver_attribute(f, counts)
+        if met is not f and not counts[driver].categories <= frozenset(met.category_ids or ()):
+            # the driving filter has rows where the others have none: only the categories where
+            # they all meet are read (ix_category), counted there
+            f, counts = met, counted(met)
+            driver = driver_attribute(f, counts)
     rows_sql, params = _attribute_rows(f, driver, facets=True)
     price_sql, price_params = price_condition(f)
     in_price = f"CAST(SUM({price_sql.replace('p.base_price', 'd.base_price')}) AS UNSIGNED)" if price_sql \

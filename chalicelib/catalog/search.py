@@ -99,6 +99,12 @@ class TextQuery:
             result *= min(group.df / size, 1.0)
         return result
 
+    def most(self, catalogue_size: int) -> float:
+        """The most of the shop that can hold every word: the narrowest word's share (words that
+        always go together reach it, where `share` assumes them independent)."""
+        size = max(catalogue_size, 1)
+        return min((min(group.df / size, 1.0) for group in self.groups), default=1.0)
+
     @property
     def did_you_mean(self) -> str | None:
         if not any(g.correction for g in self.groups):

@@ -39,10 +39,12 @@ def budget(limit: int, text_share: float) -> int:
     return int(min(max(BUDGET_FACTOR * expected, MIN_BUDGET), MAX_BUDGET))
 
 
-def hopeless(limit: int, text_share: float) -> bool:
-    """Even the largest budget is expected to hold fewer than `limit` matches: the walk would read
-    it all and fall back anyway ("klasik kamp", limit 96: 17 ms spent before the fall-back)."""
-    return limit / max(text_share, 1e-9) > MAX_BUDGET
+def hopeless(limit: int, most_share: float) -> bool:
+    """Even the largest budget holds fewer than `limit` matches where the words are as common as
+    they can be (`most_share`: TextQuery.most, the narrowest word's share - words that go together,
+    "av tüfeği", are far more common together than independent ones): the walk would read its
+    budget and fall back anyway ("klasik kamp", limit 96: 17 ms spent before the fall-back)."""
+    return limit / max(most_share, 1e-9) > MAX_BUDGET
 
 
 def page(session: Session, f: Filters, sort: str, after: Position | None, limit: int, index: str,

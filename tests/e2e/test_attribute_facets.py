@@ -338,19 +338,24 @@ def test_a_value_every_product_holds_is_left_out(shops):
 
 def test_filters_that_meet_in_no_category_read_nothing_and_meet_only_where_they_do(shops, monkeypatch):
     """Shoe sizes and clothing sizes meet nowhere: the kept counts say so, and neither the page nor
-    the cube is read.  Filters that meet in some categories are read in those only."""
+    the cube is read.  Filters that meet in some categories are read in those only (the cube: when
+    its driving filter has products elsewhere)."""
     mine, _ = shops
     monkeypatch.setattr(caching, "responses_enabled", False)
     rows = get_db().session().all(
-        "SELECT DISTINCT attr_key, attr_value, category_id FROM product_attribute_values"
-        " WHERE tenant_id = %s AND active = 1 AND value_cut = 0 ORDER BY attr_key, attr_value, category_id", (mine.id,))
+        "SELECT attr_key, attr_value, category_id, COUNT(*) AS n FROM product_attribute_values"
+        " WHERE tenant_id = %s AND active = 1 AND value_cut = 0 GROUP BY attr_key, attr_value, category_id"
+        " ORDER BY attr_key, attr_value, category_id", (mine.id,))
     where: dict[tuple[str, str], set[int]] = {}
+    held: dict[tuple[str, str], int] = {}
     for r in rows:
         where.setdefault((r["attr_key"], r["attr_value"]), set()).add(int(r["category_id"]))
+        held[(r["attr_key"], r["attr_value"])] = held.get((r["attr_key"], r["attr_value"]), 0) + int(r["n"])
     pairs = sorted(where)
     apart = next((a, b) for a in pairs for b in pairs if a[0] < b[0] and not where[a] & where[b])
+    # the filter with fewer products drives the cube; it has products where the other has none
     partly = next((a, b) for a in pairs for b in pairs
-                  if a[0] < b[0] and where[a] & where[b] and (where[a] | where[b]) - (where[a] & where[b]))
+                  if a[0] < b[0] and held[a] < held[b] and where[a] & where[b] and where[a] - where[b])
 
     def listed(a: tuple[str, str], b: tuple[str, str]) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
         query = ProductListQuery.model_validate({"attr": [f"{a[0]}:{a[1]}", f"{b[0]}:{b[1]}"], "facets": True,

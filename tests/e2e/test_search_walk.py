@@ -104,6 +104,10 @@ def test_the_budget_follows_the_words_share():
 def test_a_walk_the_largest_budget_cannot_fill_is_not_run(shop: dict[str, Any], monkeypatch):
     """limit / share over MAX_BUDGET: the walk would read its whole budget and fall back anyway."""
     assert text_walk.hopeless(96, 0.05) and not text_walk.hopeless(24, 0.05)
+    # words that go together are judged by the narrowest one's share, not the independent guess
+    pair = search.analyse("av tüfeği", search.Vocabulary.from_counts({"av": 30_000, "tufegi": 10_000}))
+    assert pair.share(100_000) == pytest.approx(0.03) and pair.most(100_000) == pytest.approx(0.10)
+    assert not text_walk.hopeless(96, pair.most(100_000))
     monkeypatch.setattr("chalicelib.catalog.caching.responses_enabled", False)
     monkeypatch.setattr(search, "WALK_FACTOR", 0)
     monkeypatch.setattr(search, "RANKED_WALK_MIN_DF", 0)
@@ -114,7 +118,7 @@ def test_a_walk_the_largest_budget_cannot_fill_is_not_run(shop: dict[str, Any], 
     tenant_id = shop["tenant_id"]
     word = next(w for w, _n in shop["df"].most_common(40) if len(w) >= 4)
     groups = [g.prefixes for g in search.analyse(word, vocabulary(get_db(), tenant_id, None)).groups]
-    share = search.analyse(word, vocabulary(get_db(), tenant_id, None)).share(len(shop["products"]))
+    share = search.analyse(word, vocabulary(get_db(), tenant_id, None)).most(len(shop["products"]))
     assert 24 / share > 9  # hopeless at this budget
     for sort in ("newest", "relevance"):
         expected = kit.brute_force(shop["products"], words=groups, sort="best_selling" if sort == "relevance" else sort)
