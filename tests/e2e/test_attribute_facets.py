@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.catalog import browse, caching, facets
+from chalicelib.catalog import browse, caching, facets, listing_plan
 from chalicelib.catalog import listing_repository as sql
 from chalicelib.catalog.schemas import ProductListQuery
 from chalicelib.platform.db import get_db
@@ -376,3 +376,49 @@ def test_filters_that_meet_in_no_category_read_nothing_and_meet_only_where_they_
     read = {int(x) for x in cube[0][1] if isinstance(x, int)}
     assert where[partly[0]] & where[partly[1]] <= read
     assert not (where[partly[0]] ^ where[partly[1]]) & read - (where[partly[0]] & where[partly[1]])
+
+
+def test_a_subtree_is_read_only_where_the_filter_has_products(shops, monkeypatch):
+    """Under a category filter, the page plans and reads only the subtree's categories that hold a
+    product of the filter, even when they hold most of its products: a merged read walks each
+    category to its end when none there has the value."""
+    mine, _ = shops
+    monkeypatch.setattr(caching, "responses_enabled", False)
+    s = get_db().session()
+    categories = s.all("SELECT id, path FROM categories WHERE tenant_id = %s ORDER BY id", (mine.id,))
+    stocked = {int(r["category_id"]): int(r["n"]) for r in s.all(
+        "SELECT category_id, COUNT(*) AS n FROM products WHERE tenant_id = %s AND status = 'active'"
+        " GROUP BY category_id", (mine.id,))}
+    rows = s.all("SELECT attr_key, attr_value, category_id FROM product_attribute_values WHERE tenant_id = %s"
+                 " AND active = 1 AND value_cut = 0 GROUP BY attr_key, attr_value, category_id"
+                 " ORDER BY attr_key, attr_value, category_id", (mine.id,))
+    where: dict[tuple[str, str], set[int]] = {}
+    for r in rows:
+        where.setdefault((r["attr_key"], r["attr_value"]), set()).add(int(r["category_id"]))
+
+    def products(ids: set[int]) -> int:
+        return sum(stocked[c] for c in ids)
+
+    found = None
+    for root in categories:
+        subtree = {int(c["id"]) for c in categories if c["path"].startswith(root["path"])} & set(stocked)
+        for pair, held in sorted(where.items()):
+            inside, outside = subtree & held, subtree - held
+            if inside and outside and products(inside) > products(outside):
+                found = (root, pair, inside)
+                break
+        if found:
+            break
+    assert found is not None
+    root, (key, value), inside = found
+    planned: list[int] = []
+    choose = listing_plan.choose
+    monkeypatch.setattr(listing_plan, "choose", lambda *a, **k: planned.append(k["categories"]) or choose(*a, **k))
+    subtree_ids = tuple(sorted(int(c["id"]) for c in categories if c["path"].startswith(root["path"])))
+    for sort in ("newest", "price_desc", "rating"):
+        query = ProductListQuery.model_validate({"category_id": root["id"], "attr": [f"{key}:{value}"], "sort": sort,
+                                                 "limit": 5})
+        answer = browse.list_products(get_db(), mine.id, query)
+        f = sql.Filters(mine.id, subtree_ids, attributes=((key, (value,)),))
+        assert [i["id"] for i in answer["items"]] == _brute(f, sort)[:5], sort
+        assert planned[-1] == len(inside), (sort, planned, inside)
