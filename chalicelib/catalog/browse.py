@@ -188,7 +188,7 @@ def _index(session: Session, meta: CatalogMeta, estimate: listing_plan.Estimate,
             # end when the filters meet nowhere in it - shoes under Giyim for beden:L); for the
             # whole shop when they hold under half the matches (else the shop's own ways stay)
             f = replace(met, category_ids=tuple(c for c in met.category_ids if c in narrow.matched_categories))
-            estimate, counts = narrow, sql.attribute_counts(session, f)
+            estimate, counts = narrow, sql.counted_in(counts, f.category_ids or ())
         attribute_counts = tuple((float(c.entries), float(c.matches)) for c in counts)
     # the attribute filter a read of product_attribute_values would be driven by: the fewest rows
     driver = min(range(len(attribute_counts)), key=lambda i: (attribute_counts[i], i)) if attribute_counts else None

@@ -177,6 +177,8 @@ class AttributeCount:
     matches: int
     universal: bool = False
     categories: frozenset[int] = frozenset()  # those holding a product of the values that passes
+    # per category: (category, walked, passing, held) - `entries`, `matches` and all its products
+    cells: tuple[tuple[int, int, int, int], ...] = ()
 
 
 def attribute_counts(session: Session, f: Filters) -> list[AttributeCount]:
@@ -230,8 +232,19 @@ def attribute_counts(session: Session, f: Filters) -> list[AttributeCount]:
         universal = (len(_probes(values)) == 1 and len(values[0]) < ATTRIBUTE_VALUE_CHARS and not cut_rows
                      and int(held) == total > 0)
         counts.append(AttributeCount(key, int(entries), int(matches), universal,
-                                     frozenset(int(c[0]) for c in cells if int(c[2]) > 0)))
+                                     frozenset(int(c[0]) for c in cells if int(c[2]) > 0),
+                                     tuple((int(c[0]), int(c[1]), int(c[2]), int(c[3])) for c in cells)))
     return counts
+
+
+def counted_in(counts: list[AttributeCount], categories: tuple[int, ...]) -> list[AttributeCount]:
+    """attribute_counts of the same filters scoped to `categories` (narrowed's), from the per-
+    category cells already read: a category filter's read walks all of a value's rows there."""
+    kept = frozenset(categories)
+    return [AttributeCount(c.key, sum(held for cat, _w, _p, held in c.cells if cat in kept),
+                           sum(passing for cat, _w, passing, _h in c.cells if cat in kept), False,
+                           c.categories & kept, tuple(cell for cell in c.cells if cell[0] in kept))
+            for c in counts]
 
 
 def narrowed(f: Filters, counts: list[AttributeCount]) -> Filters | None:
@@ -521,10 +534,7 @@ def facet_cube_attributes(session: Session, f: Filters, driver: int | None = Non
     `driver`-th filter's rows of product_attribute_values (attribute_counts' fewest when None)
     in the category, each product once, grouped - the index carries every column the cube needs."""
     if driver is None:
-        def counted(g: Filters) -> list[AttributeCount]:
-            return attribute_counts(session, replace(g, brand_ids=(), min_price=None, max_price=None, in_stock=False))
-
-        counts = counted(f)
+        counts = attribute_counts(session, replace(f, brand_ids=(), min_price=None, max_price=None, in_stock=False))
         reduced, counts = without_universal(f, counts)
         if reduced is not f:  # fewer filters: perhaps none, or one value the kept counts answer
             return facet_cube(session, reduced)
@@ -535,7 +545,7 @@ def facet_cube_attributes(session: Session, f: Filters, driver: int | None = Non
         if met is not f and not counts[driver].categories <= frozenset(met.category_ids or ()):
             # the driving filter has rows where the others have none: only the categories where
             # they all meet are read (ix_category), counted there
-            f, counts = met, counted(met)
+            f, counts = met, counted_in(counts, met.category_ids or ())
             driver = driver_attribute(f, counts)
     rows_sql, params = _attribute_rows(f, driver, facets=True)
     price_sql, price_params = price_condition(f)
