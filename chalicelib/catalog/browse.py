@@ -181,13 +181,13 @@ def _index(session: Session, meta: CatalogMeta, estimate: listing_plan.Estimate,
         narrow = None if met is None or met is f else _estimate(meta, met)
         if met is None or (narrow is not None and not narrow.matches):
             return f, None, False, True  # no category holds a product of every attribute filter
-        if narrow is not None and met is not None and met.category_ids and (
+        if narrow is not None and met is not None and (
                 f.category_ids is not None or narrow.matches * 2 <= estimate.matches):
             # plan (and read) only the categories where the attribute filters meet, counted there:
             # always out of a category filter's subtree (a merged read walks each category to the
             # end when the filters meet nowhere in it - shoes under Giyim for beden:L); for the
             # whole shop when they hold under half the matches (else the shop's own ways stay)
-            f = replace(met, category_ids=tuple(c for c in met.category_ids if c in narrow.matched_categories))
+            f = replace(met, category_ids=tuple(c for c in met.category_ids or () if c in narrow.matched_categories))
             estimate, counts = narrow, sql.counted_in(counts, f.category_ids or ())
         attribute_counts = tuple((float(c.entries), float(c.matches)) for c in counts)
     # the attribute filter a read of product_attribute_values would be driven by: the fewest rows

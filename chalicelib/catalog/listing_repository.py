@@ -176,9 +176,13 @@ class AttributeCount:
     entries: int
     matches: int
     universal: bool = False
-    categories: frozenset[int] = frozenset()  # those holding a product of the values that passes
     # per category: (category, walked, passing, held) - `entries`, `matches` and all its products
     cells: tuple[tuple[int, int, int, int], ...] = ()
+
+    @property
+    def categories(self) -> frozenset[int]:
+        """The categories holding a product of the values that passes the other filters."""
+        return frozenset(category for category, _walked, passing, _held in self.cells if passing > 0)
 
 
 def attribute_counts(session: Session, f: Filters) -> list[AttributeCount]:
@@ -232,7 +236,6 @@ def attribute_counts(session: Session, f: Filters) -> list[AttributeCount]:
         universal = (len(_probes(values)) == 1 and len(values[0]) < ATTRIBUTE_VALUE_CHARS and not cut_rows
                      and int(held) == total > 0)
         counts.append(AttributeCount(key, int(entries), int(matches), universal,
-                                     frozenset(int(c[0]) for c in cells if int(c[2]) > 0),
                                      tuple((int(c[0]), int(c[1]), int(c[2]), int(c[3])) for c in cells)))
     return counts
 
@@ -243,7 +246,7 @@ def counted_in(counts: list[AttributeCount], categories: tuple[int, ...]) -> lis
     kept = frozenset(categories)
     return [AttributeCount(c.key, sum(held for cat, _w, _p, held in c.cells if cat in kept),
                            sum(passing for cat, _w, passing, _h in c.cells if cat in kept), False,
-                           c.categories & kept, tuple(cell for cell in c.cells if cell[0] in kept))
+                           tuple(cell for cell in c.cells if cell[0] in kept))
             for c in counts]
 
 

@@ -84,6 +84,16 @@ class Verdict:
         return "\n".join(" | ".join(str(r.get(c)) for c in cols) for r in self.rows)
 
 
+def probes_by_key(rows: list[dict[str, Any]], tables: dict[str, str]) -> list[str]:
+    """EXPLAIN rows (`tables`: aliases) probing product_attribute_values per candidate by
+    (tenant, key) alone: every row of the attribute, each time."""
+    return [f"each probe of product_attribute_values [{r['table']}] reads the attribute's every row "
+            f"(key {r['key']}, ref {r['ref']})"
+            for r in rows
+            if tables.get(str(r["table"])) == "product_attribute_values" and "DEPENDENT" in str(r["select_type"])
+            and r["type"] == "ref" and r["key"] != "ix_product" and len(str(r["ref"] or "").split(",")) < 3]
+
+
 def explain(session: dbmod.Session, sql: str, params: Any, *, fulltext_matches: int | None = None,
             page: bool = False) -> Verdict:
     """EXPLAIN the statement and judge it.  `fulltext_matches`: how many rows the MATCH returns
@@ -104,11 +114,7 @@ def explain(session: dbmod.Session, sql: str, params: Any, *, fulltext_matches: 
         if (page and "UNION ALL" in sql and r["select_type"] == "MATERIALIZED" and table == "product_attribute_values"
                 and int(r["rows"] or 0) > FILESORT_ROWS):
             verdict.problems.append(f"a page materialises {r['rows']} rows of {table} [{r['table']}]")
-        if (table == "product_attribute_values" and "DEPENDENT" in str(r["select_type"]) and r["type"] == "ref"
-                and r["key"] != "ix_product" and len(str(r["ref"] or "").split(",")) < 3):
-            # a probe per candidate by (tenant, key) alone: every row of the attribute, each time
-            verdict.problems.append(f"each probe of {table} [{r['table']}] reads the attribute's every row "
-                                    f"(key {r['key']}, ref {r['ref']})")
+        verdict.problems += probes_by_key([r], tables)
         if "filesort" in extra and table == "products":
             sorted_rows = int(r["rows"] or 0)
             if r["type"] == "fulltext" and fulltext_matches is not None:

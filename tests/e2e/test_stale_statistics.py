@@ -71,13 +71,7 @@ def _problems(stale: dict[str, Any], statement: str, params: list[Any]) -> list[
     with stale["conn"].cursor() as cur:
         cur.execute("EXPLAIN " + statement, params)
         rows = cur.fetchall()
-    tables = kit.aliases(statement)
-    found = []
-    for r in rows:  # the kit's rule (catalog_scale_kit.explain), on this connection's database
-        if (tables.get(str(r["table"])) == "product_attribute_values" and "DEPENDENT" in str(r["select_type"])
-                and r["type"] == "ref" and r["key"] != "ix_product" and len(str(r["ref"] or "").split(",")) < 3):
-            found.append(f"{r['table']}: key {r['key']}, ref {r['ref']}")
-    return found
+    return kit.probes_by_key(list(rows), kit.aliases(statement))  # explain's rule, on this database
 
 
 def _merged_part(stale: dict[str, Any]) -> tuple[str, list[Any]]:
