@@ -38,11 +38,24 @@ class Clocks:
         self.active = False
         self.totals: dict[str, float] = defaultdict(float)
         self.counts: dict[str, int] = defaultdict(int)
+        # MariaDB's CPU per SQL boundary: the server thread serving the writer connection
+        # (/proc/<pid>/task/<tid>/schedstat, nanoseconds on CPU), read around each statement.
+        self.thread: str | None = None
+        self.server: dict[str, float] = defaultdict(float)
 
     def add(self, key: str, seconds: float) -> None:
         if self.active:
             self.totals[key] += seconds
             self.counts[key] += 1
+
+    def server_ns(self) -> int | None:
+        if not self.active or self.thread is None:
+            return None
+        try:
+            with open(f"/proc/{self.thread}/schedstat", encoding="ascii") as fh:
+                return int(fh.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
 
 
 def _label(sql: str) -> str:
@@ -60,15 +73,21 @@ def _label(sql: str) -> str:
     return " ".join(words[:3])[:70]
 
 
-def _wrap(owner: Any, name: str, key: Callable[..., str], clocks: Clocks) -> None:
+def _wrap(owner: Any, name: str, key: Callable[..., str], clocks: Clocks, *, sql: bool = False) -> None:
     original = getattr(owner, name)
 
     def timed(*args: Any, **kwargs: Any) -> Any:
+        server = clocks.server_ns() if sql else None
         started = time.perf_counter()
         try:
             return original(*args, **kwargs)
         finally:
-            clocks.add(key(*args, **kwargs), time.perf_counter() - started)
+            label = key(*args, **kwargs)
+            clocks.add(label, time.perf_counter() - started)
+            if server is not None:
+                after = clocks.server_ns()
+                if after is not None:
+                    clocks.server[label] += (after - server) / 1e9
 
     setattr(owner, name, timed)
 
@@ -79,15 +98,15 @@ def instrument(clocks: Clocks) -> None:
 
     from chalicelib.platform import db, outbox
 
-    _wrap(db.Session, "_run", lambda self, sql, params=None: "sql: " + _label(sql), clocks)
-    _wrap(db.Session, "executemany", lambda self, sql, rows: "sql: " + _label(sql) + " (many)", clocks)
-    _wrap(pymysql.connections.Connection, "begin", lambda self: "sql: BEGIN", clocks)
-    _wrap(pymysql.connections.Connection, "commit", lambda self: "sql: COMMIT", clocks)
+    _wrap(db.Session, "_run", lambda self, sql, params=None: "sql: " + _label(sql), clocks, sql=True)
+    _wrap(db.Session, "executemany", lambda self, sql, rows: "sql: " + _label(sql) + " (many)", clocks, sql=True)
+    _wrap(pymysql.connections.Connection, "begin", lambda self: "sql: BEGIN", clocks, sql=True)
+    _wrap(pymysql.connections.Connection, "commit", lambda self: "sql: COMMIT", clocks, sql=True)
     _wrap(redis.Redis, "execute_command", lambda self, *a, **k: f"redis: {a[0]}", clocks)
     _wrap(outbox, "_publish", lambda events: "sqs: outbox publish (SendMessageBatch)", clocks)
 
 
-def profile_case(name: str, n: int, warmup: int, cprofile_top: int) -> dict[str, Any]:
+def profile_case(name: str, n: int, warmup: int, cprofile_top: int, sort: str = "cumulative") -> dict[str, Any]:
     from .cases import CASES
 
     case = CASES[name]
@@ -106,6 +125,10 @@ def profile_case(name: str, n: int, warmup: int, cprofile_top: int) -> dict[str,
 
     for _ in range(warmup):
         call()
+    from .checkout_cost import _connection_thread
+    from .throughput import _pids_named as _named
+
+    clocks.thread = _connection_thread(_named("mariadbd", "mysqld"))  # the writer's server thread
     profiler = None
     if cprofile_top:
         import cProfile
@@ -156,13 +179,16 @@ def profile_case(name: str, n: int, warmup: int, cprofile_top: int) -> dict[str,
         # the calls): what MariaDB and the AWS emulator spend per call besides this process.
         "server_cpu_ms_per_call": {k: round(v / n * 1000, 3) for k, v in server_cpu.items() if servers[k]},
         "boundaries_ms_per_call": per_call, "boundary_calls_per_call": counts,
+        # Of each SQL boundary, the CPU of the MariaDB thread serving the writer connection (schedstat,
+        # nanoseconds): which statement the server spends its time on. Other connections are not seen.
+        "mariadb_thread_cpu_ms_per_call": {k: round(v / n * 1000, 3) for k, v in clocks.server.items()},
     }
     if profiler is not None:
         import io
         import pstats
 
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(cprofile_top)
+        pstats.Stats(profiler, stream=out).sort_stats(sort).print_stats(cprofile_top)
         result["cprofile"] = out.getvalue()
     return result
 
@@ -173,9 +199,13 @@ def render(result: dict[str, Any]) -> str:
             + ", ".join(f"{k} {v:.2f} ms" for k, v in result["server_cpu_ms_per_call"].items()),
             "  by kind (ms per call): " + ", ".join(f"{k} {v:.2f}" for k, v in result["by_kind_ms"].items())
             + f", python and the rest {result['python_and_other_ms']:.2f}", ""]
-    rows.append(f"  {'boundary':<78}{'ms/call':>9}{'n/call':>8}")
+    server = result.get("mariadb_thread_cpu_ms_per_call") or {}
+    rows.append(f"  {'boundary':<70}{'ms/call':>9}{'n/call':>8}{'mariadb cpu':>13}")
     for key, ms in result["boundaries_ms_per_call"].items():
-        rows.append(f"  {key:<78}{ms:>9.3f}{result['boundary_calls_per_call'][key]:>8.2f}")
+        cpu = f"{server[key]:>13.3f}" if key in server else ""
+        rows.append(f"  {key:<70}{ms:>9.3f}{result['boundary_calls_per_call'][key]:>8.2f}{cpu}")
+    if server:
+        rows.append(f"  {'mariadb thread cpu, all sql boundaries':<87}{sum(server.values()):>13.3f}")
     if "cprofile" in result:
         rows += ["", result["cprofile"]]
     return "\n".join(rows)
@@ -188,11 +218,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=300, help="measured calls")
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--cprofile", type=int, default=0, metavar="N", help="print the N top cumulative functions")
+    parser.add_argument("--sort", default="cumulative", choices=("cumulative", "tottime"),
+                        help="the cProfile order: cumulative (where the time goes) or tottime (who spends it)")
     parser.add_argument("--json", type=Path, help="also write the breakdown here")
     args = parser.parse_args(argv)
     with AwsEmulator():
         with quiet_stdout():
-            result = profile_case(args.case, args.n, args.warmup, args.cprofile)
+            result = profile_case(args.case, args.n, args.warmup, args.cprofile, args.sort)
             from .orders_env import finish
 
             finish()
