@@ -8,7 +8,9 @@ The one totals rule (VAT inside Turkish consumer prices, discounts, shipping):
 The shipping methods a tenant offers:
     shipping_methods(tenant_settings), shipping_method(tenant_settings, code)  (400 unknown_shipping_method)
 What the checkout takes from a user's cart, inside the checkout's transaction:
-    lock_user_cart(uow, tenant_id, user_id) → (cart id, [CheckoutLine]), empty_cart(uow, tenant_id, cart_id)
+    read_user_cart(uow, tenant_id, user_id) → (cart id, [CheckoutLine]);
+    take_lines(uow, tenant_id, cart_id, lines): exactly those lines out of the cart (CartChanged
+    when it no longer holds them: run the transaction again)
 The hourly purge job:
     purge_expired_guest_carts(db, limit)
 
@@ -41,9 +43,16 @@ if TYPE_CHECKING:
     from .handover import CheckoutLine
 
 __all__ = [
-    "SHIPPING_VAT_RATE", "ZERO", "Adjustment", "Effects", "Line", "ShippingMethod", "Totals", "compute", "empty_cart",
-    "grouped", "lock_user_cart", "money", "purge_expired_guest_carts", "shipping_method", "shipping_methods", "vat_inside",
+    "SHIPPING_VAT_RATE", "ZERO", "Adjustment", "CartChanged", "Effects", "Line", "ShippingMethod", "Totals", "compute",
+    "grouped", "money", "purge_expired_guest_carts", "read_user_cart", "shipping_method", "shipping_methods", "take_lines",
+    "vat_inside",
 ]
+
+
+class CartChanged(Exception):  # noqa: N818 - an instruction to the caller, like inventory.ReserveLineByLine
+    """take_lines found the cart no longer holding the lines this transaction read (a second
+    checkout of the same cart took them, or a quantity changed meanwhile): roll back and run the
+    transaction again, which reads the cart as it is now."""
 
 
 def shipping_methods(tenant_settings: dict[str, Any] | None) -> list[ShippingMethod]:
@@ -58,16 +67,16 @@ def shipping_method(tenant_settings: dict[str, Any] | None, code: str | None) ->
     return shipping.method(tenant_settings, code)
 
 
-def lock_user_cart(uow: UnitOfWork, tenant_id: int, user_id: int) -> tuple[int | None, list[CheckoutLine]]:
+def read_user_cart(uow: UnitOfWork, tenant_id: int, user_id: int) -> tuple[int | None, list[CheckoutLine]]:
     from . import handover
 
-    return handover.lock_user_cart(uow, tenant_id, user_id)
+    return handover.read_user_cart(uow, tenant_id, user_id)
 
 
-def empty_cart(uow: UnitOfWork, tenant_id: int, cart_id: int) -> None:
+def take_lines(uow: UnitOfWork, tenant_id: int, cart_id: int, lines: list[CheckoutLine]) -> None:
     from . import handover
 
-    handover.empty_cart(uow, tenant_id, cart_id)
+    handover.take_lines(uow, tenant_id, cart_id, lines)
 
 
 def purge_expired_guest_carts(db: Database, limit: int) -> int:

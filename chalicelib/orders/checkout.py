@@ -1,22 +1,28 @@
 """POST /api/orders: the cart becomes an order, in one transaction (issue 5 item 2).
 
-    1. Idempotency-Key (platform/idempotency.py): the key's row is claimed first; an order
-       already made with this key is answered again (same request) or refused (409, a different
-       request reusing the key); a concurrent request with the key waits for the first's answer
-    2. lock the user's cart row (a second checkout of the same cart waits, then finds it empty)
-    3. live prices and the shop's promotions → cart.totals.compute with campaigns.api's
+    1. read the user's cart and take exactly those lines out of it (cart.api.take_lines: the DELETE
+       locks them, so a second checkout of the same cart waits there, finds them gone and runs
+       again to find the cart empty; a line added meanwhile stays in the cart; a refusal below
+       rolls the removal back)
+    2. live prices and the shop's promotions → cart.totals.compute with campaigns.api's
        CartPromotions (the very function and object the cart view shows totals with); the optional
        expected_total guards against a price or promotion change since the customer looked
-    4. order, items (price/name/VAT snapshot; a promotion's gift item is a line of its own, all of it
+    3. order, items (price/name/VAT snapshot; a promotion's gift item is a line of its own, all of it
        discounted), first timeline entry + OrderPlaced outbox event
-    5. claim what the promotions gave (campaigns.api.claim: usage, budget, flash-deal units, coupon
+    4. claim what the promotions gave (campaigns.api.claim: usage, budget, flash-deal units, coupon
        uses by conditional UPDATEs; one ran out → 409 and the whole transaction rolls back), then
        reserve stock last (inventory.api: variation-id order, conditional UPDATE; short → 409 and
        the whole transaction rolls back), so hot rows stay locked for the shortest time; several lines
        are held by one UPDATE, and should one fall short the transaction runs again holding line by
        line, which names it
-    6. empty the cart, record the key's answer, commit; caches of the touched products are
-       dropped after the commit.
+    5. claim the Idempotency-Key with its answer (platform/idempotency.py's claim_answered, one
+       INSERT at the end: the cart lines serialise retries) and commit.  A retry of an order that
+       went through finds the cart empty, or filled again with something refused, and the refusal
+       looks the key up: that order is answered again; a concurrent retry waits at the cart lines,
+       then does the same; a retry that finds the cart filled again and fine meets the key at the
+       end and answers the first order, rolling its own work back; another request under the key
+       is 409 idempotency_key_reused either way.  Caches of the touched products are dropped
+       after the commit.
 
 The 201's order is built from what this transaction wrote (`Placed.detail`), not read back
 after the commit (issue 16 item 4: three reads fewer per checkout): the ids come from the inserts
@@ -34,11 +40,11 @@ from typing import TYPE_CHECKING, Any
 import pymysql
 
 from chalicelib.campaigns import api as campaigns
-from chalicelib.cart.api import Line, compute, empty_cart, grouped, lock_user_cart, money, shipping_method
+from chalicelib.cart.api import CartChanged, Line, compute, grouped, money, read_user_cart, shipping_method, take_lines
 from chalicelib.inventory import api as inventory
 from chalicelib.platform import idempotency
 from chalicelib.platform.db import Database, UnitOfWork
-from chalicelib.platform.errors import BadRequest, Conflict, NotFound
+from chalicelib.platform.errors import ApiError, BadRequest, Conflict, NotFound
 from chalicelib.platform.text import reference_number
 
 from . import repository as repo
@@ -51,6 +57,7 @@ if TYPE_CHECKING:  # typing only: nothing more to import on a cold start
     from .schemas import CheckoutIn
 
 DEFAULT_RESERVATION_MINUTES = 30
+CART_CHANGED_RETRIES = 3  # a cart changing under three checkouts in a row is answered 409 cart_changed
 CHECKOUT = idempotency.Operation("checkout")
 
 
@@ -70,15 +77,13 @@ def place_order(db: Database, tenant: Tenant, user_id: int, body: CheckoutIn, id
     line_by_line = False
 
     def work(uow: UnitOfWork) -> Placed:
-        earlier = idempotency.claim(uow, key)
-        if earlier is not None:
-            return Placed(int(earlier.body["id"]), replayed=True)
-        cart_id, lines = lock_user_cart(uow, tenant.id, user_id)
-        if not lines:
+        cart_id, lines = read_user_cart(uow, tenant.id, user_id)
+        if cart_id is None:  # (a retry of an order that went through: answered below, from its key)
             raise Conflict("cart_empty")
         unsellable = [line.variation_id for line in lines if not line.sellable]
         if unsellable:
             raise Conflict("cart_item_unavailable", details={"variation_ids": unsellable})
+        take_lines(uow, tenant.id, cart_id, lines)  # out of the cart now (CartChanged: again); a refusal puts them back
 
         method = shipping_method(tenant.settings, body.shipping_method)
         promotions = campaigns.for_cart(tenant.id, tenant.settings, user_id, payment_method=body.payment_method,
@@ -128,18 +133,41 @@ def place_order(db: Database, tenant: Tenant, user_id: int, body: CheckoutIn, id
         campaigns.claim(uow, tenant.id, order_id=order_id, user_id=user_id, promotions=promotions, totals=totals)
         inventory.reserve(uow, tenant.id, order_id, [(t.variation_id, t.product_id, t.quantity, snapshots[t.variation_id][0])
                                                      for t in totals.lines], user_id, one_statement=not line_by_line)
-        assert cart_id is not None
-        empty_cart(uow, tenant.id, cart_id)
-        idempotency.record(uow, key, 201, {"id": order_id})
+        earlier = idempotency.claim_answered(uow, key, 201, {"id": order_id})
+        if earlier is not None:  # the key answered an order before (the cart was filled again): that one
+            raise _AnsweredBefore(int(earlier.body["id"]))  # this transaction's work rolls back
         uow.commit()
         return Placed(order_id, replayed=False,
                       detail=_rendered(order_id, fields, discounts, ship_to, bill_to, item_ids, rows, user_id))
 
     try:
-        return db.transaction(work)
-    except inventory.ReserveLineByLine:  # a line fell short: again, line by line, to name it (or succeed)
-        line_by_line = True
-        return db.transaction(work)
+        for _ in range(CART_CHANGED_RETRIES):
+            try:
+                try:
+                    return db.transaction(work)
+                except inventory.ReserveLineByLine:  # a line fell short: again, line by line, to name it (or succeed)
+                    line_by_line = True
+                    return db.transaction(work)
+            except CartChanged:  # another checkout took the lines, or a quantity changed: read the cart again
+                continue
+            except _AnsweredBefore as before:
+                return Placed(before.order_id, replayed=True)
+        raise Conflict("cart_changed")
+    except ApiError:
+        # Refused before the key was claimed (the key is claimed last): a retry of an order that went
+        # through - its cart now empty, or filled again with something refused - is answered that
+        # order, and another request under the key 409 idempotency_key_reused, as when the key was
+        # claimed first; only a key nobody answered gets the refusal.  Costs a read on refusals only.
+        answered = idempotency.lookup(db.session(), key)
+        if answered is None:
+            raise
+        return Placed(int(answered.body["id"]), replayed=True)
+
+
+class _AnsweredBefore(Exception):  # noqa: N818 - rolls the transaction back; the earlier order is the answer
+    def __init__(self, order_id: int) -> None:
+        super().__init__(order_id)
+        self.order_id = order_id
 
 
 # The order columns the database fills with their defaults on insert, as a new order has them.

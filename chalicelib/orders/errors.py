@@ -18,6 +18,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     # idempotency_key_required / _invalid / _reused / idempotency_in_progress: the platform's
     # (platform/idempotency.py)
     "cart_empty": {"tr": "Sepetiniz boş.", "en": "Your cart is empty."},
+    "cart_changed": {
+        "tr": "Sepetiniz sipariş verilirken değişti; sepetinizi kontrol edip yeniden deneyin.",
+        "en": "Your cart changed while the order was being placed; check your cart and try again.",
+    },
     "cart_item_unavailable": {
         "tr": "Sepetinizdeki bazı ürünler artık satışta değil; sepetinizi güncelleyin.",
         "en": "Some items in your cart are no longer for sale; please update your cart.",

@@ -31,6 +31,15 @@ reads the answer and replays it - or rolls back - then its own insert succeeds a
 work itself.  Never two writes.  Should it wait past innodb_lock_wait_timeout, or find a row
 without an answer, it is 409 idempotency_in_progress (retry shortly).
 
+Answered at the end (`claim_answered`): a write whose own first step already serialises its
+retries may claim the key and store its answer in one INSERT, as its last statement, instead of
+`claim` first and `record` last (issue 16 item 4: one statement fewer on every checkout).  The
+checkout is that write: a retry of an order that went through finds its cart lines gone
+(cart.api.take_lines locks them; a concurrent retry waits there) and `lookup`s the key before
+saying cart_empty; a retry that finds the cart refilled does the work again and meets the key's
+row at the end, where `claim_answered` returns the first answer (or 409 for another request) and
+the caller rolls its own work back.  A write without such a step uses `claim`.
+
 Expiry: each operation has a TTL; an expired row is ignored and replaced by the next claim,
 and chalicelib/system's hourly purge job deletes expired rows (`purge_expired`).
 """
@@ -120,13 +129,29 @@ def claim(uow: UnitOfWork, key: Key | None) -> Replay | None:
     earlier request's result.  None: do the work and `record` its answer before committing."""
     if key is None:
         return None
+    return _insert(uow, key, None)
+
+
+def claim_answered(uow: UnitOfWork, key: Key | None, status: int, body: Any) -> Replay | None:
+    """Claim the key with its answer, in one INSERT at the end of the work (module docstring:
+    only for a write whose first step serialises its retries).  None: the key and answer are this
+    transaction's, commit.  A Replay: an earlier request holds the key with this answer - roll
+    this transaction's work back and answer that; another request under the key is 409."""
+    if key is None:
+        return None
+    return _insert(uow, key, (status, _text(body)))
+
+
+def _insert(uow: UnitOfWork, key: Key, answer: tuple[int, str] | None) -> Replay | None:
     import pymysql  # loaded already by platform.db; imported here so this module stays light
 
+    status, body = answer if answer is not None else (None, None)
     for _ in range(2):
         try:
-            uow.execute("""INSERT INTO idempotency_keys (tenant_id, scope, idem_key, user_id, request_hash, expires_at)
-                           VALUES (%s, %s, %s, %s, %s, UTC_TIMESTAMP(6) + INTERVAL %s SECOND)""",
-                        (key.tenant_id, key.operation.scope, key.stored, key.actor, key.fingerprint,
+            uow.execute("""INSERT INTO idempotency_keys (tenant_id, scope, idem_key, user_id, request_hash, status_code,
+                                                         response_body, expires_at)
+                           VALUES (%s, %s, %s, %s, %s, %s, %s, UTC_TIMESTAMP(6) + INTERVAL %s SECOND)""",
+                        (key.tenant_id, key.operation.scope, key.stored, key.actor, key.fingerprint, status, body,
                          int(key.operation.ttl.total_seconds())))
             return None
         except pymysql.err.IntegrityError as exc:
@@ -151,10 +176,14 @@ def record(uow: UnitOfWork, key: Key | None, status: int, body: Any) -> None:
         return
     changed = uow.execute("""UPDATE idempotency_keys SET status_code = %s, response_body = %s
                               WHERE tenant_id = %s AND scope = %s AND idem_key = %s AND status_code IS NULL""",
-                          (status, json.dumps(body, separators=(",", ":"), default=str), key.tenant_id,
+                          (status, _text(body), key.tenant_id,
                            key.operation.scope, key.stored))
     if changed != 1:  # a bug, not a request: the work ran without claim() holding the key
         raise RuntimeError(f"idempotency key {key.operation.scope}/{key.stored} was not claimed")
+
+
+def _text(body: Any) -> str:
+    return json.dumps(body, separators=(",", ":"), default=str)
 
 
 def headers(replayed: bool) -> dict[str, str] | None:

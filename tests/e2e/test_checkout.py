@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
+from chalicelib.platform import cache, outbox
 from chalicelib.platform.db import get_db
 from tests.conftest import make_tenant
 from tests.e2e.test_pipeline import assert_error_shape
@@ -53,9 +55,11 @@ def test_checkout_snapshots_prices_computes_vat_reserves_stock_and_empties_the_c
     again = who.api.get(f"/api/orders/{order['id']}").json
     assert Decimal(again["items"][0]["unit_price"]) in (Decimal("1249.90"), Decimal("100.00"))
     assert Decimal(again["grand_total"]) == Decimal("2599.80")
-    event = db.session().one("SELECT queue, event_type, status FROM outbox_events WHERE tenant_id = %s AND queue <> %s",
-                             (tenant.id, "events"))  # the ML service's events are deferred to the relay
-    assert event == {"queue": "order-events", "event_type": "OrderPlaced", "status": "sent"}
+    event = db.session().one("SELECT id, queue, event_type, status FROM outbox_events WHERE tenant_id = %s "
+                             "AND queue <> %s", (tenant.id, "events"))  # the ML service's events are deferred
+    # published after the commit: the row waits, with a sent mark, for the relay to settle it
+    assert cache.redis_client().get(outbox._mark_key(event.pop("id")))
+    assert event == {"queue": "order-events", "event_type": "OrderPlaced", "status": "pending"}
 
 
 def test_the_new_orders_answer_is_the_order_as_read_back_and_its_replay(client, tenant, db):
@@ -100,6 +104,22 @@ def test_the_same_idempotency_key_answers_the_same_order_and_reserves_nothing_mo
     assert second.json["id"] == first.json["id"] and second.headers.get("Idempotent-Replayed") == "true"
     assert variation_stock(db, tenant.id, v) == (5, 2)
     assert counts(db, tenant.id)["orders"] == 1
+    # the replay met the key at the end (idempotency.claim_answered) and rolled its own work back
+    assert db.session().scalar("SELECT COUNT(*) FROM cart_items WHERE tenant_id = %s", (tenant.id,)) == 1
+    db.session().execute("DELETE FROM cart_items WHERE tenant_id = %s", (tenant.id,))
+    third = checkout(who, key)  # the cart empty: the key looked up
+    assert third.status_code == 201 and third.json["id"] == first.json["id"]
+    assert third.headers.get("Idempotent-Replayed") == "true"
+    assert_error_shape(checkout(who, key, customer_note="başka"), 409, "idempotency_key_reused")
+    assert_error_shape(checkout(who), 409, "cart_empty")  # a new key finds the cart empty
+    # the cart filled again with something refused (off sale, too many): the key still means that order
+    gone, gone_v = product(db, tenant.id, stock=5)
+    db.session().execute("UPDATE products SET status = 'archived' WHERE tenant_id = %s AND id = %s", (tenant.id, gone))
+    fill_cart(db, tenant.id, who.user_id, [(gone, gone_v, 1), (p, v, 9)])
+    fourth = checkout(who, key)
+    assert fourth.status_code == 201 and fourth.json["id"] == first.json["id"], fourth.body
+    assert_error_shape(checkout(who, key, customer_note="başka"), 409, "idempotency_key_reused")
+    assert_error_shape(checkout(who), 409, "cart_item_unavailable")  # a new key gets the refusal
 
 
 def test_concurrent_replays_of_one_key_make_one_order(client, tenant, db):
@@ -113,6 +133,105 @@ def test_concurrent_replays_of_one_key_make_one_order(client, tenant, db):
     assert variation_stock(db, tenant.id, v) == (5, 1)
 
 
+def test_one_cart_checked_out_twice_at_once_with_two_keys_makes_one_order(client, tenant, db):
+    who = shopper(client, tenant)
+    p, v = product(db, tenant.id, stock=5)
+    fill_cart(db, tenant.id, who.user_id, [(p, v, 2)])
+    answers = simultaneously(*[lambda: checkout(who) for _ in range(4)])  # a key each: four taps
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409]
+    for refused in (a for a in answers if a.status_code == 409):
+        assert_error_shape(refused, 409, "cart_empty")
+    assert variation_stock(db, tenant.id, v) == (5, 2)
+    assert counts(db, tenant.id)["orders"] == 1
+
+
+def test_the_checkout_takes_exactly_the_lines_it_read(client, tenant, db):
+    """cart.api.take_lines is the serialisation point: a second checkout that read the same lines
+    waits for the first, then finds them gone (CartChanged: it runs again); a line added while the
+    first holds the cart is not removed with the others, and a quantity changed after the read
+    is caught; a rollback puts the taken lines back."""
+    import threading
+
+    from chalicelib.cart.api import CartChanged, read_user_cart, take_lines
+
+    who = shopper(client, tenant)
+    p1, v1 = product(db, tenant.id, stock=5)
+    p2, v2 = product(db, tenant.id, stock=5)
+    p3, v3 = product(db, tenant.id, stock=5)
+    fill_cart(db, tenant.id, who.user_id, [(p2, v2, 2), (p1, v1, 1)])
+
+    def in_cart() -> dict[int, int]:
+        return {r["variation_id"]: r["quantity"] for r in db.session().all(
+            "SELECT variation_id, quantity FROM cart_items WHERE tenant_id = %s", (tenant.id,))}
+
+    with db.uow() as uow:  # rolled back: the lines come back
+        cart_id, lines = read_user_cart(uow, tenant.id, who.user_id)
+        assert [(line.variation_id, line.quantity) for line in lines] == sorted([(v1, 1), (v2, 2)])
+        take_lines(uow, tenant.id, cart_id, lines)
+    assert in_cart() == {v1: 1, v2: 2}
+
+    def on_its_own_connection(work: Any) -> threading.Thread:  # platform.db: a connection per thread
+        def run() -> None:
+            try:
+                work()
+            finally:
+                get_db().close()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    outcome: list[str] = []
+
+    def second_checkout(cart_id: int, lines: list) -> None:  # read before the first took them
+        with get_db().uow() as uow:
+            try:
+                take_lines(uow, tenant.id, cart_id, lines)
+                outcome.append("took")
+            except CartChanged:
+                outcome.append("changed")
+
+    with db.uow() as uow:
+        cart_id, lines = read_user_cart(uow, tenant.id, who.user_id)
+        read_by_second = list(lines)
+        take_lines(uow, tenant.id, cart_id, lines)
+        adding = on_its_own_connection(lambda: fill_cart(get_db(), tenant.id, who.user_id, [(p3, v3, 4)]))
+        adding.join(timeout=10)
+        assert not adding.is_alive()  # adding a line does not wait for the checkout
+        waiting = on_its_own_connection(lambda: second_checkout(cart_id, read_by_second))
+        waiting.join(timeout=0.5)
+        assert waiting.is_alive()  # the second waits for the lines the first holds
+        uow.commit()
+    waiting.join(timeout=10)
+    assert outcome == ["changed"]
+    assert in_cart() == {v3: 4}  # the line added meanwhile stays for the next order
+    with db.uow() as uow:  # a quantity changed after the read: caught, nothing removed
+        cart_id, lines = read_user_cart(uow, tenant.id, who.user_id)
+        db_other = on_its_own_connection(lambda: fill_cart(get_db(), tenant.id, who.user_id, [(p3, v3, 5)]))
+        db_other.join(timeout=10)
+        with pytest.raises(CartChanged):
+            take_lines(uow, tenant.id, cart_id, lines)
+    assert in_cart() == {v3: 5}
+
+
+def test_a_cart_that_keeps_changing_is_409_cart_changed(client, tenant, db, monkeypatch):
+    from chalicelib.cart import handover
+
+    who = shopper(client, tenant)
+    p, v = product(db, tenant.id, stock=5)
+    fill_cart(db, tenant.id, who.user_id, [(p, v, 1)])
+    taken: list[int] = []
+
+    def always_changed(uow, tenant_id, cart_id, lines):
+        taken.append(cart_id)
+        raise handover.CartChanged()
+
+    monkeypatch.setattr(handover, "take_lines", always_changed)
+    assert_error_shape(checkout(who), 409, "cart_changed")
+    assert len(taken) == 3 and variation_stock(db, tenant.id, v) == (5, 0)
+    assert counts(db, tenant.id)["orders"] == 0
+
+
 def test_a_key_reused_for_a_different_request_is_409_and_changes_nothing(client, tenant, db):
     who = shopper(client, tenant)
     p, v = product(db, tenant.id)
@@ -124,6 +243,8 @@ def test_a_key_reused_for_a_different_request_is_409_and_changes_nothing(client,
     response = checkout(who, key, customer_note="farklı")
     assert_error_shape(response, 409, "idempotency_key_reused")
     assert counts(db, tenant.id) == before
+    assert variation_stock(db, tenant.id, v)[1] == 1  # only the first order's unit is held
+    assert db.session().scalar("SELECT COUNT(*) FROM cart_items WHERE tenant_id = %s", (tenant.id,)) == 1
 
 
 # The key is required (declared idempotent="required"; the router checks it): missing or blank is

@@ -21,10 +21,11 @@ CORPORATE = {
     "tax_number": "4540536920", "il": "Konya", "ilce": "Beyşehir", "mahalle": "Huğlu",
     "address_line": "Huğlu Mahallesi Atatürk Cad. No 1", "posta_kodu": "42700",
 }
-# A checkout's statements: idempotency claim, cart lock, cart lines, address, e-mail, order, items,
-# timeline, stock hold, stock movements, cart emptied, idempotency answer, outbox rows (one INSERT
-# for the order's two events); after the commit the OrderPlaced event's row is marked sent.
-CHECKOUT_STATEMENTS = 14
+# A checkout's statements: cart lines, the lines taken out of the cart, address, e-mail, order,
+# items, timeline, stock hold, stock movements, the idempotency key with its answer, outbox rows
+# (one INSERT for the order's two events).  After the commit the OrderPlaced
+# event is published and marked in Redis, not in SQL: the relay settles the row.
+CHECKOUT_STATEMENTS = 11
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def test_a_checkout_runs_its_fixed_statements(client, tenant, db):
     rows = db.session().all("SELECT id, event_type, queue, status FROM outbox_events WHERE tenant_id = %s "
                             "AND aggregate_id = %s ORDER BY id", (tenant.id, str(response.json["id"])))
     assert [r["event_type"] for r in rows] == ["OrderPlaced"]
-    assert rows[0]["status"] == "sent"
+    assert rows[0]["status"] == "pending" and cache.redis_client().get(outbox._mark_key(rows[0]["id"]))
 
 
 INDIVIDUAL_BILLING = {**CORPORATE, "billing_kind": "individual", "company_name": None, "tax_office": None,
@@ -83,7 +84,7 @@ def test_the_201_with_a_sealed_billing_address_is_the_get_and_the_replay(client,
 
 
 def test_cart_lines_read_as_json_keep_their_types(client, tenant, db):
-    from chalicelib.cart.api import lock_user_cart
+    from chalicelib.cart.api import read_user_cart
 
     who = shopper(client, tenant)
     p1, v1 = product(db, tenant.id, price="1249.90", stock=5, vat_rate="10.00")
@@ -91,7 +92,7 @@ def test_cart_lines_read_as_json_keep_their_types(client, tenant, db):
                          ('{"renk": "kırmızı", "beden": "L"}', tenant.id, v1))
     fill_cart(db, tenant.id, who.user_id, [(p1, v1, 2)])
     with db.uow() as uow:
-        _, lines = lock_user_cart(uow, tenant.id, who.user_id)
+        _, lines = read_user_cart(uow, tenant.id, who.user_id)
     [line] = lines
     assert (line.variation_id, line.product_id, line.quantity) == (v1, p1, 2)
     assert line.unit_price == Decimal("1249.90") and isinstance(line.unit_price, Decimal)
@@ -106,7 +107,7 @@ def _events(db, tenant_id: int, kind: str) -> list[dict]:
 
 def test_a_transactions_events_are_one_insert_just_before_its_commit(tenant, db, monkeypatch):
     published: list[list[dict]] = []
-    monkeypatch.setattr(outbox, "_publish_after_commit", lambda session, events: published.append(events))
+    monkeypatch.setattr(outbox, "_publish_after_commit", lambda events: published.append(events))
     kind = f"Test{uuid.uuid4().hex[:8]}"
 
     def work(uow: UnitOfWork) -> None:
@@ -132,7 +133,7 @@ def test_a_transactions_events_are_one_insert_just_before_its_commit(tenant, db,
 
 def test_events_of_a_rolled_back_transaction_are_never_written(tenant, db, monkeypatch):
     published: list[list[dict]] = []
-    monkeypatch.setattr(outbox, "_publish_after_commit", lambda session, events: published.append(events))
+    monkeypatch.setattr(outbox, "_publish_after_commit", lambda events: published.append(events))
     kind = f"Test{uuid.uuid4().hex[:8]}"
     with db.uow() as uow:
         outbox.add(uow, tenant.id, kind, {"n": 1}, queue="order-events")
@@ -143,7 +144,7 @@ def test_without_consecutive_ids_each_event_is_its_own_insert(tenant, db, monkey
     """innodb_autoinc_lock_mode 2 (MySQL 8's default) does not promise a multi-row INSERT
     consecutive ids: the rows are then written one by one, each with the id the server gave."""
     published: list[list[dict]] = []
-    monkeypatch.setattr(outbox, "_publish_after_commit", lambda session, events: published.append(events))
+    monkeypatch.setattr(outbox, "_publish_after_commit", lambda events: published.append(events))
     monkeypatch.setattr(UnitOfWork, "consecutive_ids", lambda self: None)
     kind = f"Test{uuid.uuid4().hex[:8]}"
 
@@ -177,7 +178,7 @@ def test_a_failing_before_commit_step_commits_nothing(tenant, db):
 
 def test_an_event_added_after_the_commit_is_still_written_and_published(tenant, db, monkeypatch):
     published: list[list[dict]] = []
-    monkeypatch.setattr(outbox, "_publish_after_commit", lambda session, events: published.append(events))
+    monkeypatch.setattr(outbox, "_publish_after_commit", lambda events: published.append(events))
     kind = f"Test{uuid.uuid4().hex[:8]}"
     with db.uow() as uow:
         outbox.add(uow, tenant.id, kind + "A", {"n": 1}, queue="order-events")
@@ -194,7 +195,7 @@ def _image(db, tenant_id: int, product_id: int, key: str, sort_order: int, varia
 
 
 def test_a_lines_image_is_its_variations_first_else_its_products_first(client, tenant, db):
-    from chalicelib.cart.api import lock_user_cart
+    from chalicelib.cart.api import read_user_cart
 
     who = shopper(client, tenant)
     p1, v1 = product(db, tenant.id, price="10.00", stock=5)
@@ -211,5 +212,78 @@ def test_a_lines_image_is_its_variations_first_else_its_products_first(client, t
                                    "ORDER BY sort_order, id LIMIT 1", (tenant.id, p3))
     fill_cart(db, tenant.id, who.user_id, [(p1, v1, 1), (p2, v2, 1), (p3, v3, 1)])
     with db.uow() as uow:
-        _, lines = lock_user_cart(uow, tenant.id, who.user_id)
+        _, lines = read_user_cart(uow, tenant.id, who.user_id)
     assert {line.variation_id: line.image_key for line in lines} == {v1: "p1/own-late", v2: "p2/b", v3: p3_first}
+
+
+def _sends(monkeypatch) -> list[int]:
+    """The ids outbox._publish is asked to send from now on (it still sends them)."""
+    asked: list[int] = []
+    original = outbox._publish
+
+    def publish(events):
+        asked.extend(e["id"] for e in events)
+        return original(events)
+
+    monkeypatch.setattr(outbox, "_publish", publish)
+    return asked
+
+
+def _add(db, tenant_id: int, kind: str, n: int = 1) -> list[dict]:
+    def work(uow: UnitOfWork) -> None:
+        for i in range(n):
+            outbox.add(uow, tenant_id, kind, {"n": i}, queue="order-events")
+        uow.commit()
+
+    db.transaction(work)
+    return db.session().all("SELECT id, status, created_at, sent_at FROM outbox_events WHERE tenant_id = %s "
+                            "AND event_type = %s ORDER BY id", (tenant_id, kind))
+
+
+def test_a_published_event_is_marked_and_the_relay_settles_it_without_sending_it_again(tenant, db, monkeypatch):
+    asked = _sends(monkeypatch)
+    kind = f"Test{uuid.uuid4().hex[:8]}"
+    rows = _add(db, tenant.id, kind, n=3)
+    ids = [r["id"] for r in rows]
+    assert asked == ids  # published once, after the commit
+    assert {r["status"] for r in rows} == {"pending"}  # no UPDATE per request: a mark each in Redis
+    mark = cache.redis_client().get(outbox._mark_key(ids[0])).decode()
+    assert mark.split(" ")[0] == rows[0]["created_at"].isoformat()
+    result = outbox.relay(db, grace_seconds=0, limit=2)  # rounds of two: one call settles all three
+    assert result["settled"] >= 3
+    assert [i for i in asked if i in ids] == ids  # never sent again
+    settled = db.session().all("SELECT id, status, sent_at, attempts FROM outbox_events WHERE id IN (%s, %s, %s)", ids)
+    assert {(r["status"], r["attempts"]) for r in settled} == {("sent", 1)}
+    assert settled[0]["sent_at"].isoformat() == mark.split(" ")[1]  # when the commit callback sent it
+    assert cache.redis_client().exists(*[outbox._mark_key(i) for i in ids]) == 0  # settled: marks dropped
+
+
+def test_a_mark_left_by_another_row_with_the_same_id_settles_nothing(tenant, db, monkeypatch):
+    """A rebuilt or restored database numbers its rows again; a stale mark names another created_at."""
+    monkeypatch.setattr(outbox, "_mark", lambda events: None)  # the commit callback's mark is lost
+    kind = f"Test{uuid.uuid4().hex[:8]}"
+    [row] = _add(db, tenant.id, kind)
+    cache.redis_client().set(outbox._mark_key(row["id"]), "2020-01-01T00:00:00.000001 2020-01-01T00:00:01", ex=60)
+    asked = _sends(monkeypatch)
+    result = outbox.relay(db, grace_seconds=0)
+    assert row["id"] in asked and result["published"] >= 1  # published again, not settled on a stranger's mark
+    assert db.session().scalar("SELECT status FROM outbox_events WHERE id = %s", (row["id"],)) == "sent"
+
+
+def test_without_redis_the_event_is_published_and_the_relay_publishes_it_again(tenant, db, monkeypatch):
+    import redis
+
+    class Down:
+        def __getattr__(self, name):
+            def fail(*args, **kwargs):
+                raise redis.ConnectionError("down")
+            return fail
+
+    monkeypatch.setattr(cache, "redis_client", lambda: Down())
+    asked = _sends(monkeypatch)
+    kind = f"Test{uuid.uuid4().hex[:8]}"
+    [row] = _add(db, tenant.id, kind)  # the commit still answers; the mark is not written
+    assert asked == [row["id"]]
+    outbox.relay(db, grace_seconds=0)  # cannot read marks either: publishes the row again
+    assert asked.count(row["id"]) == 2
+    assert db.session().scalar("SELECT status FROM outbox_events WHERE id = %s", (row["id"],)) == "sent"
