@@ -143,3 +143,37 @@ def test_admin_writes_only_touch_their_own_tenant(client, admin_api: Api, other_
     before = get_settings(get_db(), other_tenant.id)
     assert admin_api.put("/api/admin/settings", {"name": "Sadece Benim Mağazam"}).status_code == 200
     assert get_settings(get_db(), other_tenant.id) == before
+
+
+def test_a_token_verified_once_is_still_refused_once_expired_or_under_another_secret(monkeypatch):
+    """platform.auth remembers verified tokens (issue 16 item 4); the memory never outlives the
+    token's expiry nor the secret it was verified with, and a bad token is never remembered."""
+    import dataclasses
+    import time
+
+    import pytest
+
+    from chalicelib.platform import auth
+    from chalicelib.platform.config import settings
+    from chalicelib.platform.errors import Unauthorized
+
+    principal = Principal(7, 3, ("customer",), frozenset({"orders:write"}), False, "s-1")
+    token, lifetime = issue_access_token(principal)
+    assert auth.decode_access_token(token) == principal
+    calls = auth._verified.cache_info().hits
+    assert auth.decode_access_token(token) == principal
+    assert auth._verified.cache_info().hits == calls + 1  # the second use did not verify again
+    later = time.time() + lifetime + auth.LEEWAY_SECONDS + 1
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    with pytest.raises(Unauthorized):
+        auth.decode_access_token(token)  # remembered, and expired all the same
+    monkeypatch.undo()
+    rotated = dataclasses.replace(settings(), jwt_secret="another-secret-of-enough-length-0123456789")
+    monkeypatch.setattr(auth, "settings", lambda: rotated)
+    with pytest.raises(Unauthorized):
+        auth.decode_access_token(token)  # signed with the old secret: verified again, and refused
+    monkeypatch.undo()
+    tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    for _ in range(2):
+        with pytest.raises(Unauthorized):
+            auth.decode_access_token(tampered)
