@@ -11,8 +11,8 @@ function), with clocks around each call that the runner's timing does not see:
                       background work (redo log writes, purge, page flushing) and everyone else's
     AWS emulator      the same for the moto server (the outbox's SendMessageBatch)
     after-commit publish   wall and this process's CPU time inside platform.outbox's after-commit
-                      step (_publish_after_commit: the SQS send to the emulator, then marking the
-                      rows sent); the runner sets it aside (Plan.aside), so the case reports the
+                      step (_publish_after_commit: the SQS send to the emulator, then the Redis
+                      sent mark the relay settles the row by); the runner sets it aside (Plan.aside), so the case reports the
                       checkout's p50 without it (`without_after_commit_publish`) and the step's
                       own p50 (`waits`)
 
@@ -156,7 +156,7 @@ def checkout_cost(env: BenchEnv) -> Plan:
                    "own CPU, whoever else uses the server; mariadb_whole_server adds InnoDB's background "
                    "threads and every other client of the server in the same windows. The after-commit "
                    "publish (platform.outbox._publish_after_commit: SendMessageBatch to the emulator, then "
-                   "UPDATE outbox_events ... sent) is timed inside the call and set aside by the runner: "
+                   "the Redis sent mark; until 068381d an UPDATE outbox_events ... sent) is timed inside the call and set aside by the runner: "
                    "without_after_commit_publish is each call less its own publish, waits its own time."),
     })
     return Plan(base.app, next_event, expect=base.expect, after=after, info=info, aside=publish.waits)

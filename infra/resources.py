@@ -32,6 +32,9 @@ FUNCTION_OVERRIDES: dict[str, dict[str, int]] = {
     "invoice_jobs": {"memory": 1024, "timeout": 60},
     # Stops claiming shipments 10 s before its deadline; 15 s would leave it almost none.
     "shipping_poll": {"timeout": 120},
+    # Settles and publishes in rounds until done or 40 s (platform/outbox.py RELAY_BUDGET_SECONDS): every
+    # row the commit callback published waits for it now (a Redis mark instead of a per-request UPDATE).
+    "outbox_relay": {"timeout": 60},
     # Streams and parses a whole feed (100,000 products in well under a minute here); the catalogue
     # writes are spread over feeds_rows' batches, so this is parse time plus the queue sends.
     "feeds_fetch": {"memory": 1024, "timeout": 900},

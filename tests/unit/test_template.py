@@ -21,7 +21,7 @@ if str(ROOT) not in sys.path:
 
 from infra import resources as R  # noqa: E402
 from infra.functions import BucketSource, Function, QueueSource, Schedule, discover, run_probe  # noqa: E402
-from infra.template import bucket_id, build_template, function_id, queue_id  # noqa: E402
+from infra.template import bucket_id, build_template, function_id, queue_id, timeout_of  # noqa: E402
 
 SAM_FUNCTION = "AWS::Serverless::Function"
 
@@ -102,6 +102,14 @@ def test_functions_handlers_and_sizes(template, functions):
         assert props["Timeout"] == overrides.get("timeout", 15)
         assert "VpcConfig" in props
     assert R.FUNCTION_OVERRIDES["migrate"] == {"timeout": 300}
+
+
+def test_the_outbox_relay_has_time_for_its_rounds(template, functions):
+    """The relay starts rounds for RELAY_BUDGET_SECONDS; its function must outlive the last one."""
+    from chalicelib.platform.outbox import RELAY_BUDGET_SECONDS
+
+    [relay] = [fn for fn in functions if fn.name == "outbox_relay"]
+    assert timeout_of(relay) >= RELAY_BUDGET_SECONDS + 15
 
 
 def test_purge_expired_runs_hourly_and_migrate_has_no_trigger(template):
