@@ -225,9 +225,11 @@ def _stock(tenant_id: int, variation_ids: list[int]) -> dict[str, int]:
 
 def run_scenario(env: BenchEnv, name: str, *, processes: int, seconds: float, emulator_pid: int | None,
                  warmup: int = WARMUP_CHECKOUTS) -> dict[str, Any]:
+    from .campaigns_cases import pause
     from .orders_env import FIRST_WORKER_SHOPPER, THROUGHPUT_POOL, OrderEvents, shop
 
     s = shop(env, FIRST_WORKER_SHOPPER + processes * SHOPPERS_PER_PROCESS)
+    pause(s.tenant_id)  # plain checkouts: the promotion cases, earlier in a full run, leave 200 live
     pool = s.pool[THROUGHPUT_POOL]
     if name == HOT:
         lines_of = [[s.hot] for _ in range(processes)]
