@@ -8,9 +8,9 @@ The one totals rule (VAT inside Turkish consumer prices, discounts, shipping):
 The shipping methods a tenant offers:
     shipping_methods(tenant_settings), shipping_method(tenant_settings, code)  (400 unknown_shipping_method)
 What the checkout takes from a user's cart, inside the checkout's transaction:
-    read_user_cart(uow, tenant_id, user_id) → (cart id, [CheckoutLine]);
-    take_lines(uow, tenant_id, cart_id, lines): exactly those lines out of the cart (CartChanged
-    when it no longer holds them: run the transaction again)
+    read_user_cart(uow, tenant_id, user_id) → [CheckoutLine];
+    take_lines(uow, tenant_id, user_id, lines): exactly those lines out of the cart, its carts row
+    locked like every cart change (CartChanged when it no longer holds them: run the transaction again)
 The hourly purge job:
     purge_expired_guest_carts(db, limit)
 
@@ -67,16 +67,16 @@ def shipping_method(tenant_settings: dict[str, Any] | None, code: str | None) ->
     return shipping.method(tenant_settings, code)
 
 
-def read_user_cart(uow: UnitOfWork, tenant_id: int, user_id: int) -> tuple[int | None, list[CheckoutLine]]:
+def read_user_cart(uow: UnitOfWork, tenant_id: int, user_id: int) -> list[CheckoutLine]:
     from . import handover
 
     return handover.read_user_cart(uow, tenant_id, user_id)
 
 
-def take_lines(uow: UnitOfWork, tenant_id: int, cart_id: int, lines: list[CheckoutLine]) -> None:
+def take_lines(uow: UnitOfWork, tenant_id: int, user_id: int, lines: list[CheckoutLine]) -> None:
     from . import handover
 
-    handover.take_lines(uow, tenant_id, cart_id, lines)
+    handover.take_lines(uow, tenant_id, user_id, lines)
 
 
 def purge_expired_guest_carts(db: Database, limit: int) -> int:

@@ -38,9 +38,9 @@ class CheckoutLine:
     brand_id: int | None = None
 
 
-def read_user_cart(uow: UnitOfWork, tenant_id: int, user_id: int) -> tuple[int | None, list[CheckoutLine]]:
-    """(cart id, lines in variation-id order) of the user's cart, with the live product data; (None, [])
-    when it is empty or there is none.  A plain read: `take_lines` then removes exactly these lines.
+def read_user_cart(uow: UnitOfWork, tenant_id: int, user_id: int) -> list[CheckoutLine]:
+    """The user's cart lines in variation-id order, with the live product data; [] when the cart is
+    empty or there is none.  A plain read: `take_lines` then removes exactly these lines.
 
     One JSON column a line (Session.all_json): pymysql parses each result column's description in
     Python, and this read is on every checkout.  The image: the variation's own first, else the
@@ -51,7 +51,7 @@ def read_user_cart(uow: UnitOfWork, tenant_id: int, user_id: int) -> tuple[int |
     a range in each of products' 18 tenant-led indexes (and product_variations' 6) before it
     picks the primary key anyway - 0.3 ms of a 1 ms statement, on every checkout."""
     rows = uow.all_json(
-        f"""SELECT JSON_OBJECT('cart_id', ci.cart_id, 'variation_id', ci.variation_id, 'product_id', ci.product_id,
+        f"""SELECT JSON_OBJECT('variation_id', ci.variation_id, 'product_id', ci.product_id,
                   'quantity', ci.quantity, 'price', v.price, 'sku', v.sku, 'barcode', v.barcode,
                   'variation_name', v.name, 'options', v.options, 'is_active', v.is_active, 'name', p.name,
                   'status', p.status, 'vat_rate', p.vat_rate, 'category_id', p.category_id, 'brand_id', p.brand_id,
@@ -63,9 +63,7 @@ def read_user_cart(uow: UnitOfWork, tenant_id: int, user_id: int) -> tuple[int |
              JOIN products p {BY_ID} ON p.tenant_id = ci.tenant_id AND p.id = ci.product_id
             WHERE ci.tenant_id = %s AND ci.cart_id = (SELECT c.id FROM carts c WHERE c.tenant_id = %s AND c.user_id = %s)
             ORDER BY ci.variation_id""", (tenant_id, tenant_id, user_id))
-    if not rows:
-        return None, []
-    return rows[0]["cart_id"], [
+    return [
         CheckoutLine(
             variation_id=r["variation_id"], product_id=r["product_id"], quantity=r["quantity"],
             unit_price=r["price"], vat_rate=r["vat_rate"], name=r["name"], variation_name=r["variation_name"],
@@ -76,21 +74,29 @@ def read_user_cart(uow: UnitOfWork, tenant_id: int, user_id: int) -> tuple[int |
         for r in rows]
 
 
-def take_lines(uow: UnitOfWork, tenant_id: int, cart_id: int, lines: list[CheckoutLine]) -> None:
-    """Remove exactly the lines read (each with the quantity read) from the cart, in the caller's
-    transaction (its rollback puts them back); CartChanged when the cart no longer holds them all.
+def take_lines(uow: UnitOfWork, tenant_id: int, user_id: int, lines: list[CheckoutLine]) -> None:
+    """Remove exactly the lines read (each with the quantity read) from the user's cart, in the
+    caller's transaction (its rollback puts them back); CartChanged when the cart no longer holds
+    them all.
 
     This DELETE is the checkout's serialisation point (issue 16 item 4: it replaces a locked read
-    of the cart row, one statement fewer): it locks the lines it removes, so a second checkout of
-    the same cart (a double tap with two keys) waits here for the first, then removes nothing and
-    runs again to find the cart empty.  A line added meanwhile is not removed - it stays in the
-    cart for the next order, never dropped unordered - and a quantity changed meanwhile is caught
-    (the line read is no longer there).  Portable SQL (MySQL 8 has no DELETE ... RETURNING)."""
+    of the cart row, one statement fewer).  It locks the lines it removes, and the carts row its
+    subquery reads - InnoDB takes a shared lock on rows an UPDATE's or DELETE's subquery reads,
+    under READ COMMITTED too, on MariaDB and MySQL 8 alike - so:
+      - a second checkout of the same cart (a double tap with two keys) waits here for the first,
+        then removes nothing and runs again to find the cart empty;
+      - a cart change (cart.service: every change starts by locking that carts row) waits for the
+        checkout to commit and then sees the cart without these lines, as it did when the
+        checkout locked the row itself; a change that committed after the read and before this
+        DELETE altered a line (quantity, removal), so fewer rows match and the checkout runs again.
+    tests/e2e/test_checkout.py holds both orders of the race.  Portable SQL (MySQL 8 has no
+    DELETE ... RETURNING)."""
     quantities = " ".join(["WHEN %s THEN %s"] * len(lines))
     removed = uow.execute(
-        f"""DELETE FROM cart_items WHERE tenant_id = %s AND cart_id = %s AND variation_id IN ({marks(lines)})
-              AND quantity = CASE variation_id {quantities} END""",
-        (tenant_id, cart_id, *[line.variation_id for line in lines],
+        f"""DELETE FROM cart_items
+             WHERE tenant_id = %s AND cart_id = (SELECT c.id FROM carts c WHERE c.tenant_id = %s AND c.user_id = %s)
+               AND variation_id IN ({marks(lines)}) AND quantity = CASE variation_id {quantities} END""",
+        (tenant_id, tenant_id, user_id, *[line.variation_id for line in lines],
          *[v for line in lines for v in (line.variation_id, line.quantity)]))
     if removed != len(lines):
         raise CartChanged()

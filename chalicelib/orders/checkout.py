@@ -1,9 +1,9 @@
 """POST /api/orders: the cart becomes an order, in one transaction (issue 5 item 2).
 
     1. read the user's cart and take exactly those lines out of it (cart.api.take_lines: the DELETE
-       locks them, so a second checkout of the same cart waits there, finds them gone and runs
-       again to find the cart empty; a line added meanwhile stays in the cart; a refusal below
-       rolls the removal back)
+       locks them and the carts row, so a second checkout of the same cart waits there, finds
+       them gone and runs again to find the cart empty, and a cart change waits for the order;
+       a refusal below rolls the removal back)
     2. live prices and the shop's promotions → cart.totals.compute with campaigns.api's
        CartPromotions (the very function and object the cart view shows totals with); the optional
        expected_total guards against a price or promotion change since the customer looked
@@ -77,13 +77,13 @@ def place_order(db: Database, tenant: Tenant, user_id: int, body: CheckoutIn, id
     line_by_line = False
 
     def work(uow: UnitOfWork) -> Placed:
-        cart_id, lines = read_user_cart(uow, tenant.id, user_id)
-        if cart_id is None:  # (a retry of an order that went through: answered below, from its key)
+        lines = read_user_cart(uow, tenant.id, user_id)
+        if not lines:  # (a retry of an order that went through: answered below, from its key)
             raise Conflict("cart_empty")
         unsellable = [line.variation_id for line in lines if not line.sellable]
         if unsellable:
             raise Conflict("cart_item_unavailable", details={"variation_ids": unsellable})
-        take_lines(uow, tenant.id, cart_id, lines)  # out of the cart now (CartChanged: again); a refusal puts them back
+        take_lines(uow, tenant.id, user_id, lines)  # out of the cart now (CartChanged: again); a refusal puts them back
 
         method = shipping_method(tenant.settings, body.shipping_method)
         promotions = campaigns.for_cart(tenant.id, tenant.settings, user_id, payment_method=body.payment_method,

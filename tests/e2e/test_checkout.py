@@ -146,10 +146,11 @@ def test_one_cart_checked_out_twice_at_once_with_two_keys_makes_one_order(client
 
 
 def test_the_checkout_takes_exactly_the_lines_it_read(client, tenant, db):
-    """cart.api.take_lines is the serialisation point: a second checkout that read the same lines
-    waits for the first, then finds them gone (CartChanged: it runs again); a line added while the
-    first holds the cart is not removed with the others, and a quantity changed after the read
-    is caught; a rollback puts the taken lines back."""
+    """cart.api.take_lines is the serialisation point.  A second checkout that read the same lines
+    waits for the first, then finds them gone (CartChanged: it runs again).  A cart change made
+    through the API while the checkout holds the lines waits for it (both lock the carts row), then
+    sees the cart without them; one committed between the read and the take is caught.  A
+    rollback puts the taken lines back."""
     import threading
 
     from chalicelib.cart.api import CartChanged, read_user_cart, take_lines
@@ -157,7 +158,7 @@ def test_the_checkout_takes_exactly_the_lines_it_read(client, tenant, db):
     who = shopper(client, tenant)
     p1, v1 = product(db, tenant.id, stock=5)
     p2, v2 = product(db, tenant.id, stock=5)
-    p3, v3 = product(db, tenant.id, stock=5)
+    p3, v3 = product(db, tenant.id, stock=9)
     fill_cart(db, tenant.id, who.user_id, [(p2, v2, 2), (p1, v1, 1)])
 
     def in_cart() -> dict[int, int]:
@@ -165,9 +166,9 @@ def test_the_checkout_takes_exactly_the_lines_it_read(client, tenant, db):
             "SELECT variation_id, quantity FROM cart_items WHERE tenant_id = %s", (tenant.id,))}
 
     with db.uow() as uow:  # rolled back: the lines come back
-        cart_id, lines = read_user_cart(uow, tenant.id, who.user_id)
+        lines = read_user_cart(uow, tenant.id, who.user_id)
         assert [(line.variation_id, line.quantity) for line in lines] == sorted([(v1, 1), (v2, 2)])
-        take_lines(uow, tenant.id, cart_id, lines)
+        take_lines(uow, tenant.id, who.user_id, lines)
     assert in_cart() == {v1: 1, v2: 2}
 
     def on_its_own_connection(work: Any) -> threading.Thread:  # platform.db: a connection per thread
@@ -181,37 +182,39 @@ def test_the_checkout_takes_exactly_the_lines_it_read(client, tenant, db):
         thread.start()
         return thread
 
-    outcome: list[str] = []
+    outcome: list[Any] = []
 
-    def second_checkout(cart_id: int, lines: list) -> None:  # read before the first took them
+    def second_checkout(lines: list) -> None:  # it read the lines before the first took them
         with get_db().uow() as uow:
             try:
-                take_lines(uow, tenant.id, cart_id, lines)
+                take_lines(uow, tenant.id, who.user_id, lines)
                 outcome.append("took")
             except CartChanged:
                 outcome.append("changed")
 
+    def add_through_the_api() -> None:
+        outcome.append(who.api.post("/api/cart/items", {"variation_id": v3, "quantity": 1}).status_code)
+
     with db.uow() as uow:
-        cart_id, lines = read_user_cart(uow, tenant.id, who.user_id)
-        read_by_second = list(lines)
-        take_lines(uow, tenant.id, cart_id, lines)
-        adding = on_its_own_connection(lambda: fill_cart(get_db(), tenant.id, who.user_id, [(p3, v3, 4)]))
-        adding.join(timeout=10)
-        assert not adding.is_alive()  # adding a line does not wait for the checkout
-        waiting = on_its_own_connection(lambda: second_checkout(cart_id, read_by_second))
-        waiting.join(timeout=0.5)
-        assert waiting.is_alive()  # the second waits for the lines the first holds
+        lines = read_user_cart(uow, tenant.id, who.user_id)
+        take_lines(uow, tenant.id, who.user_id, lines)
+        waiting = [on_its_own_connection(lambda: second_checkout(list(lines))), on_its_own_connection(add_through_the_api)]
+        for thread in waiting:
+            thread.join(timeout=0.5)
+        # both wait: the second checkout for the lines, the add (another product) for the carts row
+        assert [thread.is_alive() for thread in waiting] == [True, True]
         uow.commit()
-    waiting.join(timeout=10)
-    assert outcome == ["changed"]
-    assert in_cart() == {v3: 4}  # the line added meanwhile stays for the next order
-    with db.uow() as uow:  # a quantity changed after the read: caught, nothing removed
-        cart_id, lines = read_user_cart(uow, tenant.id, who.user_id)
-        db_other = on_its_own_connection(lambda: fill_cart(get_db(), tenant.id, who.user_id, [(p3, v3, 5)]))
-        db_other.join(timeout=10)
+    for thread in waiting:
+        thread.join(timeout=10)
+    assert sorted(map(str, outcome)) == ["200", "changed"]  # the add answered after the order
+    assert in_cart() == {v3: 1}  # the add came after the order, into the emptied cart
+    with db.uow() as uow:  # a change committed between the read and the take: caught, nothing removed
+        lines = read_user_cart(uow, tenant.id, who.user_id)
+        on_its_own_connection(lambda: fill_cart(get_db(), tenant.id, who.user_id, [(p2, v2, 5)])).join(timeout=10)
+        on_its_own_connection(lambda: fill_cart(get_db(), tenant.id, who.user_id, [(p3, v3, 4)])).join(timeout=10)
         with pytest.raises(CartChanged):
-            take_lines(uow, tenant.id, cart_id, lines)
-    assert in_cart() == {v3: 5}
+            take_lines(uow, tenant.id, who.user_id, lines)
+    assert in_cart() == {v2: 5, v3: 4}
 
 
 def test_a_cart_that_keeps_changing_is_409_cart_changed(client, tenant, db, monkeypatch):
@@ -222,8 +225,8 @@ def test_a_cart_that_keeps_changing_is_409_cart_changed(client, tenant, db, monk
     fill_cart(db, tenant.id, who.user_id, [(p, v, 1)])
     taken: list[int] = []
 
-    def always_changed(uow, tenant_id, cart_id, lines):
-        taken.append(cart_id)
+    def always_changed(uow, tenant_id, user_id, lines):
+        taken.append(user_id)
         raise handover.CartChanged()
 
     monkeypatch.setattr(handover, "take_lines", always_changed)

@@ -92,7 +92,7 @@ def test_cart_lines_read_as_json_keep_their_types(client, tenant, db):
                          ('{"renk": "kırmızı", "beden": "L"}', tenant.id, v1))
     fill_cart(db, tenant.id, who.user_id, [(p1, v1, 2)])
     with db.uow() as uow:
-        _, lines = read_user_cart(uow, tenant.id, who.user_id)
+        lines = read_user_cart(uow, tenant.id, who.user_id)
     [line] = lines
     assert (line.variation_id, line.product_id, line.quantity) == (v1, p1, 2)
     assert line.unit_price == Decimal("1249.90") and isinstance(line.unit_price, Decimal)
@@ -212,7 +212,7 @@ def test_a_lines_image_is_its_variations_first_else_its_products_first(client, t
                                    "ORDER BY sort_order, id LIMIT 1", (tenant.id, p3))
     fill_cart(db, tenant.id, who.user_id, [(p1, v1, 1), (p2, v2, 1), (p3, v3, 1)])
     with db.uow() as uow:
-        _, lines = read_user_cart(uow, tenant.id, who.user_id)
+        lines = read_user_cart(uow, tenant.id, who.user_id)
     assert {line.variation_id: line.image_key for line in lines} == {v1: "p1/own-late", v2: "p2/b", v3: p3_first}
 
 
