@@ -35,10 +35,11 @@ Answered at the end (`claim_answered`): a write whose own first step already ser
 retries may claim the key and store its answer in one INSERT, as its last statement, instead of
 `claim` first and `record` last (issue 16 item 4: one statement fewer on every checkout).  The
 checkout is that write: a retry of an order that went through finds its cart lines gone
-(cart.api.take_lines locks them; a concurrent retry waits there) and `lookup`s the key before
-saying cart_empty; a retry that finds the cart refilled does the work again and meets the key's
-row at the end, where `claim_answered` returns the first answer (or 409 for another request) and
-the caller rolls its own work back.  A write without such a step uses `claim`.
+(cart.api.take_lines locks them; a concurrent retry waits there), and any refusal `lookup`s the
+key before it is answered (cart_empty, or a refilled cart's refusal, becomes the first order's
+replay or 409 for another request); a retry that finds the cart refilled and fine does the work
+again and meets the key's row at the end, where `claim_answered` returns the first answer (or
+409) and the caller rolls its own work back.  A write without such a step uses `claim`.
 
 Expiry: each operation has a TTL; an expired row is ignored and replaced by the next claim,
 and chalicelib/system's hourly purge job deletes expired rows (`purge_expired`).
