@@ -77,10 +77,7 @@ def _verified(token: str, secret: str, issuer: str) -> tuple[Principal, int]:
         raise Unauthorized("token_invalid") from exc
     if claims.get("typ") != "access":
         raise Unauthorized("token_invalid")
-    expires = claims["exp"]
-    if not isinstance(expires, int) or isinstance(expires, bool):  # PyJWT accepts a float exp too
-        expires = int(expires)
-    return _principal(claims), expires
+    return _principal(claims), int(claims["exp"])  # PyJWT accepts a float exp too
 
 
 def _principal(claims: dict[str, Any]) -> Principal:
