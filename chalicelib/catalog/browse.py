@@ -117,10 +117,14 @@ def suggest(db: Database, tenant_id: int, q: str) -> dict[str, Any]:
 
 def _suggested(reader: Session, tenant_id: int, meta: CatalogMeta, text_query: search.TextQuery,
                limit: int) -> list[dict[str, Any]]:
-    """Products for the search box: a broad prefix walks the best-selling index with a budget
-    (catalog.text_walk) - when the budget runs out, every match best-selling first, as the walk
-    would have had them (off product_search_words) - else MATCH ranks them."""
-    text = _plan(text_query, tenant_id, meta, limit=limit, ranked=False)
+    """Products for the search box, planned as the relevance sort is (catalog.search.plan,
+    ranked): when even the narrowest word is in RANKED_WALK_MIN_DF products or more, the
+    best-selling index is walked with a budget (catalog.text_walk) - when the budget runs out,
+    every match best-selling first, as the walk would have had them (off product_search_words);
+    else MATCH ranks them.  (Planned unranked, two broad words that meet in a few hundred
+    products - "polar yelek" - were scored by MATCH over the narrower one's thousands of
+    postings, ~8 µs each: 30-45 ms at 100,000 products, against 7-10 ms walked.)"""
+    text = _plan(text_query, tenant_id, meta, limit=limit, ranked=True)
     if text is not None and not text.ranks:
         if not text_walk.hopeless(limit, text_query.most(meta.total)):
             scan = text_walk.budget(limit, text_query.share(meta.total))
