@@ -87,9 +87,9 @@ def _facets(db: Database, tenant_id: int, version: int | None, meta: CatalogMeta
     def load_cube() -> list[list[int]]:
         text = _plan(text_query, tenant_id, meta, limit=None, ranked=False)
         filters = replace(base, text=text)
-        return facet_math.to_json(facet_math.cells(sql.facet_cube(db.reader(), filters)))
+        return facet_math.normalised(sql.facet_cube(db.reader(), filters))
 
-    cube = facet_math.from_json(cached(tenant_id, version, "facets", shared, RESPONSE_TTL, load_cube))
+    cube = cached(tenant_id, version, "facets", shared, RESPONSE_TTL, load_cube)
     return facet_math.compute(cube, meta, category_id=query.category_id, brand_ids=base.brand_ids,
                               in_stock=base.in_stock)
 
