@@ -83,6 +83,19 @@ class Choice:
     cost_us: float
     considered: tuple[tuple[str, float], ...]  # (way, estimated µs), for tests and EXPLAIN reports
     merge: bool = False  # each category of the filter read apart in order, then merged
+    # Of the entries passing the index's own checks (category, brand, price, stock), the share
+    # estimated to pass the attribute and text filters too: a budgeted walk's budget follows it.
+    share: float = 1.0
+
+
+def ordered(index: str | None, sort: str, *, categories: int, brands: int) -> bool:
+    """`index` yields a page in the sort's order, so a walk down it can stop after the page: the
+    sort's own index, one category's, or one brand's for a price sort (the other ways read a
+    whole range and sort it)."""
+    if sort not in WALK_INDEX or index is None:
+        return False
+    return (index == WALK_INDEX[sort] or (index == CATEGORY_INDEX[sort] and categories == 1)
+            or (index == BRAND_INDEX and sort in PRICE_SORTS and brands == 1))
 
 
 MERGE = "+merge"  # marks the merged way in `considered`
@@ -180,7 +193,7 @@ def choose(sort: str, estimate: Estimate, *, limit: int, categories: int, price_
                                           + (0.0 if text_share is None else ROW_US))))
     best = min(options, key=lambda option: option[1])
     merged = best[0].endswith(MERGE)
-    return Choice(best[0].removesuffix(MERGE), best[1], tuple(options), merged)
+    return Choice(best[0].removesuffix(MERGE), best[1], tuple(options), merged, share)
 
 
 def price_share(low: float | None, high: float | None, cell_low: float, cell_high: float) -> float:

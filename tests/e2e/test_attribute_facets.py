@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.catalog import browse, caching, facets, listing_plan
+from chalicelib.catalog import browse, caching, facets, listing_plan, text_walk
 from chalicelib.catalog import listing_repository as sql
 from chalicelib.catalog.schemas import ProductListQuery
 from chalicelib.platform.db import get_db
@@ -277,6 +277,45 @@ def test_the_listing_answers_as_brute_force_whatever_it_plans(shops, monkeypatch
         scanned = facets.cells(sql.facet_cube_scan(get_db().reader(), base))
         assert answer["facets"]["in_stock"] == sum(
             c.in_price for c in scanned if c.in_stock and (not f.brand_ids or c.brand_id in f.brand_ids)), params
+
+
+@pytest.mark.parametrize("budget", ["tiny", "real"])
+def test_a_budgeted_walk_of_several_values_pages_as_brute_force(shops, monkeypatch, budget: str):
+    """Several values of one key down an ordered index (catalog.text_walk without text: the
+    candidates probed, with a budget): the page found within the budget, or past it the plain
+    page - through every cursor, for every sort, equal to brute force."""
+    mine, _ = shops
+    monkeypatch.setattr(caching, "responses_enabled", False)
+    monkeypatch.setattr(text_walk, "hopeless", lambda limit, share: False)
+    if budget == "tiny":
+        monkeypatch.setattr(text_walk, "MIN_BUDGET", 2)
+        monkeypatch.setattr(text_walk, "MAX_BUDGET", 9)
+    walks: list[bool] = []
+    real_page = text_walk.page
+    monkeypatch.setattr(text_walk, "page", lambda *a, **k: walks.append((r := real_page(*a, **k)) is not None) or r)
+    rng = random.Random(f"walk {budget}")
+    compared = 0
+    while compared < 12:
+        f = _filters(rng, mine.id)
+        if not any(len(values) > 1 for _key, values in f.attributes) or f.brand_ids:
+            continue
+        f = replace(f, category_ids=None, attributes=tuple((k, tuple(v for v in vs if len(v) <= 100))
+                                                           for k, vs in f.attributes))
+        compared += 1
+        for sort in ("newest", "price_asc", "price_desc", "best_selling", "rating"):
+            params: dict[str, Any] = {"sort": sort, "limit": 7, "in_stock": f.in_stock,
+                                      "min_price": f.min_price, "max_price": f.max_price,
+                                      "attr": [f"{k}:{v}" for k, vs in f.attributes for v in vs]}
+            shown: list[int] = []
+            for _ in range(200):
+                answer = browse.list_products(get_db(), mine.id, ProductListQuery.model_validate(params))
+                shown += [i["id"] for i in answer["items"]]
+                if answer["next_cursor"] is None:
+                    break
+                params["cursor"] = answer["next_cursor"]
+            assert shown == _brute(f, sort), params
+    # the walks ran, and found pages within the real budgets; past the tiny ones they fell back
+    assert True in walks if budget == "real" else False in walks, walks
 
 
 # -- the migration -----------------------------------------------------------------------------------

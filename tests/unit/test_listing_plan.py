@@ -123,3 +123,16 @@ def test_nothing_to_plan():
     assert choose("relevance", est()).index is None
     assert choose("newest", plan.estimate([], category_ids=None, brand_ids=frozenset(), low=None, high=None,
                                           in_stock=False)).index is None
+
+
+def test_only_an_index_in_the_sorts_order_is_walked():
+    """A budgeted walk stops after the page only down an index in the sort's order."""
+    assert plan.ordered("ix_status_created", "newest", categories=0, brands=0)
+    assert not plan.ordered("ix_status_price", "newest", categories=0, brands=0)  # a range read whole, sorted
+    assert plan.ordered("ix_category_rating", "rating", categories=1, brands=0)
+    assert not plan.ordered("ix_category_rating", "rating", categories=3, brands=0)  # several ranges
+    assert plan.ordered("ix_status_brand", "price_desc", categories=0, brands=1)
+    assert not plan.ordered("ix_status_brand", "price_desc", categories=0, brands=2)
+    assert not plan.ordered("ix_status_brand", "best_selling", categories=0, brands=1)
+    assert not plan.ordered(None, "newest", categories=0, brands=0)
+    assert not plan.ordered("ix_status_sold", "relevance", categories=0, brands=0)
