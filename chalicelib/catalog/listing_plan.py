@@ -71,6 +71,11 @@ class Estimate:
     # The same within the filter's categories and within its brands (their price-ordered ranges).
     category_before: tuple[float, float] = (0.0, 0.0)
     brand_before: tuple[float, float] = (0.0, 0.0)
+    # Of `before_asc` / `before_desc`, the products that pass the histogram's filters but lie
+    # outside the categories where the attribute filters meet (browse._index): a walk probes each
+    # for the attributes before it fails - firearms, which have no colour, first in a colour's
+    # walk down the price.
+    probed_before: tuple[float, float] = (0.0, 0.0)
     brands: float = 0.0  # products of the brand filter's brands (0 without one)
     # The filter's categories and brands that hold a match: a page need not read the others.
     matched_categories: frozenset[int] = frozenset()
@@ -142,7 +147,9 @@ def choose(sort: str, estimate: Estimate, *, limit: int, categories: int, price_
 
     if sort in PRICE_SORTS:
         before = estimate.before_asc if sort == "price_asc" else estimate.before_desc
-        options.append((WALK_INDEX[sort], before * ENTRY_US + walk_cost(estimate.price, estimate.matches)))
+        probed = estimate.probed_before[0 if sort == "price_asc" else 1]
+        options.append((WALK_INDEX[sort], before * ENTRY_US + probed * per_candidate
+                        + walk_cost(estimate.price, estimate.matches)))
     else:
         options.append((WALK_INDEX[sort], walk_cost(estimate.total, estimate.matches)))
     side = 0 if sort == "price_asc" else 1  # which `before` a price walk inside a part pays

@@ -3,6 +3,7 @@ picks for the shapes whose plans decide the tail (a narrow category, a narrow pr
 broad filter, attributes, a LIKE-checked text)."""
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from chalicelib.catalog import listing_plan as plan
@@ -136,3 +137,22 @@ def test_only_an_index_in_the_sorts_order_is_walked():
     assert not plan.ordered("ix_status_brand", "best_selling", categories=0, brands=1)
     assert not plan.ordered(None, "newest", categories=0, brands=0)
     assert not plan.ordered("ix_status_sold", "relevance", categories=0, brands=0)
+
+
+def test_a_price_walk_pays_a_probe_for_each_product_priced_beyond_where_the_attributes_meet():
+    """A colour in the cheap half of the shop (categories 1-25), walked by price from the top: the
+    walk probes the whole dear half before its first match (browse._index sets probed_before from
+    the categories where the attribute filters meet), so the colour's own rows are read instead."""
+    counts = ((20_000.0, 20_000.0),)  # a fifth of the shop holds the colour
+    shop = est()
+    assert shop.before_desc == 0.0  # the histogram alone: matches from the top
+    walked = plan.choose("price_desc", shop, limit=25, categories=0, price_filter=False, attributes=1,
+                         attribute_counts=counts, driver_values=2)
+    assert walked.index == "ix_status_price"
+    dear_half = est(category_ids=frozenset(range(1, 26)))  # what the meeting categories' estimate says
+    assert dear_half.before_desc == 50_000.0
+    beyond = replace(shop, before_desc=dear_half.before_desc, probed_before=(0.0, dear_half.before_desc))
+    probed = plan.choose("price_desc", beyond, limit=25, categories=0, price_filter=False, attributes=1,
+                         attribute_counts=counts, driver_values=2)
+    assert probed.index == plan.ATTRIBUTE_WAY
+    assert dict(probed.considered)["ix_status_price"] > 50_000 * (plan.ENTRY_US + plan.PROBE_US)
