@@ -191,6 +191,36 @@ def test_suggestions_of_two_broad_words_are_never_scored_by_match(shop: dict[str
             browse.SUGGEST_LIMIT - (len(items) - len(products)), len(expected)), q
 
 
+def test_an_attribute_drives_a_search_only_with_far_fewer_rows_than_the_word(shop: dict[str, Any], monkeypatch):
+    """A word probe per attribute row costs ~2.5 attribute probes per word row: an attribute
+    value with between 0.4 and 1 times the narrowest word's products leaves the word's rows to
+    drive the cube and a page by newest (listing_repository.attributes_drive), while a page in
+    price order, which reads the attribute's rows only up to its last price, is still driven by
+    the attribute."""
+    monkeypatch.setattr("chalicelib.catalog.caching.responses_enabled", False)
+    tenant_id = shop["tenant_id"]
+    words = vocabulary(get_db(), tenant_id, None)
+    held = Counter((k, v) for p in shop["products"] for k, values in p["values"].items() for v in values)
+    pair = next(((word, key, value) for word, _n in shop["df"].most_common(80) if len(word) >= 4
+                 for (key, value), n in held.most_common(40)
+                 if 0.5 * words.prefix_df(word) <= n <= 0.9 * words.prefix_df(word)), None)
+    assert pair is not None, "no attribute value with 0.5-0.9 times a word's products"
+    word, key, value = pair
+
+    def driver(sort: str, facets: bool) -> set[str]:
+        query = ProductListQuery.model_validate({"q": word, "attr": [f"{key}:{value}"], "sort": sort, "limit": 24,
+                                                 "facets": facets})
+        with kit.recorded() as statements:
+            browse.list_products(get_db(), tenant_id, query)
+        read = [text for text, _ in statements if ("c.n_price" in text if facets else "page.id" in text)]
+        return {"attribute" if ("product_attribute_values a FORCE INDEX (ix_cells)" in text
+                                or "product_attribute_values a FORCE INDEX (ix_category)" in text)
+                else "words" if "product_search_words w FORCE INDEX (PRIMARY)" in text else "other" for text in read}
+
+    assert driver("newest", facets=True) == {"words"}, pair  # the cube
+    assert driver("price_asc", facets=False) == {"attribute"}, pair  # the page
+
+
 def _attribute_draws(shop: dict[str, Any], rng: random.Random) -> list[tuple[str, str]]:
     """(key, value) pairs products hold: a common one and a rare one."""
     held = Counter((k, v) for p in shop["products"] for k, values in p["values"].items() for v in values)
