@@ -1,9 +1,9 @@
 """The public listing (filters, sorts, keyset pages, facets), search and suggestions.
 
 One request = the catalogue version (one Redis GET), the metadata and vocabulary from process
-memory, then the page's SQL (one statement; two when a budgeted walk - of a broad search, or of
-several values of an attribute - falls back to every match, catalog.text_walk; plus one count
-when attribute filters are set) and the facet
+memory, then the page's SQL (one statement; two when a budgeted walk falls back, catalog.text_walk:
+a broad search's to every match, several values of an attribute's to the plain page; plus one
+count when attribute filters are set) and the facet
 cube's (one; one more to pick the driving filter of several attribute keys) — each answer cached
 in Redis under the version (catalog.caching) — whatever the page size.
 """
