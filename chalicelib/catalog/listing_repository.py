@@ -18,6 +18,7 @@ from chalicelib.platform.keyset import Keyset, Position
 from chalicelib.platform.sql import BY_ID, marks
 
 from . import facets as facet_math
+from .listing_plan import PRICE_SORTS
 from .search import NAME_PREFIX_BOOST, TextPlan
 
 TEXT = "CONCAT(' ', COALESCE(p.search_text, p.name))"
@@ -386,7 +387,7 @@ def attributes_drive(counts: list[AttributeCount], text: TextPlan, sort: str | N
     """The fewest-rows attribute filter drives a search's cube (`sort` None) or page (the words
     probed), rather than the narrowest word's rows (the attributes probed): when it has under
     ATTRIBUTE_DRIVES_RATIO of that word's products - under as many, for a page in price order."""
-    ratio = 1.0 if sort in ("price_asc", "price_desc") else ATTRIBUTE_DRIVES_RATIO
+    ratio = 1.0 if sort in PRICE_SORTS else ATTRIBUTE_DRIVES_RATIO
     return bool(counts) and min(c.entries for c in counts) < ratio * text.narrowest_df
 
 
@@ -429,7 +430,7 @@ def page(session: Session, f: Filters, sort: str, after: Position | None, limit:
     select, having = "p.id", ""
     if index == ATTRIBUTE_INDEX and sort != "relevance":
         rows_sql, rows_params = _attribute_rows(f, driver, facets=False)
-        if sort in ("price_asc", "price_desc"):
+        if sort in PRICE_SORTS:
             # in price order: only the values' rows up to the page's last price (_price_bound)
             bound, bound_params = _price_bound(f, driver, keyset, after, limit)
             rows_sql, rows_params = _attribute_rows(

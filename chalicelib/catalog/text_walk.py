@@ -27,7 +27,7 @@ from dataclasses import replace
 from typing import Any
 
 from chalicelib.platform.db import Session
-from chalicelib.platform.keyset import Position
+from chalicelib.platform.keyset import Keyset, Position
 from chalicelib.platform.sql import BY_ID
 
 from .listing_repository import SORTS, Filters, _page_rows, text_condition, where
@@ -59,48 +59,39 @@ def page(session: Session, f: Filters, sort: str, after: Position | None, limit:
     Without text, the candidates are checked for the attribute filters alone, by a probe each
     on the candidate's id (no row read)."""
     assert f.text is None or f.text.against is None  # a walk: LIKE groups only
-    if f.text is None:
-        return _attribute_page(session, f, sort, after, limit, index, scan)
     keyset = SORTS[sort]
-    # The index entry carries category, brand, price and stock; the words and the attributes are
-    # checked on the budget's candidates only, so neither can make the walk run on.
+    checks: list[str] = []
+    check_params: list[Any] = []
+    if f.attributes:
+        attribute_sql, check_params = where(Filters(f.tenant_id, attributes=f.attributes), probes=True)
+        checks.append(attribute_sql)
+    if f.text is None:
+        # the probes name products `p` (tenant_id, id): the candidates carry both under those names
+        candidates, params, order = _candidates(f, keyset, after, index, "p", "p.tenant_id, p.status, ")
+        ids_sql = f"SELECT p.id FROM {candidates} WHERE {' AND '.join(checks)} ORDER BY {order} LIMIT %s"
+        ids_params = [*params, scan, *check_params, limit]
+    else:
+        text_sql, text_params = text_condition(f.text)
+        candidates, params, order = _candidates(f, keyset, after, index, "c", "")
+        ids_sql = (f"SELECT c.id FROM {candidates} JOIN products p {BY_ID} ON p.tenant_id = %s AND p.id = c.id"
+                   f" WHERE {' AND '.join([*text_sql, *checks])} ORDER BY {order} LIMIT %s")
+        ids_params = [*params, scan, f.tenant_id, *text_params, *check_params, limit]
+    rows = _page_rows(session, ids_sql, ids_params, keyset.order_by(), sort, f.tenant_id)
+    return rows if len(rows) >= limit else None
+
+
+def _candidates(f: Filters, keyset: Keyset, after: Position | None, index: str, alias: str,
+                carried: str) -> tuple[str, list[Any], str]:
+    """The walk's candidates as a derived table `alias` (its LIMIT, the budget, is the caller's
+    next parameter): the index read in the sort's order after the cursor, every filter but the
+    words and the attributes checked on the entry, so neither can make the walk run on; with
+    its parameters and the sort's ORDER BY over `alias`."""
     filter_sql, params = where(replace(f, text=None, attributes=()))
     if after is not None:
         cond, cond_params = keyset.after(after)
         filter_sql, params = f"{filter_sql} AND {cond}", [*params, *cond_params]
-    text_sql, text_params = text_condition(f.text)
-    if f.attributes:
-        attribute_sql, attribute_params = where(Filters(f.tenant_id, attributes=f.attributes), probes=True)
-        text_sql, text_params = [*text_sql, attribute_sql], [*text_params, *attribute_params]
     columns = ", ".join(keyset.columns)
     direction = "DESC" if keyset.descending else "ASC"
-    walked_order = ", ".join(f"c.{col.split('.')[-1]} {direction}" for col in (*keyset.columns, keyset.id_column))
-    ids_sql = (f"SELECT c.id FROM (SELECT p.id, {columns} FROM products p FORCE INDEX ({index})"
-               f" WHERE {filter_sql} ORDER BY {keyset.order_by()} LIMIT %s) c"
-               f" JOIN products p {BY_ID} ON p.tenant_id = %s AND p.id = c.id"
-               f" WHERE {' AND '.join(text_sql)} ORDER BY {walked_order} LIMIT %s")
-    rows = _page_rows(session, ids_sql, [*params, scan, f.tenant_id, *text_params, limit], keyset.order_by(),
-                      sort, f.tenant_id)
-    return rows if len(rows) >= limit else None
-
-
-def _attribute_page(session: Session, f: Filters, sort: str, after: Position | None, limit: int, index: str,
-                    scan: int) -> list[dict[str, Any]] | None:
-    """`page` for attribute filters alone: the first `scan` candidates in the sort's order (every
-    other filter checked on the index entry), each probed for the attributes."""
-    assert f.attributes
-    keyset = SORTS[sort]
-    filter_sql, params = where(replace(f, attributes=()))
-    if after is not None:
-        cond, cond_params = keyset.after(after)
-        filter_sql, params = f"{filter_sql} AND {cond}", [*params, *cond_params]
-    probes, probe_params = where(Filters(f.tenant_id, attributes=f.attributes), probes=True)
-    # the probes name products `p` (tenant_id, id): the candidates carry both under those names
-    columns = ", ".join(keyset.columns)
-    direction = "DESC" if keyset.descending else "ASC"
-    walked_order = ", ".join(f"p.{col.split('.')[-1]} {direction}" for col in (*keyset.columns, keyset.id_column))
-    ids_sql = (f"SELECT p.id FROM (SELECT p.tenant_id, p.status, p.id, {columns} FROM products p FORCE INDEX ({index})"
-               f" WHERE {filter_sql} ORDER BY {keyset.order_by()} LIMIT %s) p"
-               f" WHERE {probes} ORDER BY {walked_order} LIMIT %s")
-    rows = _page_rows(session, ids_sql, [*params, scan, *probe_params, limit], keyset.order_by(), sort, f.tenant_id)
-    return rows if len(rows) >= limit else None
+    order = ", ".join(f"{alias}.{col.split('.')[-1]} {direction}" for col in (*keyset.columns, keyset.id_column))
+    return (f"(SELECT {carried}p.id, {columns} FROM products p FORCE INDEX ({index})"
+            f" WHERE {filter_sql} ORDER BY {keyset.order_by()} LIMIT %s) {alias}", params, order)

@@ -315,7 +315,10 @@ def test_a_budgeted_walk_of_several_values_pages_as_brute_force(shops, monkeypat
                 params["cursor"] = answer["next_cursor"]
             assert shown == _brute(f, sort), params
     # the walks ran, and found pages within the real budgets; past the tiny ones they fell back
-    assert True in walks if budget == "real" else False in walks, walks
+    if budget == "real":
+        assert True in walks, walks
+    else:
+        assert False in walks, walks
 
 
 # -- the migration -----------------------------------------------------------------------------------
