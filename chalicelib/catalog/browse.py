@@ -172,9 +172,12 @@ def _estimate(meta: CatalogMeta, f: sql.Filters) -> listing_plan.Estimate:
     It is exact for those at this catalogue version (each cell knows its lowest and highest
     price): no match in it means an empty page, and a category or brand without a match need
     not be read - a walk would read its whole range to find that out."""
-    return listing_plan.estimate(
-        meta.cells, category_ids=None if f.category_ids is None else frozenset(f.category_ids),
-        brand_ids=frozenset(f.brand_ids), low=f.min_price, high=f.max_price, in_stock=f.in_stock)
+    category_ids = None if f.category_ids is None else frozenset(f.category_ids)
+    brand_ids = frozenset(f.brand_ids)
+    return meta.remembered(
+        ("estimate", category_ids, brand_ids, f.min_price, f.max_price, f.in_stock),
+        lambda: listing_plan.estimate(meta.cells, category_ids=category_ids, brand_ids=brand_ids,
+                                      low=f.min_price, high=f.max_price, in_stock=f.in_stock))
 
 
 def _index(session: Session, meta: CatalogMeta, estimate: listing_plan.Estimate, f: sql.Filters, sort: str,

@@ -7,10 +7,13 @@ subtree, from the tree, from filters (404) and from facets.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 from chalicelib.platform.text import fold
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -25,6 +28,7 @@ class CatalogMeta:
     _subtrees: dict[int, tuple[int, ...]] = field(default_factory=dict, repr=False)
     _folded: dict[int, str] = field(default_factory=dict, repr=False)
     _path_ids: dict[int, list[int]] = field(default_factory=dict, repr=False)
+    _remembered: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         order = sorted(self.categories.values(), key=lambda c: (c["sort_order"], c["name"], c["id"]))
@@ -64,6 +68,24 @@ class CatalogMeta:
         cells = [(int(c), int(b), int(band), bool(s), int(n), float(lo), float(hi))
                  for c, b, band, s, n, lo, hi in data["cells"]]
         return cls({int(c["id"]): c for c in data["c"]}, {int(b["id"]): b for b in data["b"]}, _tally(cells), cells)
+
+    # -- derived answers, kept with the version they derive from --------------------------------
+    REMEMBERED: ClassVar[int] = 2048  # entries; when full, forgotten at once (a catalogue change starts afresh anyway)
+
+    def remembered(self, key: Any, compute: Callable[[], T]) -> T:
+        """compute() for `key`, once per catalogue version: for pure functions of this metadata
+        (the listing planner's estimate of a filter set: ~0.3 ms over the histogram of a shop of
+        100,000 products, on every listing, facets and search call; shop traffic repeats its
+        category pages and filter sets)."""
+        try:
+            return self._remembered[key]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        value = compute()
+        if len(self._remembered) >= self.REMEMBERED:
+            self._remembered.clear()
+        self._remembered[key] = value
+        return value
 
     # -- questions ----------------------------------------------------------------------------
     @property

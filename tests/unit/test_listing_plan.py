@@ -3,6 +3,7 @@ picks for the shapes whose plans decide the tail (a narrow category, a narrow pr
 broad filter, attributes, a LIKE-checked text)."""
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from decimal import Decimal
 
@@ -30,6 +31,73 @@ def test_estimates_follow_the_histogram():
     assert half.price == half.matches == 25_000
     assert est(low=Decimal("20000")).matches == 0
     assert est(high=Decimal("100")).matches == est(high=Decimal("100")).price == 0  # below every cell
+
+
+def _plain_estimate(cells, *, category_ids, brand_ids, low, high, in_stock) -> plan.Estimate:
+    """estimate() as first written, a price_share() per cell and both passes over every cell:
+    the reference the faster loops must equal."""
+    priced = low is not None or high is not None
+    lo = None if low is None else float(low)
+    hi = None if high is None else float(high)
+    total = category = price = matches = of_brands = 0.0
+    first, last = float("inf"), float("-inf")
+    cats: set[int] = set()
+    brands: set[int] = set()
+    for cat, brand, _band, stocked, n, cell_low, cell_high in cells:
+        total += n
+        in_category = category_ids is None or cat in category_ids
+        share = plan.price_share(lo, hi, cell_low, cell_high) if priced else 1.0
+        if in_category:
+            category += n
+        price += n * share
+        if brand_ids and brand in brand_ids:
+            of_brands += n
+        if share and in_category and (not brand_ids or brand in brand_ids) and (stocked or not in_stock):
+            matches += n * share
+            cats.add(cat)
+            brands.add(brand)
+            first = min(first, cell_low if lo is None else max(cell_low, lo))
+            last = max(last, cell_high if hi is None else min(cell_high, hi))
+    before = [0.0] * 6
+    if matches:
+        for cat, brand, _band, _stocked, n, cell_low, cell_high in cells:
+            scopes = (0, 2 if cat in cats else -1, 4 if brand in brands else -1)
+            if cell_low < first:
+                below = n * plan.price_share(lo, first, cell_low, cell_high)
+                for scope in scopes:
+                    if scope >= 0:
+                        before[scope] += below
+            if cell_high > last:
+                above = n * plan.price_share(last, hi, cell_low, cell_high)
+                for scope in scopes:
+                    if scope >= 0:
+                        before[scope + 1] += above
+    return plan.Estimate(total, category, price, matches, before_asc=before[0], before_desc=before[1],
+                         category_before=(before[2], before[3]), brand_before=(before[4], before[5]),
+                         brands=of_brands, matched_categories=frozenset(cats), matched_brands=frozenset(brands))
+
+
+def test_the_estimate_equals_the_plain_formulation_on_random_histograms():
+    rng = random.Random(16)
+    for _ in range(40):
+        cells = []
+        for c in range(1, rng.randint(2, 30)):
+            for b in rng.sample(range(0, 8), rng.randint(1, 4)):
+                for stocked in (True, False):
+                    low = rng.choice((0.0, 99.9, rng.uniform(1, 40000)))
+                    high = low if rng.random() < 0.1 else low + rng.uniform(0, 20000)
+                    cells.append((c, b, rng.randint(0, 5), stocked, rng.randint(1, 500), low, high))
+        rng.shuffle(cells)
+        categories = sorted({c[0] for c in cells})
+        for _ in range(25):
+            args = {
+                "category_ids": None if rng.random() < 0.4 else frozenset(rng.sample(categories, min(len(categories), rng.randint(1, 3)))),
+                "brand_ids": frozenset() if rng.random() < 0.5 else frozenset(rng.sample(range(0, 8), 2)),
+                "low": None if rng.random() < 0.5 else Decimal(rng.randint(0, 30000)),
+                "high": None if rng.random() < 0.5 else Decimal(rng.randint(0, 60000)),
+                "in_stock": rng.random() < 0.3,
+            }
+            assert plan.estimate(cells, **args) == _plain_estimate(cells, **args), args
 
 
 def test_price_share_of_a_cell():
