@@ -48,8 +48,9 @@ def list_products(db: Database, tenant_id: int, query: ProductListQuery) -> dict
         estimate = _estimate(meta, base)
         # Price order follows the category, and a word mostly names a category ("dürbün"): a walk
         # down the price index would pass every cheaper category first, so price sorts MATCH.
+        kept = estimate.matches / max(estimate.total, 1)  # the share of the shop the other filters keep
         text = _plan(text_query, tenant_id, meta, limit=None if sort in listing_plan.PRICE_SORTS else query.limit,
-                     ranked=sort == "relevance", share=estimate.matches / max(estimate.total, 1))
+                     ranked=sort == "relevance", share=kept)
         filters = replace(base, text=text)
         index, merge, empty, share = None, False, estimate.matches == 0, 1.0  # text and attributes only narrow further
         if text is None or not text.ranks:
@@ -63,10 +64,10 @@ def list_products(db: Database, tenant_id: int, query: ProductListQuery) -> dict
             # count standing in for the score, so the relevance cursor keeps working.
             filters, index, merge, _none, _share = _index(reader, meta, estimate, filters, "best_selling",
                                                           query.limit + 1, text_query)
-            rows = _walk(reader, meta, filters, text_query, "best_selling", query, index, merge)
+            rows = _walk(reader, meta, filters, text_query, "best_selling", query, index, merge, kept)
             rows = [{**r, "score": r["sold_count"]} for r in rows]
         elif text is not None and not text.ranks:
-            rows = _walk(reader, meta, filters, text_query, sort, query, index, merge)
+            rows = _walk(reader, meta, filters, text_query, sort, query, index, merge, kept)
         else:
             walked = None
             several = any(len(values) > 1 for _key, values in filters.attributes)
@@ -141,10 +142,11 @@ def _suggested(reader: Session, tenant_id: int, meta: CatalogMeta, text_query: s
     postings, ~8 µs each: 30-45 ms at 100,000 products, against 7-10 ms walked.)"""
     text = _plan(text_query, tenant_id, meta, limit=limit, ranked=True)
     if text is not None and not text.ranks:
-        if not text_walk.hopeless(limit, text_query.most(meta.total)):
+        fallback = _fallback_us(meta, text_query, 1.0)
+        if not text_walk.hopeless(limit, text_query.most(meta.total), fallback):
             scan = text_walk.budget(limit, text_query.share(meta.total))
             rows = text_walk.page(reader, sql.Filters(tenant_id, text=text), "best_selling", None, limit,
-                                  listing_plan.WALK_INDEX["best_selling"], scan)
+                                  listing_plan.WALK_INDEX["best_selling"], scan, fallback)
             if rows is not None:
                 return rows
         return sql.suggestions_of_every_match(reader, sql.Filters(tenant_id, text=text), limit)
@@ -234,23 +236,32 @@ def _index(session: Session, meta: CatalogMeta, estimate: listing_plan.Estimate,
 
 
 def _walk(reader: Session, meta: CatalogMeta, f: sql.Filters, text_query: search.TextQuery | None, sort: str,
-          query: ProductListQuery, index: str | None, merge: bool) -> list[dict[str, Any]]:
+          query: ProductListQuery, index: str | None, merge: bool, kept: float) -> list[dict[str, Any]]:
     """A page of a broad search walked down the sort's index with a budget (catalog.text_walk);
     past the budget, the same page from every match (the words as a filter, the same order: off
-    product_search_words, listing_repository.page), whose cost the narrowest word's rows bound."""
+    product_search_words, listing_repository.page), whose cost the narrowest word's rows bound.
+    `kept`: the share of the shop the other filters keep."""
     # (a rare attribute value's own rows, ATTRIBUTE_INDEX, are few already: read as planned)
     if index == sql.ATTRIBUTE_INDEX or text_query is None or sort not in listing_plan.WALK_INDEX:
         return sql.page(reader, f, sort, query.after, query.limit + 1, index, merge=merge)
-    if not merge and not text_walk.hopeless(query.limit + 1, text_query.most(meta.total)):
+    fallback = _fallback_us(meta, text_query, kept)
+    if not merge and not text_walk.hopeless(query.limit + 1, text_query.most(meta.total), fallback):
         scan = text_walk.budget(query.limit + 1, text_query.share(meta.total))
         rows = text_walk.page(reader, f, sort, query.after, query.limit + 1,
-                              index or listing_plan.WALK_INDEX[sort], scan)
+                              index or listing_plan.WALK_INDEX[sort], scan, fallback)
         if rows is not None:
             return rows
     # Past the budget - or for a subtree read category by category, which has none and read whole
     # categories the words rarely meet ("silah" under Giyim: 145 ms) - every match.
     matched = replace(f, text=_plan(text_query, f.tenant_id, meta, limit=None, ranked=False))
     return sql.page(reader, matched, sort, query.after, query.limit + 1)
+
+
+def _fallback_us(meta: CatalogMeta, text_query: search.TextQuery, kept: float) -> float:
+    """What a broad search's read of every match costs (catalog.text_walk.fallback_us): the bound a
+    walk that has found part of its page may spend on the rest."""
+    rows = min(g.df for g in text_query.groups)
+    return text_walk.fallback_us(rows, len(text_query.groups), kept, text_query.share(meta.total) * meta.total * kept)
 
 
 def _plan(text_query: search.TextQuery | None, tenant_id: int, meta: CatalogMeta, *, limit: int | None,

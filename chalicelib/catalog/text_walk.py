@@ -16,6 +16,14 @@ are the page.  Fewer, and the caller reads every match instead (product_search_w
 0024), whose cost is bounded by the narrowest word's rows (catalog.browse).  Worst case: the
 budget plus that read.
 
+A walk whose budget runs out with a few matches found has measured the words' real share among
+the candidates, where the budget assumed them independent: two words that go together ("klasik
+av": 4,300 products, where the 1,200 candidates hold ~50 for a page of 97) would fall back to
+reading 12,500 rows of "klasik" and probing each for "av" (~50 ms).  So, given what that
+fall-back costs (`fallback_us`), the walk goes on from its last match when the rest of the page
+is expected within that cost (`more_budget`); no match at all, or a share that would cost more,
+falls back at once - words that rarely meet ("kamp tüfeği") cost no more than before.
+
 Attribute filters without text walk the same way when one of them has several values (two
 sizes): the plain page's EXISTS lets MariaDB read every row of the values into a temporary table
 first (36,000 rows for beden M or L at 100,000 products: 25-40 ms), where the page is found among
@@ -30,11 +38,14 @@ from chalicelib.platform.db import Session
 from chalicelib.platform.keyset import Keyset, Position
 from chalicelib.platform.sql import BY_ID
 
+from .listing_plan import ENTRY_US, PROBE_US, ROW_US, SORTED_US
 from .listing_repository import SORTS, Filters, _page_rows, text_condition, where
 
 MIN_BUDGET = 300
-MAX_BUDGET = 1_200  # ~6 µs a candidate (its row read and the LIKEs): ~7 ms
+MAX_BUDGET = 1_200  # the first read: ~6-8 µs a candidate (its row read and the LIKEs), ~7-10 ms
 BUDGET_FACTOR = 3  # room for an estimate that is off by this much before giving up on the walk
+WALK_US = 7.0  # one candidate of a text walk (1,200 with two words: 8-10 ms at 100,000 products)
+MORE_FACTOR = 2  # the second read's room: the share is measured now, not assumed
 
 
 def budget(limit: int, text_share: float) -> int:
@@ -44,20 +55,57 @@ def budget(limit: int, text_share: float) -> int:
     return int(min(max(BUDGET_FACTOR * expected, MIN_BUDGET), MAX_BUDGET))
 
 
-def hopeless(limit: int, most_share: float) -> bool:
+def hopeless(limit: int, most_share: float, fallback: float = 0.0) -> bool:
     """Even the largest budget holds fewer than `limit` matches where the words are as common as
     they can be (`most_share`: TextQuery.most, the narrowest word's share - words that go together,
     "av tüfeği", are far more common together than independent ones): the walk would read its
-    budget and fall back anyway ("klasik kamp", limit 96: 17 ms spent before the fall-back)."""
-    return limit / max(most_share, 1e-9) > MAX_BUDGET
+    budget and fall back anyway ("klasik kamp", limit 96: 17 ms spent before the fall-back).  The
+    largest budget: MAX_BUDGET, or as many candidates as the `fallback` (µs) would cost."""
+    return limit / max(most_share, 1e-9) > max(MAX_BUDGET, fallback / WALK_US)
+
+
+def fallback_us(rows: float, words: int, kept: float, matches: float) -> float:
+    """What reading every match instead costs (browse._walk's fall-back, listing_repository.page off
+    product_search_words): the narrowest word's `rows` read, the share of them the other filters
+    keep (`kept`) probed for each other word, and the `matches`' rows read and sorted.  ("klasik
+    av", 12,500 rows and 4,300 matches: ~45 ms estimated, 53-58 measured.)"""
+    return rows * ENTRY_US + rows * kept * max(words - 1, 0) * PROBE_US + matches * (ROW_US + SORTED_US)
+
+
+def more_budget(limit: int, found: int, scanned: int, fallback: float) -> int:
+    """Candidates for a second read after `found` matches among `scanned`: the rest of the page at
+    the share measured, with room, within what the fall-back would cost; 0 when not worth it (no
+    match, or the rest would cost more than the fall-back)."""
+    if not found or found >= limit or fallback <= 0:
+        return 0
+    more = (limit - found) * scanned / found
+    if more * WALK_US >= fallback:
+        return 0
+    return int(min(MORE_FACTOR * more + MIN_BUDGET, fallback / WALK_US))
 
 
 def page(session: Session, f: Filters, sort: str, after: Position | None, limit: int, index: str,
-         scan: int) -> list[dict[str, Any]] | None:
-    """Up to `limit` products after the cursor, found among the first `scan` candidates of the
-    walk; None when fewer than `limit` were found there (the caller reads every match instead).
-    Without text, the candidates are checked for the attribute filters alone, by a probe each
-    on the candidate's id (no row read)."""
+         scan: int, fallback: float = 0.0) -> list[dict[str, Any]] | None:
+    """`limit` products after the cursor, found among the first `scan` candidates of the walk -
+    or, when those hold some and `fallback` (what the caller's read of every match would cost,
+    µs) allows it, among the next `more_budget` candidates after the last one found; None when
+    fewer than `limit` were found (the caller reads every match instead).  Without text, the
+    candidates are checked for the attribute filters alone, by a probe each on the candidate's id
+    (no row read)."""
+    rows = _walked(session, f, sort, after, limit, index, scan)
+    if len(rows) >= limit:
+        return rows
+    more = more_budget(limit, len(rows), scan, fallback)
+    if not more:
+        return None
+    keyset = SORTS[sort]
+    rest = _walked(session, f, sort, keyset.decode(keyset.encode_row(rows[-1])), limit - len(rows), index, more)
+    return rows + rest if len(rows) + len(rest) >= limit else None
+
+
+def _walked(session: Session, f: Filters, sort: str, after: Position | None, limit: int, index: str,
+            scan: int) -> list[dict[str, Any]]:
+    """The first `limit` matches among the first `scan` candidates after the cursor."""
     assert f.text is None or f.text.against is None  # a walk: LIKE groups only
     keyset = SORTS[sort]
     checks: list[str] = []
@@ -76,8 +124,7 @@ def page(session: Session, f: Filters, sort: str, after: Position | None, limit:
         ids_sql = (f"SELECT c.id FROM {candidates} JOIN products p {BY_ID} ON p.tenant_id = %s AND p.id = c.id"
                    f" WHERE {' AND '.join([*text_sql, *checks])} ORDER BY {order} LIMIT %s")
         ids_params = [*params, scan, f.tenant_id, *text_params, *check_params, limit]
-    rows = _page_rows(session, ids_sql, ids_params, keyset.order_by(), sort, f.tenant_id)
-    return rows if len(rows) >= limit else None
+    return _page_rows(session, ids_sql, ids_params, keyset.order_by(), sort, f.tenant_id)
 
 
 def _candidates(f: Filters, keyset: Keyset, after: Position | None, index: str, alias: str,

@@ -286,7 +286,7 @@ def test_a_budgeted_walk_of_several_values_pages_as_brute_force(shops, monkeypat
     page - through every cursor, for every sort, equal to brute force."""
     mine, _ = shops
     monkeypatch.setattr(caching, "responses_enabled", False)
-    monkeypatch.setattr(text_walk, "hopeless", lambda limit, share: False)
+    monkeypatch.setattr(text_walk, "hopeless", lambda *_: False)
     if budget == "tiny":
         monkeypatch.setattr(text_walk, "MIN_BUDGET", 2)
         monkeypatch.setattr(text_walk, "MAX_BUDGET", 9)

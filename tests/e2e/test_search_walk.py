@@ -73,7 +73,7 @@ def test_walked_and_fallen_back_pages_equal_brute_force(shop: dict[str, Any], mo
     if budget == "tiny":
         monkeypatch.setattr(text_walk, "MIN_BUDGET", 4)
         monkeypatch.setattr(text_walk, "MAX_BUDGET", 9)
-        monkeypatch.setattr(text_walk, "hopeless", lambda limit, share: False)  # walk, then fall back
+        monkeypatch.setattr(text_walk, "hopeless", lambda *_: False)  # walk, then fall back
     rng = random.Random(draw)
     tenant_id = shop["tenant_id"]
     roots = [c for c in shop["categories"] if c["depth"] == 0]
@@ -101,6 +101,53 @@ def test_the_budget_follows_the_words_share():
     assert text_walk.budget(25, 0.0001) == text_walk.MAX_BUDGET
 
 
+def test_a_second_read_is_worth_it_only_below_the_fallbacks_cost():
+    # 10 found among 1,200: 15 more need ~1,800 candidates (12.6 ms at 7 µs) - against a 45 ms fall-back
+    assert text_walk.more_budget(25, 10, 1_200, 45_000.0) == int(2 * 1_800 + text_walk.MIN_BUDGET)
+    # room, but never past what the fall-back costs
+    assert text_walk.more_budget(25, 10, 1_200, 14_000.0) == int(14_000 / text_walk.WALK_US)
+    assert text_walk.more_budget(25, 10, 1_200, 12_000.0) == 0  # the rest would cost more than falling back
+    assert text_walk.more_budget(25, 0, 1_200, 45_000.0) == 0  # nothing found: the words rarely meet
+    assert text_walk.more_budget(25, 10, 1_200, 0.0) == 0  # no fall-back cost given (attribute walks)
+    assert text_walk.more_budget(25, 25, 1_200, 45_000.0) == 0  # full already
+    # the largest budget grows with the fall-back it saves
+    assert text_walk.hopeless(96, 0.05) and not text_walk.hopeless(96, 0.05, fallback=20_000 * text_walk.WALK_US)
+
+
+def test_a_walk_that_found_part_of_its_page_goes_on_from_its_last_match(shop: dict[str, Any], monkeypatch):
+    """Two words that go together, walked with a first read too small for the page: the second
+    read, after the last match, completes it - the brute-force pages, with no fall-back."""
+    monkeypatch.setattr("chalicelib.catalog.caching.responses_enabled", False)
+    monkeypatch.setattr(search, "WALK_FACTOR", 0)
+    monkeypatch.setattr(search, "RANKED_WALK_MIN_DF", 0)
+    monkeypatch.setattr(text_walk, "MAX_BUDGET", 40)  # a first read that holds part of a page
+    monkeypatch.setattr(text_walk, "hopeless", lambda *_: False)
+    monkeypatch.setattr(text_walk, "WALK_US", 0.001)  # any rest is worth a second read
+    reads: list[int] = []
+    fallbacks: list[int] = []
+    real_walked, real_page = text_walk._walked, sql.page
+    monkeypatch.setattr(text_walk, "_walked", lambda *a, **k: reads.append(a[6]) or real_walked(*a, **k))
+    monkeypatch.setattr(sql, "page", lambda *a, **k: fallbacks.append(1) or real_page(*a, **k))
+    tenant_id = shop["tenant_id"]
+    words = vocabulary(get_db(), tenant_id, None)
+    broad = {w for w, n in shop["df"].most_common(30)}
+    together = Counter(frozenset((a, b)) for p in shop["products"] for a in set(p["words"]) for b in set(p["words"])
+                       if a < b and a in broad and b in broad)
+    pair = sorted(together.most_common(1)[0][0])
+    q = f"{pair[0]} {pair[1]}"
+    groups = [g.prefixes for g in search.analyse(q, words).groups]
+    for sort in ("newest", "best_selling", "rating"):
+        reads.clear()
+        fallbacks.clear()
+        expected = kit.brute_force(shop["products"], words=groups, sort=sort)
+        assert len(expected) > 30
+        query = ProductListQuery.model_validate({"q": q, "sort": sort, "limit": 24})
+        got = [item["id"] for item in browse.list_products(get_db(), tenant_id, query)["items"]]
+        assert got == expected[:24], (q, sort)
+        assert len(reads) == 2 and reads[0] <= 40 < reads[1] and not fallbacks, (q, sort, reads)
+    assert _pages(tenant_id, q, "newest", 7) == kit.brute_force(shop["products"], words=groups, sort="newest")
+
+
 def test_a_walk_the_largest_budget_cannot_fill_is_not_run(shop: dict[str, Any], monkeypatch):
     """limit / share over MAX_BUDGET: the walk would read its whole budget and fall back anyway."""
     assert text_walk.hopeless(96, 0.05) and not text_walk.hopeless(24, 0.05)
@@ -112,6 +159,7 @@ def test_a_walk_the_largest_budget_cannot_fill_is_not_run(shop: dict[str, Any], 
     monkeypatch.setattr(search, "WALK_FACTOR", 0)
     monkeypatch.setattr(search, "RANKED_WALK_MIN_DF", 0)
     monkeypatch.setattr(text_walk, "MAX_BUDGET", 9)
+    monkeypatch.setattr(text_walk, "WALK_US", 1e9)  # no fall-back cost buys a larger budget here
     walks: list[int] = []
     real_page = text_walk.page
     monkeypatch.setattr(text_walk, "page", lambda *a, **k: walks.append(1) or real_page(*a, **k))
@@ -150,7 +198,7 @@ def test_suggestions_walked_or_fallen_back_hold_every_word(shop: dict[str, Any],
     if budget == "tiny":
         monkeypatch.setattr(text_walk, "MIN_BUDGET", 2)
         monkeypatch.setattr(text_walk, "MAX_BUDGET", 3)
-        monkeypatch.setattr(text_walk, "hopeless", lambda limit, share: False)
+        monkeypatch.setattr(text_walk, "hopeless", lambda *_: False)
     tenant_id = shop["tenant_id"]
     words = vocabulary(get_db(), tenant_id, None)
     for q in _queries(shop, random.Random(budget)):
