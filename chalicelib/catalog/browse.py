@@ -53,17 +53,19 @@ def list_products(db: Database, tenant_id: int, query: ProductListQuery) -> dict
                      ranked=sort == "relevance", share=kept)
         filters = replace(base, text=text)
         index, merge, empty, share = None, False, estimate.matches == 0, 1.0  # text and attributes only narrow further
+        # Too broad to score every match (catalog.search): relevance is best-selling first, the
+        # sales count standing in for the score (the relevance cursor keeps working) - and planned
+        # as that sort, once: planned again on the filters the first plan had narrowed, the
+        # estimate stayed the whole shop's and a colour's one category was walked across the shop.
+        by_sales = sort == "relevance" and text is not None and not text.ranks
         if text is None or not text.ranks:
-            filters, index, merge, none, share = _index(reader, meta, estimate, filters, sort, query.limit + 1,
+            filters, index, merge, none, share = _index(reader, meta, estimate, filters,
+                                                        "best_selling" if by_sales else sort, query.limit + 1,
                                                         text_query)
             empty = empty or none
         if empty:
             rows: list[dict[str, Any]] = []
-        elif sort == "relevance" and text is not None and not text.ranks:
-            # Too broad to score every match (catalog.search): best-selling first, the sales
-            # count standing in for the score, so the relevance cursor keeps working.
-            filters, index, merge, _none, _share = _index(reader, meta, estimate, filters, "best_selling",
-                                                          query.limit + 1, text_query)
+        elif by_sales:
             rows = _walk(reader, meta, filters, text_query, "best_selling", query, index, merge, kept)
             rows = [{**r, "score": r["sold_count"]} for r in rows]
         elif text is not None and not text.ranks:

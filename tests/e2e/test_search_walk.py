@@ -102,12 +102,15 @@ def test_the_budget_follows_the_words_share():
 
 
 def test_a_second_read_is_worth_it_only_below_the_fallbacks_cost():
-    # 10 found among 1,200: 15 more need ~1,800 candidates (12.6 ms at 7 µs) - against a 45 ms fall-back
-    assert text_walk.more_budget(25, 10, 1_200, 45_000.0) == int(2 * 1_800 + text_walk.MIN_BUDGET)
+    # 16 found among 1,200: the share taken as 12 in 1,200, 9 more need ~900 candidates (6.3 ms at
+    # 7 µs) - against a 45 ms fall-back
+    assert text_walk.more_budget(25, 16, 1_200, 45_000.0) == int(2 * 900 + text_walk.MIN_BUDGET)
     # room, but never past what the fall-back costs
-    assert text_walk.more_budget(25, 10, 1_200, 14_000.0) == int(14_000 / text_walk.WALK_US)
-    assert text_walk.more_budget(25, 10, 1_200, 12_000.0) == 0  # the rest would cost more than falling back
+    assert text_walk.more_budget(25, 16, 1_200, 7_000.0) == 1_000
+    assert text_walk.more_budget(25, 16, 1_200, 6_000.0) == 0  # the rest would cost more than falling back
     assert text_walk.more_budget(25, 0, 1_200, 45_000.0) == 0  # nothing found: the words rarely meet
+    assert text_walk.more_budget(25, 1, 1_200, 45_000.0) == 0  # one match measures nothing
+    assert text_walk.more_budget(6, 2, 1_200, 30_000.0) == 0  # two: 4 more taken as ~8,200 candidates
     assert text_walk.more_budget(25, 10, 1_200, 0.0) == 0  # no fall-back cost given (attribute walks)
     assert text_walk.more_budget(25, 25, 1_200, 45_000.0) == 0  # full already
     # the largest budget grows with the fall-back it saves
