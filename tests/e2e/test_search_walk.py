@@ -308,6 +308,36 @@ def test_searches_with_an_attribute_filter_equal_brute_force(shop: dict[str, Any
                     assert got == expected, (q, sort, key, value, filters)
 
 
+def test_a_broad_search_by_relevance_walks_only_the_category_where_its_attribute_is(shop: dict[str, Any],
+                                                                                     monkeypatch):
+    """Relevance over a broad word is the best-selling walk, planned once on the filters the
+    attribute narrowed to its one category: that category's own index is walked, not the shop's
+    (planned twice, the second plan kept the whole shop's estimate and walked ix_status_sold)."""
+    monkeypatch.setattr("chalicelib.catalog.caching.responses_enabled", False)
+    monkeypatch.setattr(search, "WALK_FACTOR", 0)
+    monkeypatch.setattr(search, "RANKED_WALK_MIN_DF", 0)
+    tenant_id = shop["tenant_id"]
+    categories: dict[tuple[str, str], set[int]] = {}
+    for p in shop["products"]:
+        for key, values in p["values"].items():
+            for value in values:
+                categories.setdefault((key, value), set()).add(p["category_id"])
+    held = Counter((k, v) for p in shop["products"] for k, values in p["values"].items() for v in values)
+    key, value = next(pair for pair, n in held.most_common() if len(categories[pair]) == 1 and n >= 20)
+    (category,) = categories[(key, value)]
+    in_category = Counter(w for p in shop["products"] if p["category_id"] == category for w in set(p["words"]))
+    word = next(w for w, _n in in_category.most_common() if len(w) >= 4
+                and sum(1 for p in shop["products"] if w in p["words"]) > 2 * in_category[w])
+    walked: list[str] = []
+    real_page = text_walk.page
+    monkeypatch.setattr(text_walk, "page", lambda *a, **k: walked.append(a[5]) or real_page(*a, **k))
+    groups = [g.prefixes for g in search.analyse(word, vocabulary(get_db(), tenant_id, None)).groups]
+    expected = kit.brute_force(shop["products"], attr=(key, value), words=groups, sort="best_selling")
+    got = _pages(tenant_id, word, "relevance", 5, attr=[f"{key}:{value}"])
+    assert got == expected and expected, (word, key, value)
+    assert walked and set(walked) == {"ix_category_sold"}, walked
+
+
 def _cells(rows: list[list[Any]]) -> list[tuple[Any, ...]]:
     return sorted(astuple(cell) for cell in facets.cells(rows))  # (no brand: NULL or 0, as one)
 
