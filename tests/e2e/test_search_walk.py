@@ -338,6 +338,34 @@ def test_a_broad_search_by_relevance_walks_only_the_category_where_its_attribute
     assert walked and set(walked) == {"ix_category_sold"}, walked
 
 
+def test_a_walk_is_not_tried_where_the_attribute_filters_leave_it_no_hope(shop: dict[str, Any], monkeypatch):
+    """A broad word with an attribute filter: the walk's hope and budget count what the planner
+    expects the attribute to keep (Choice.share), not the words' share alone - told the attribute
+    keeps almost nothing, no walk reads its budget for nothing before the fall-back."""
+    from dataclasses import replace
+
+    from chalicelib.catalog import listing_plan
+
+    monkeypatch.setattr("chalicelib.catalog.caching.responses_enabled", False)
+    monkeypatch.setattr(search, "WALK_FACTOR", 0)
+    monkeypatch.setattr(search, "RANKED_WALK_MIN_DF", 0)
+    real_choose = listing_plan.choose
+    monkeypatch.setattr(listing_plan, "choose", lambda *a, **k: replace(real_choose(*a, **k), share=1e-6))
+    walked: list[int] = []
+    real_page = text_walk.page
+    monkeypatch.setattr(text_walk, "page", lambda *a, **k: walked.append(1) or real_page(*a, **k))
+    tenant_id = shop["tenant_id"]
+    held = Counter((k, v) for p in shop["products"] for k, values in p["values"].items() for v in values)
+    word = next(w for w, _n in shop["df"].most_common(40) if len(w) >= 4)
+    groups = [g.prefixes for g in search.analyse(word, vocabulary(get_db(), tenant_id, None)).groups]
+    key, value = held.most_common(1)[0][0]
+    for sort in ("newest", "relevance"):
+        expected = kit.brute_force(shop["products"], attr=(key, value), words=groups,
+                                   sort="best_selling" if sort == "relevance" else sort)
+        assert _pages(tenant_id, word, sort, 24, attr=[f"{key}:{value}"]) == expected, (word, key, value, sort)
+    assert walked == []
+
+
 def _cells(rows: list[list[Any]]) -> list[tuple[Any, ...]]:
     return sorted(astuple(cell) for cell in facets.cells(rows))  # (no brand: NULL or 0, as one)
 
