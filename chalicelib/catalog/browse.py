@@ -144,9 +144,10 @@ def _suggested(reader: Session, tenant_id: int, meta: CatalogMeta, text_query: s
     postings, ~8 µs each: 30-45 ms at 100,000 products, against 7-10 ms walked.)"""
     text = _plan(text_query, tenant_id, meta, limit=limit, ranked=True)
     if text is not None and not text.ranks:
-        fallback = _fallback_us(meta, text_query, 1.0)
+        words = text_query.share(meta.total)
+        fallback = _fallback_us(meta, text, words, 1.0)
         if not text_walk.hopeless(limit, text_query.most(meta.total), fallback):
-            scan = text_walk.budget(limit, text_query.share(meta.total))
+            scan = text_walk.budget(limit, words)
             rows = text_walk.page(reader, sql.Filters(tenant_id, text=text), "best_selling", None, limit,
                                   listing_plan.WALK_INDEX["best_selling"], scan, fallback)
             if rows is not None:
@@ -247,8 +248,9 @@ def _walk(reader: Session, meta: CatalogMeta, f: sql.Filters, text_query: search
     # (a rare attribute value's own rows, ATTRIBUTE_INDEX, are few already: read as planned)
     if index == sql.ATTRIBUTE_INDEX or text_query is None or sort not in listing_plan.WALK_INDEX:
         return sql.page(reader, f, sort, query.after, query.limit + 1, index, merge=merge)
-    fallback = _fallback_us(meta, text_query, kept)
+    assert f.text is not None  # planned from text_query (load_page)
     words = text_query.share(meta.total)
+    fallback = _fallback_us(meta, f.text, words, kept)
     # what the attribute filters keep of the words' candidates: a walk's budget and its hope follow
     # it too (hacim_l:3 in "tekstil köroğlu": a walk sized for the words alone read its 1,200
     # candidates for nothing, 9 ms, before the fall-back)
@@ -265,11 +267,11 @@ def _walk(reader: Session, meta: CatalogMeta, f: sql.Filters, text_query: search
     return sql.page(reader, matched, sort, query.after, query.limit + 1)
 
 
-def _fallback_us(meta: CatalogMeta, text_query: search.TextQuery, kept: float) -> float:
+def _fallback_us(meta: CatalogMeta, plan: search.TextPlan, words: float, kept: float) -> float:
     """What a broad search's read of every match costs (catalog.text_walk.fallback_us): the bound a
-    walk that has found part of its page may spend on the rest."""
-    rows = min(g.df for g in text_query.groups)
-    return text_walk.fallback_us(rows, len(text_query.groups), kept, text_query.share(meta.total) * meta.total * kept)
+    walk that has found part of its page may spend on the rest.  `words`: the share of the shop
+    expected to hold every word (TextQuery.share); `kept`: the share the other filters keep."""
+    return text_walk.fallback_us(plan.narrowest_df, len(plan.dfs), kept, words * meta.total * kept)
 
 
 def _plan(text_query: search.TextQuery | None, tenant_id: int, meta: CatalogMeta, *, limit: int | None,
